@@ -1,0 +1,167 @@
+//! The result document of a run: spec §5's JSON, and the single source
+//! every exporter (table, CSV, JSON, HTML) renders from, so they can never
+//! disagree about a number.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{Monthly, PerChannel, Total};
+use crate::scenario::Scenario;
+use crate::simulation::{COMPARED, Plan, Results};
+use crate::stats::Summary;
+use crate::targets::{self, TargetResult};
+
+/// Version of the JSON layout. Bump on any breaking change.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the simulation model: bump whenever the same inputs and seed
+/// would give different numbers, so baselines know to expect a change.
+pub const MODEL_VERSION: u32 = 1;
+
+/// z for a two-sided 90 % interval.
+const Z90: f64 = 1.644_853_626_951_472_2;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub schema_version: u32,
+    pub scenario: String,
+    pub trials: u64,
+    pub seed: u64,
+    pub racesim_version: String,
+    pub model_version: u32,
+    pub input_hash: String,
+    pub horizon_months: usize,
+    pub plans: Vec<PlanDoc>,
+    pub comparisons: Vec<ComparisonDoc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanDoc {
+    pub plan: String,
+    /// Spend per paid channel in this plan.
+    pub spend: IndexMap<String, f64>,
+    pub metrics: IndexMap<String, Summary>,
+    pub channels: IndexMap<String, IndexMap<String, Summary>>,
+    pub monthly: IndexMap<String, Vec<MonthSummary>>,
+    pub targets: Vec<TargetResult>,
+    /// Share of trials with negative profit.
+    pub probability_of_loss: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MonthSummary {
+    pub month: usize,
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonDoc {
+    pub plan: String,
+    pub against: String,
+    pub metric: String,
+    /// Mean of the per-trial difference (plan − against).
+    pub mean_difference: Option<f64>,
+    /// 90 % confidence interval of the mean difference.
+    pub mean_difference_low: Option<f64>,
+    pub mean_difference_high: Option<f64>,
+    /// Share of trials (with both values defined) in which the plan is
+    /// strictly higher.
+    pub probability_better: Option<f64>,
+    /// Distribution of the per-trial difference.
+    pub difference: Summary,
+}
+
+impl PlanDoc {
+    pub fn metric(&self, m: Total) -> &Summary {
+        &self.metrics[m.name()]
+    }
+}
+
+impl Document {
+    pub fn build(scenario: &Scenario, plans: &[Plan], results: &Results, seed: u64) -> Document {
+        let plan_docs = plans
+            .iter()
+            .zip(&results.plans)
+            .map(|(plan, stats)| PlanDoc {
+                plan: plan.name.clone(),
+                spend: scenario
+                    .paid_channels()
+                    .map(|(i, c)| (c.name.clone(), plan.spend[i]))
+                    .collect(),
+                metrics: Total::ALL
+                    .iter()
+                    .map(|m| (m.name().to_string(), stats.total(*m).summary(m.kind())))
+                    .collect(),
+                channels: scenario
+                    .channels
+                    .iter()
+                    .zip(&stats.channels)
+                    .map(|(c, accs)| {
+                        let per: IndexMap<String, Summary> = PerChannel::ALL
+                            .iter()
+                            .zip(accs)
+                            .map(|(m, acc)| (m.name().to_string(), acc.summary(m.kind())))
+                            .collect();
+                        (c.name.clone(), per)
+                    })
+                    .collect(),
+                monthly: Monthly::ALL
+                    .iter()
+                    .map(|m| {
+                        let series = stats
+                            .monthly
+                            .iter()
+                            .enumerate()
+                            .map(|(t, accs)| MonthSummary {
+                                month: t + 1,
+                                summary: accs[m.index()].summary(m.kind()),
+                            })
+                            .collect();
+                        (m.name().to_string(), series)
+                    })
+                    .collect(),
+                targets: targets::results(scenario, stats),
+                probability_of_loss: if stats.trials > 0 {
+                    stats.loss_trials as f64 / stats.trials as f64
+                } else {
+                    0.0
+                },
+            })
+            .collect();
+        let comparisons = plans
+            .iter()
+            .skip(1)
+            .zip(&results.comparisons)
+            .flat_map(|(plan, cmp)| {
+                COMPARED.iter().enumerate().map(move |(k, metric)| {
+                    let acc = &cmp.difference[k];
+                    let summary = acc.summary(metric.kind());
+                    let half = summary.se.map(|se| Z90 * se);
+                    ComparisonDoc {
+                        plan: plan.name.clone(),
+                        against: plans[0].name.clone(),
+                        metric: metric.name().to_string(),
+                        mean_difference: summary.mean,
+                        mean_difference_low: summary.mean.zip(half).map(|(m, h)| m - h),
+                        mean_difference_high: summary.mean.zip(half).map(|(m, h)| m + h),
+                        probability_better: (acc.defined() > 0)
+                            .then(|| cmp.better[k] as f64 / acc.defined() as f64),
+                        difference: summary,
+                    }
+                })
+            })
+            .collect();
+        Document {
+            schema_version: SCHEMA_VERSION,
+            scenario: scenario.name.clone(),
+            trials: results.trials(),
+            seed,
+            racesim_version: env!("CARGO_PKG_VERSION").to_string(),
+            model_version: MODEL_VERSION,
+            input_hash: scenario.input_hash.clone(),
+            horizon_months: scenario.horizon,
+            plans: plan_docs,
+            comparisons,
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! One trial of the RACE model (spec §4): Reach → Act → Convert → Engage,
+//! then the money.
+//!
+//! A trial's random numbers come from streams keyed by (seed, trial, what):
+//! one per assumption row, one per channel's population. Plans therefore
+//! share every assumption draw (common random numbers), and a plan that
+//! leaves a channel's spend alone leaves that channel's population draws
+//! alone too.
+
+pub mod act;
+pub mod convert;
+pub mod engage;
+pub mod money;
+pub mod reach;
+
+use crate::metrics::{Monthly, PerChannel, Total};
+use crate::sampling::{TrialRng, stream};
+use crate::scenario::{Channel, Param, Scenario};
+use engage::Retention;
+
+/// Everything a trial reports (spec §5); NaN marks an undefined value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub totals: [f64; Total::COUNT],
+    pub channels: Vec<[f64; PerChannel::COUNT]>,
+    /// Months 1..=H at indices 0..H.
+    pub monthly: Vec<[f64; Monthly::COUNT]>,
+}
+
+impl Outcome {
+    pub fn new(scenario: &Scenario) -> Self {
+        Outcome {
+            totals: [0.0; Total::COUNT],
+            channels: vec![[0.0; PerChannel::COUNT]; scenario.channels.len()],
+            monthly: vec![[0.0; Monthly::COUNT]; scenario.horizon],
+        }
+    }
+
+    pub fn total(&self, m: Total) -> f64 {
+        self.totals[m.index()]
+    }
+}
+
+/// Buffers reused from trial to trial so the hot loop does not allocate.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    discount: Vec<f64>,
+    new_by_month: Vec<u64>,
+    revenue: Vec<f64>,
+    cost: Vec<f64>,
+    active: Vec<u64>,
+    customers: Vec<u64>,
+    /// Expected referred visitors sent in each month (Poisson rate).
+    referral_rate: Vec<f64>,
+    retention: Retention,
+}
+
+/// Draws every uncertain assumption of trial `trial` (one value per row,
+/// each from the row's own stream).
+pub fn draw_assumptions(scenario: &Scenario, seed: u64, trial: u64, draws: &mut Vec<f64>) {
+    draws.clear();
+    draws.extend(scenario.drawn.iter().map(|&i| {
+        let a = &scenario.assumptions[i];
+        let mut rng = stream(seed, trial, a.stream_key);
+        a.sampler.sample(&mut rng)
+    }));
+}
+
+/// A channel's assumptions in this trial.
+#[derive(Debug, Clone, Copy)]
+struct ChannelDraw {
+    cost_per_visit: f64,
+    audience: Option<f64>,
+    act_rate: f64,
+    convert_rate: f64,
+    order_value: f64,
+    order_value_cv: f64,
+    repeat_rate: f64,
+    repeat_order_value: f64,
+    churn: f64,
+    polarization: f64,
+    referral_rate: f64,
+}
+
+impl ChannelDraw {
+    fn new(c: &Channel, draws: &[f64]) -> Self {
+        let get = |p: Option<Param>, default: f64| p.map_or(default, |p| p.value(draws));
+        ChannelDraw {
+            cost_per_visit: get(c.cost_per_visit, f64::INFINITY),
+            audience: c.audience.map(|p| p.value(draws).round()),
+            act_rate: get(c.act_rate, 0.0),
+            convert_rate: get(c.convert_rate, 0.0),
+            order_value: get(c.order_value, 0.0),
+            order_value_cv: c.order_value_cv.value(draws),
+            repeat_rate: c.repeat_rate.value(draws),
+            repeat_order_value: get(c.repeat_order_value, 0.0),
+            churn: c.churn.value(draws),
+            polarization: c.churn_polarization.value(draws),
+            referral_rate: c.referral_rate.value(draws),
+        }
+    }
+}
+
+/// Simulates trial `trial` of one plan (`spend` per channel, in
+/// `scenario.channels` order) given its assumption `draws`.
+pub fn simulate(
+    scenario: &Scenario,
+    spend: &[f64],
+    draws: &[f64],
+    seed: u64,
+    trial: u64,
+    ws: &mut Workspace,
+    out: &mut Outcome,
+) {
+    let horizon = scenario.horizon;
+    let campaign = scenario.campaign;
+    let gross_margin = scenario.gross_margin.value(draws);
+    let fixed_cost = scenario.fixed_cost.value(draws);
+    money::discount_factors(
+        scenario.discount_rate.value(draws),
+        horizon,
+        &mut ws.discount,
+    );
+    for v in [&mut ws.revenue, &mut ws.cost, &mut ws.referral_rate] {
+        v.clear();
+        v.resize(horizon + 2, 0.0);
+    }
+    for v in [&mut ws.active, &mut ws.customers] {
+        v.clear();
+        v.resize(horizon + 2, 0);
+    }
+    ws.cost[1] += fixed_cost;
+
+    let mut totals = Totals::default();
+    for (ci, channel) in scenario.channels.iter().enumerate() {
+        let row = &mut out.channels[ci];
+        *row = [0.0; PerChannel::COUNT];
+        row[PerChannel::Roi.index()] = f64::NAN;
+        if channel.is_referral {
+            continue;
+        }
+        let s = spend[ci];
+        row[PerChannel::Spend.index()] = s;
+        if !(s > 0.0) {
+            continue;
+        }
+        let p = ChannelDraw::new(channel, draws);
+        let mut rng = stream(seed, trial, channel.population_key);
+        let visitors = reach::visitors(&mut rng, s, p.cost_per_visit, p.audience);
+        let leads = act::leads(&mut rng, visitors, p.act_rate);
+        ws.new_by_month.clear();
+        ws.new_by_month.resize(campaign, 0);
+        let customers =
+            convert::customers_by_month(&mut rng, leads, p.convert_rate, &mut ws.new_by_month);
+        let mut channel_cost = 0.0;
+        for t in 1..=campaign {
+            ws.cost[t] += s / campaign as f64;
+            channel_cost += ws.discount[t] * s / campaign as f64;
+        }
+        let mut flow = ChannelFlow::default();
+        ws.retention.reset(p.churn, p.polarization, horizon);
+        for t in 1..=horizon {
+            let new = if t <= campaign {
+                ws.new_by_month[t - 1]
+            } else {
+                0
+            };
+            flow.month(&mut rng, t, new, &p, ws);
+        }
+        totals.add_channel(visitors, leads, customers, &flow);
+        fill_channel(
+            row,
+            visitors,
+            leads,
+            customers,
+            &flow,
+            gross_margin,
+            channel_cost,
+        );
+    }
+
+    if let Some(ri) = scenario.referral_index() {
+        let channel = &scenario.channels[ri];
+        let p = ChannelDraw::new(channel, draws);
+        let mut rng = stream(seed, trial, channel.population_key);
+        let (mut visitors, mut leads, mut customers) = (0, 0, 0);
+        let mut flow = ChannelFlow::default();
+        ws.retention.reset(p.churn, p.polarization, horizon);
+        for t in 1..=horizon {
+            // Referrals sent in month t−1 arrive now (those of month H are
+            // never simulated).
+            let arrived = crate::sampling::poisson(&mut rng, ws.referral_rate[t - 1]);
+            let l = act::leads(&mut rng, arrived, p.act_rate);
+            let n = convert::customers(&mut rng, l, p.convert_rate);
+            visitors += arrived;
+            leads += l;
+            customers += n;
+            flow.month(&mut rng, t, n, &p, ws);
+        }
+        totals.add_channel(visitors, leads, customers, &flow);
+        totals.referrals = visitors;
+        fill_channel(
+            &mut out.channels[ri],
+            visitors,
+            leads,
+            customers,
+            &flow,
+            gross_margin,
+            0.0,
+        );
+    }
+
+    // Money, month by month.
+    let mut revenue_pv = 0.0;
+    let mut cost_pv = 0.0;
+    let mut cumulative = 0.0;
+    let mut payback = f64::NAN;
+    for t in 1..=horizon {
+        let d = ws.discount[t];
+        revenue_pv += d * ws.revenue[t];
+        cost_pv += d * ws.cost[t];
+        cumulative += d * (gross_margin * ws.revenue[t] - ws.cost[t]);
+        if payback.is_nan() && cumulative >= 0.0 {
+            payback = t as f64;
+        }
+        out.monthly[t - 1] = [
+            ws.revenue[t],
+            ws.cost[t],
+            cumulative,
+            ws.active[t] as f64,
+            ws.customers[t] as f64,
+        ];
+    }
+    let gross_profit = gross_margin * revenue_pv;
+    let profit = gross_profit - cost_pv;
+    let customers = totals.customers as f64;
+    let m = &mut out.totals;
+    m[Total::Spend.index()] = spend.iter().sum();
+    m[Total::Cost.index()] = cost_pv;
+    m[Total::Visitors.index()] = totals.visitors as f64;
+    m[Total::Leads.index()] = totals.leads as f64;
+    m[Total::Customers.index()] = customers;
+    m[Total::Orders.index()] = (totals.customers + totals.repeat_orders) as f64;
+    m[Total::RepeatOrders.index()] = totals.repeat_orders as f64;
+    m[Total::Revenue.index()] = revenue_pv;
+    m[Total::GrossProfit.index()] = gross_profit;
+    m[Total::Profit.index()] = profit;
+    m[Total::Roi.index()] = money::ratio(profit, cost_pv);
+    m[Total::Roas.index()] = money::ratio(revenue_pv, cost_pv);
+    m[Total::Cac.index()] = money::ratio(cost_pv, customers);
+    m[Total::Ltv.index()] = money::ratio(gross_profit, customers);
+    m[Total::PaybackMonth.index()] = payback;
+    m[Total::ActiveCustomers.index()] = ws.active[horizon] as f64;
+    m[Total::Referrals.index()] = totals.referrals as f64;
+    let paid_visitors = (totals.visitors - totals.referrals) as f64;
+    m[Total::CostPerVisit.index()] = money::ratio(m[Total::Spend.index()], paid_visitors);
+    m[Total::LeadRate.index()] = money::ratio(totals.leads as f64, totals.visitors as f64);
+    m[Total::CostPerLead.index()] = money::ratio(cost_pv, totals.leads as f64);
+    m[Total::AverageOrderValue.index()] = money::ratio(revenue_pv, m[Total::Orders.index()]);
+}
+
+#[derive(Debug, Default)]
+struct Totals {
+    visitors: u64,
+    leads: u64,
+    customers: u64,
+    repeat_orders: u64,
+    referrals: u64,
+}
+
+impl Totals {
+    fn add_channel(&mut self, visitors: u64, leads: u64, customers: u64, flow: &ChannelFlow) {
+        self.visitors += visitors;
+        self.leads += leads;
+        self.customers += customers;
+        self.repeat_orders += flow.repeat_orders;
+    }
+}
+
+/// A channel's customers and orders over the horizon.
+#[derive(Debug, Default)]
+struct ChannelFlow {
+    repeat_orders: u64,
+    first_orders: u64,
+    revenue_pv: f64,
+}
+
+impl ChannelFlow {
+    /// Month `t` of a channel that acquires `new` customers in it.
+    #[inline]
+    fn month(
+        &mut self,
+        rng: &mut TrialRng,
+        t: usize,
+        new: u64,
+        p: &ChannelDraw,
+        ws: &mut Workspace,
+    ) {
+        let returning = ws.retention.returning(t);
+        let first_value = convert::first_orders_value(rng, new, p.order_value, p.order_value_cv);
+        let (repeats, repeat_value) = engage::repeat_orders(
+            rng,
+            returning,
+            p.repeat_rate,
+            p.repeat_order_value,
+            p.order_value_cv,
+        );
+        ws.retention.acquire(rng, t, new);
+        ws.retention.month_end(rng, t);
+        let value = first_value + repeat_value;
+        ws.revenue[t] += value;
+        ws.active[t] += returning + new;
+        ws.customers[t] += new;
+        ws.referral_rate[t] += p.referral_rate * returning as f64;
+        self.revenue_pv += ws.discount[t] * value;
+        self.first_orders += new;
+        self.repeat_orders += repeats;
+    }
+}
+
+fn fill_channel(
+    row: &mut [f64; PerChannel::COUNT],
+    visitors: u64,
+    leads: u64,
+    customers: u64,
+    flow: &ChannelFlow,
+    gross_margin: f64,
+    cost_pv: f64,
+) {
+    let gross_profit = gross_margin * flow.revenue_pv;
+    row[PerChannel::Visitors.index()] = visitors as f64;
+    row[PerChannel::Leads.index()] = leads as f64;
+    row[PerChannel::Customers.index()] = customers as f64;
+    row[PerChannel::Orders.index()] = (flow.first_orders + flow.repeat_orders) as f64;
+    row[PerChannel::Revenue.index()] = flow.revenue_pv;
+    row[PerChannel::GrossProfit.index()] = gross_profit;
+    row[PerChannel::Roi.index()] = money::ratio(gross_profit - cost_pv, cost_pv);
+}

@@ -1,0 +1,114 @@
+//! Errors and the process exit codes they map to.
+//!
+//! Exit codes are part of racesim's public interface (CI pipelines branch on
+//! them), so they live here as documented constants rather than as literals
+//! scattered through the commands.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Everything ran and every gate and check passed.
+pub const EXIT_OK: i32 = 0;
+/// The run worked but a gate failed or a regression check found a change.
+pub const EXIT_CHECK_FAILED: i32 = 1;
+/// The input (scenario, plans, command line) is invalid.
+pub const EXIT_INPUT: i32 = 2;
+/// racesim could not do its job for another reason (I/O, internal error).
+pub const EXIT_FAILURE: i32 = 3;
+
+/// One problem found in an input file, located precisely enough that a
+/// planner can fix it without reading racesim's source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputProblem {
+    pub line: Option<u64>,
+    pub message: String,
+    /// What is allowed, or a suggestion such as "did you mean `cost_per_visit`?".
+    pub help: Option<String>,
+}
+
+impl InputProblem {
+    pub fn at(line: u64, message: impl Into<String>) -> Self {
+        InputProblem {
+            line: Some(line),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn whole_file(message: impl Into<String>) -> Self {
+        InputProblem {
+            line: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn help_opt(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
+}
+
+/// All problems found in one input file. Reporting them together saves the
+/// planner a fix-rerun loop per typo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputError {
+    pub file: PathBuf,
+    pub problems: Vec<InputProblem>,
+}
+
+impl InputError {
+    pub fn single(file: impl Into<PathBuf>, problem: InputProblem) -> Self {
+        InputError {
+            file: file.into(),
+            problems: vec![problem],
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        if n > 1 {
+            writeln!(f, "{} problems in {}:", n, self.file.display())?;
+        }
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            match p.line {
+                Some(line) => write!(f, "{}:{}: {}", self.file.display(), line, p.message)?,
+                None => write!(f, "{}: {}", self.file.display(), p.message)?,
+            }
+            if let Some(h) = &p.help {
+                write!(f, "\n  help: {h}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// A command-line value that parsed but makes no sense together with the
+/// rest (for example `--threads 0`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Maps an error chain to the documented exit code.
+pub fn exit_code_for(err: &anyhow::Error) -> i32 {
+    for cause in err.chain() {
+        if cause.downcast_ref::<InputError>().is_some()
+            || cause.downcast_ref::<UsageError>().is_some()
+        {
+            return EXIT_INPUT;
+        }
+    }
+    EXIT_FAILURE
+}

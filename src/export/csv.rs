@@ -1,0 +1,59 @@
+use anyhow::Result;
+
+use super::Exporter;
+use crate::document::Document;
+use crate::stats::Summary;
+
+/// One row per (plan, channel, metric); channel `*` holds the totals and
+/// monthly rows carry their month.
+pub struct CsvExporter;
+
+const HEADER: [&str; 17] = [
+    "plan", "channel", "metric", "month", "mean", "sd", "se", "min", "p5", "p10", "p25", "p50",
+    "p75", "p90", "p95", "max", "defined",
+];
+
+fn row(plan: &str, channel: &str, metric: &str, month: Option<usize>, s: &Summary) -> Vec<String> {
+    let mut r = vec![
+        plan.to_string(),
+        channel.to_string(),
+        metric.to_string(),
+        month.map(|m| m.to_string()).unwrap_or_default(),
+    ];
+    r.extend(
+        s.columns()
+            .iter()
+            .map(|(_, v)| v.map(|x| x.to_string()).unwrap_or_default()),
+    );
+    r.push(s.defined.to_string());
+    r
+}
+
+impl Exporter for CsvExporter {
+    fn render(&self, doc: &Document) -> Result<String> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(HEADER)?;
+        for plan in &doc.plans {
+            for (metric, s) in &plan.metrics {
+                w.write_record(row(&plan.plan, "*", metric, None, s))?;
+            }
+            for (channel, metrics) in &plan.channels {
+                for (metric, s) in metrics {
+                    w.write_record(row(&plan.plan, channel, metric, None, s))?;
+                }
+            }
+            for (metric, series) in &plan.monthly {
+                for m in series {
+                    w.write_record(row(
+                        &plan.plan,
+                        "*",
+                        &format!("monthly.{metric}"),
+                        Some(m.month),
+                        &m.summary,
+                    ))?;
+                }
+            }
+        }
+        Ok(String::from_utf8(w.into_inner()?)?)
+    }
+}

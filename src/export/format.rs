@@ -1,0 +1,67 @@
+//! Number formatting for people (tables and HTML), never for machines.
+
+use crate::metrics::Kind;
+
+/// Groups thousands: 1234567.8 → "1,234,568".
+pub fn thousands(x: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, x.abs());
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (s.clone(), None),
+    };
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let sign = if x < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// A value of the given kind, or "–" when undefined.
+pub fn value(x: Option<f64>, kind: Kind) -> String {
+    let Some(x) = x else { return "–".into() };
+    match kind {
+        Kind::Count | Kind::Month => {
+            if x.fract() == 0.0 || x.abs() >= 100.0 {
+                thousands(x, 0)
+            } else {
+                thousands(x, 1)
+            }
+        }
+        Kind::Money => {
+            if x.abs() >= 1000.0 {
+                thousands(x, 0)
+            } else {
+                thousands(x, 2)
+            }
+        }
+        Kind::Ratio => format!("{x:.3}"),
+    }
+}
+
+pub fn percent(p: f64) -> String {
+    format!("{:.1} %", 100.0 * p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(thousands(1234567.8, 0), "1,234,568");
+        assert_eq!(thousands(-1234.5, 1), "-1,234.5");
+        assert_eq!(thousands(999.0, 0), "999");
+        assert_eq!(thousands(-0.0001, 2), "0.00");
+    }
+}

@@ -1,0 +1,208 @@
+use std::fmt::Write;
+
+use anyhow::Result;
+
+use super::Exporter;
+use super::format::{percent, value};
+use crate::document::{Document, PlanDoc};
+use crate::metrics::{Kind, PerChannel, Total};
+use crate::stats::Summary;
+
+/// Plain-text tables grouped by RACE stage, for people at a terminal.
+pub struct TableExporter;
+
+/// The stage groups of the table and the KPIs each shows.
+const STAGES: [(&str, &[(Total, &str)]); 5] = [
+    (
+        "REACH",
+        &[
+            (Total::Visitors, "visitors"),
+            (Total::CostPerVisit, "cost per visit"),
+        ],
+    ),
+    (
+        "ACT",
+        &[
+            (Total::Leads, "leads"),
+            (Total::LeadRate, "lead rate"),
+            (Total::CostPerLead, "cost per lead"),
+        ],
+    ),
+    (
+        "CONVERT",
+        &[
+            (Total::Customers, "customers"),
+            (Total::Cac, "CAC"),
+            (Total::Revenue, "revenue (PV)"),
+            (Total::AverageOrderValue, "average order value"),
+        ],
+    ),
+    (
+        "ENGAGE",
+        &[
+            (Total::RepeatOrders, "repeat orders"),
+            (Total::ActiveCustomers, "active at horizon"),
+            (Total::Ltv, "LTV"),
+            (Total::Referrals, "referrals"),
+        ],
+    ),
+    (
+        "MONEY",
+        &[
+            (Total::Cost, "cost (PV)"),
+            (Total::GrossProfit, "gross profit"),
+            (Total::Profit, "profit (NPV)"),
+            (Total::Roi, "ROI"),
+            (Total::Roas, "ROAS"),
+            (Total::PaybackMonth, "payback month"),
+        ],
+    ),
+];
+
+fn stat_row(out: &mut String, label: &str, s: &Summary, kind: Kind, trials: u64) {
+    let _ = write!(
+        out,
+        "  {:<22}{:>14}{:>14}{:>14}{:>14}",
+        label,
+        value(s.mean, kind),
+        value(s.p5, kind),
+        value(s.p50, kind),
+        value(s.p95, kind)
+    );
+    if s.defined < trials {
+        let _ = write!(
+            out,
+            "   (defined in {} of trials)",
+            percent(s.defined as f64 / trials.max(1) as f64)
+        );
+    }
+    out.push('\n');
+}
+
+fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
+    let _ = writeln!(
+        out,
+        "{} · plan {} · {} trials · seed {} · {} months",
+        doc.scenario,
+        plan.plan,
+        super::format::thousands(doc.trials as f64, 0),
+        doc.seed,
+        doc.horizon_months
+    );
+    let _ = writeln!(
+        out,
+        "\n  {:<22}{:>14}{:>14}{:>14}{:>14}",
+        "", "mean", "P5", "P50", "P95"
+    );
+    for (stage, rows) in STAGES {
+        let _ = writeln!(out, "{stage}");
+        for (metric, label) in rows {
+            let kind = if *metric == Total::LeadRate {
+                Kind::Ratio
+            } else {
+                metric.kind()
+            };
+            stat_row(out, label, plan.metric(*metric), kind, doc.trials);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  {:<22}{:>14}",
+        "P(loss)",
+        percent(plan.probability_of_loss)
+    );
+
+    let _ = writeln!(out, "\nCHANNELS (mean [P5 – P95])");
+    let _ = writeln!(
+        out,
+        "  {:<14}{:>12}{:>12}{:>12}{:>14}{:>26}",
+        "channel", "spend", "visitors", "customers", "revenue", "ROI"
+    );
+    for (name, m) in &plan.channels {
+        let roi = &m[PerChannel::Roi.name()];
+        let roi_text = match roi.mean {
+            Some(mean) => format!(
+                "{} [{} – {}]",
+                value(Some(mean), Kind::Ratio),
+                value(roi.p5, Kind::Ratio),
+                value(roi.p95, Kind::Ratio)
+            ),
+            None => "–".into(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<14}{:>12}{:>12}{:>12}{:>14}{:>26}",
+            name,
+            value(m[PerChannel::Spend.name()].mean, Kind::Money),
+            value(m[PerChannel::Visitors.name()].mean, Kind::Count),
+            value(m[PerChannel::Customers.name()].mean, Kind::Count),
+            value(m[PerChannel::Revenue.name()].mean, Kind::Money),
+            roi_text
+        );
+    }
+
+    if !plan.targets.is_empty() {
+        let _ = writeln!(out, "\nTARGETS");
+        for t in &plan.targets {
+            let subject = if t.channel == "*" {
+                t.metric.clone()
+            } else {
+                format!("{}.{}", t.channel, t.metric)
+            };
+            let goal = format!("{} {} {}", subject, t.op, t.value);
+            let status = match (t.required, t.met) {
+                (Some(r), Some(true)) => format!("gate ≥ {}  ✓ met", percent(r)),
+                (Some(r), Some(false)) => format!("gate ≥ {}  ✗ FAILED", percent(r)),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<36}{:>10}   {}",
+                goal,
+                percent(t.probability),
+                status
+            );
+        }
+    }
+}
+
+impl Exporter for TableExporter {
+    fn render(&self, doc: &Document) -> Result<String> {
+        let mut out = String::new();
+        for (i, plan) in doc.plans.iter().enumerate() {
+            if i > 0 {
+                out.push_str("\n\n");
+            }
+            plan_section(&mut out, doc, plan);
+        }
+        if !doc.comparisons.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nCOMPARISONS (per-trial difference, common random numbers)"
+            );
+            let _ = writeln!(
+                out,
+                "  {:<20}{:<12}{:>16}{:>30}{:>14}",
+                "plan", "metric", "mean diff", "90 % interval", "P(better)"
+            );
+            for c in &doc.comparisons {
+                let kind = Total::from_name(&c.metric).map_or(Kind::Money, Total::kind);
+                let interval = format!(
+                    "[{} , {}]",
+                    value(c.mean_difference_low, kind),
+                    value(c.mean_difference_high, kind)
+                );
+                let _ = writeln!(
+                    out,
+                    "  {:<20}{:<12}{:>16}{:>30}{:>14}",
+                    format!("{} vs {}", c.plan, c.against),
+                    c.metric,
+                    value(c.mean_difference, kind),
+                    interval,
+                    c.probability_better.map_or("–".into(), percent)
+                );
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,30 @@
+//! racesim: Monte Carlo simulation of marketing budgets over the RACE
+//! funnel (Reach → Act → Convert → Engage). See `SPEC.md` for the model.
+
+pub mod cli;
+pub mod commands;
+pub mod document;
+pub mod engine;
+pub mod error;
+pub mod export;
+pub mod metrics;
+pub mod options;
+pub mod output;
+pub mod plans;
+pub mod progress;
+pub mod sampling;
+pub mod scenario;
+pub mod simulation;
+pub mod stats;
+pub mod suggest;
+pub mod targets;
+
+use anyhow::Result;
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: cli::Cli) -> Result<i32> {
+    match &cli.command {
+        cli::Command::Run(args) => commands::run::run(args),
+        cli::Command::Validate(args) => commands::validate::run(args),
+    }
+}

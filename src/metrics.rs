@@ -1,0 +1,231 @@
+//! The output metrics of spec §5. Their order here is the order of every
+//! per-trial array and of the JSON and CSV output, so it is part of the
+//! stable interface: append, never reorder.
+
+/// Metrics of a whole trial (all channels together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Total {
+    Spend,
+    Cost,
+    Visitors,
+    Leads,
+    Customers,
+    Orders,
+    RepeatOrders,
+    Revenue,
+    GrossProfit,
+    Profit,
+    Roi,
+    Roas,
+    Cac,
+    Ltv,
+    PaybackMonth,
+    ActiveCustomers,
+    Referrals,
+    // Stage KPIs beyond spec §5, for the table and for targets.
+    CostPerVisit,
+    LeadRate,
+    CostPerLead,
+    AverageOrderValue,
+}
+
+impl Total {
+    pub const ALL: [Total; 21] = [
+        Total::Spend,
+        Total::Cost,
+        Total::Visitors,
+        Total::Leads,
+        Total::Customers,
+        Total::Orders,
+        Total::RepeatOrders,
+        Total::Revenue,
+        Total::GrossProfit,
+        Total::Profit,
+        Total::Roi,
+        Total::Roas,
+        Total::Cac,
+        Total::Ltv,
+        Total::PaybackMonth,
+        Total::ActiveCustomers,
+        Total::Referrals,
+        Total::CostPerVisit,
+        Total::LeadRate,
+        Total::CostPerLead,
+        Total::AverageOrderValue,
+    ];
+    pub const COUNT: usize = Self::ALL.len();
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Total::Spend => "spend",
+            Total::Cost => "cost",
+            Total::Visitors => "visitors",
+            Total::Leads => "leads",
+            Total::Customers => "customers",
+            Total::Orders => "orders",
+            Total::RepeatOrders => "repeat_orders",
+            Total::Revenue => "revenue",
+            Total::GrossProfit => "gross_profit",
+            Total::Profit => "profit",
+            Total::Roi => "roi",
+            Total::Roas => "roas",
+            Total::Cac => "cac",
+            Total::Ltv => "ltv",
+            Total::PaybackMonth => "payback_month",
+            Total::ActiveCustomers => "active_customers",
+            Total::Referrals => "referrals",
+            Total::CostPerVisit => "cost_per_visit",
+            Total::LeadRate => "lead_rate",
+            Total::CostPerLead => "cost_per_lead",
+            Total::AverageOrderValue => "average_order_value",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Total> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    pub fn kind(self) -> Kind {
+        match self {
+            Total::Visitors
+            | Total::Leads
+            | Total::Customers
+            | Total::Orders
+            | Total::RepeatOrders
+            | Total::ActiveCustomers
+            | Total::Referrals => Kind::Count,
+            Total::PaybackMonth => Kind::Month,
+            Total::Roi | Total::Roas | Total::LeadRate => Kind::Ratio,
+            _ => Kind::Money,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Metrics of one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PerChannel {
+    Spend,
+    Visitors,
+    Leads,
+    Customers,
+    Orders,
+    Revenue,
+    GrossProfit,
+    Roi,
+}
+
+impl PerChannel {
+    pub const ALL: [PerChannel; 8] = [
+        PerChannel::Spend,
+        PerChannel::Visitors,
+        PerChannel::Leads,
+        PerChannel::Customers,
+        PerChannel::Orders,
+        PerChannel::Revenue,
+        PerChannel::GrossProfit,
+        PerChannel::Roi,
+    ];
+    pub const COUNT: usize = Self::ALL.len();
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PerChannel::Spend => "spend",
+            PerChannel::Visitors => "visitors",
+            PerChannel::Leads => "leads",
+            PerChannel::Customers => "customers",
+            PerChannel::Orders => "orders",
+            PerChannel::Revenue => "revenue",
+            PerChannel::GrossProfit => "gross_profit",
+            PerChannel::Roi => "roi",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<PerChannel> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    pub fn kind(self) -> Kind {
+        match self {
+            PerChannel::Visitors
+            | PerChannel::Leads
+            | PerChannel::Customers
+            | PerChannel::Orders => Kind::Count,
+            PerChannel::Roi => Kind::Ratio,
+            _ => Kind::Money,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Month-by-month series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Monthly {
+    Revenue,
+    Cost,
+    CumulativeProfit,
+    ActiveCustomers,
+    Customers,
+}
+
+impl Monthly {
+    pub const ALL: [Monthly; 5] = [
+        Monthly::Revenue,
+        Monthly::Cost,
+        Monthly::CumulativeProfit,
+        Monthly::ActiveCustomers,
+        Monthly::Customers,
+    ];
+    pub const COUNT: usize = Self::ALL.len();
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Monthly::Revenue => "revenue",
+            Monthly::Cost => "cost",
+            Monthly::CumulativeProfit => "cumulative_profit",
+            Monthly::ActiveCustomers => "active_customers",
+            Monthly::Customers => "customers",
+        }
+    }
+
+    pub fn kind(self) -> Kind {
+        match self {
+            Monthly::ActiveCustomers | Monthly::Customers => Kind::Count,
+            _ => Kind::Money,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How a metric's values look, for formatting and for quantile rounding:
+/// counts and months are whole numbers, so their quantiles are too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Money,
+    Count,
+    Month,
+    Ratio,
+}
+
+impl Kind {
+    pub fn is_whole(self) -> bool {
+        matches!(self, Kind::Count | Kind::Month)
+    }
+}
+
+pub fn total_names() -> impl Iterator<Item = &'static str> {
+    Total::ALL.into_iter().map(Total::name)
+}
+
+pub fn channel_names() -> impl Iterator<Item = &'static str> {
+    PerChannel::ALL.into_iter().map(PerChannel::name)
+}

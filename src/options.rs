@@ -1,0 +1,35 @@
+//! Validated settings, built from the raw `cli` arguments and the
+//! scenario's own defaults.
+
+use crate::cli::SimulationArgs;
+use crate::error::UsageError;
+use crate::scenario::Scenario;
+
+/// How to simulate: resolved trials, seed and threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimulationOptions {
+    pub trials: u64,
+    pub seed: u64,
+    pub threads: usize,
+    pub show_progress: bool,
+}
+
+impl SimulationOptions {
+    pub fn resolve(args: &SimulationArgs, scenario: &Scenario) -> Result<Self, UsageError> {
+        let trials = args.trials.unwrap_or(scenario.trials);
+        if trials == 0 {
+            return Err(UsageError("--trials must be at least 1".into()));
+        }
+        let threads = match args.threads {
+            Some(0) => return Err(UsageError("--threads must be at least 1".into())),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        Ok(SimulationOptions {
+            trials,
+            seed: args.seed.unwrap_or(scenario.seed),
+            threads,
+            show_progress: !args.quiet,
+        })
+    }
+}

@@ -1,0 +1,734 @@
+//! Reading a scenario CSV: tolerant of what spreadsheets and editors produce
+//! (BOM, CRLF, comments, padding, quoted numbers, any column order, any
+//! case), strict about meaning, and never content with a vague error.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::inputs::{CHANNEL_INPUTS, Input, PLAN_INPUTS, Stage};
+use super::target::{Target, TargetMetric, parse_comparison};
+use super::value::{Sampler, ValueSpec, parse_value};
+use super::{Assumption, Channel, Param, REFERRAL, Resolved, Scenario, Source, fingerprint};
+use crate::error::{InputError, InputProblem};
+use crate::metrics::{PerChannel, Total, channel_names, total_names};
+use crate::suggest::did_you_mean;
+
+const COLUMNS: [&str; 5] = ["stage", "channel", "metric", "value", "note"];
+
+pub fn load(path: &Path) -> Result<Scenario, InputError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        InputError::single(
+            path,
+            InputProblem::whole_file(format!("cannot read the scenario: {e}")),
+        )
+    })?;
+    let text = decode_utf8(path, &bytes)?;
+    parse_str(path, text).map(|mut s| {
+        s.input_hash = format!("{:016x}", fingerprint(&bytes));
+        s
+    })
+}
+
+/// UTF-8 without BOM, or an error naming the line of the first bad byte.
+pub fn decode_utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, InputError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        InputError::single(
+            path,
+            InputProblem::at(line, "the file is not valid UTF-8 text")
+                .help("save it as UTF-8 (in Excel: CSV UTF-8)"),
+        )
+    })
+}
+
+/// The raw cells of one data row.
+struct Row {
+    line: u64,
+    stage: String,
+    channel: String,
+    metric: String,
+    value: String,
+    note: String,
+}
+
+/// Reads the CSV layer: header, rows, line numbers. Shared with the plans
+/// reader, which has the same tolerance rules.
+pub(crate) fn read_table(
+    path: &Path,
+    text: &str,
+    columns: &[&str],
+    required: &[&str],
+) -> Result<Vec<(u64, Vec<String>)>, InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let mut problems = Vec::new();
+    let mut header: Option<(u64, Vec<Option<usize>>)> = None;
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                problems.push(InputProblem::at(
+                    line,
+                    format!("cannot read this CSV line: {e}"),
+                ));
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(|f| f.is_empty()) {
+            continue;
+        }
+        let Some((_, map)) = &header else {
+            // The header: map each column to its position in `columns`.
+            let mut map = Vec::new();
+            let mut seen = HashMap::new();
+            for cell in record.iter() {
+                let name = cell.to_ascii_lowercase();
+                match columns.iter().position(|c| *c == name) {
+                    Some(i) => {
+                        if seen.insert(i, ()).is_some() {
+                            problems.push(InputProblem::at(
+                                line,
+                                format!("column `{name}` appears twice"),
+                            ));
+                        }
+                        map.push(Some(i));
+                    }
+                    None => {
+                        problems.push(
+                            InputProblem::at(line, format!("unknown column `{cell}`")).help_opt(
+                                did_you_mean(&name, columns.iter().copied()).or_else(|| {
+                                    Some(format!("the columns are {}", columns.join(", ")))
+                                }),
+                            ),
+                        );
+                        map.push(None);
+                    }
+                }
+            }
+            for req in required {
+                let i = columns.iter().position(|c| c == req).unwrap_or(usize::MAX);
+                if !map.contains(&Some(i)) {
+                    problems.push(
+                        InputProblem::at(line, format!("the header has no `{req}` column")).help(
+                            format!(
+                                "the first line must name the columns: {}",
+                                columns.join(",")
+                            ),
+                        ),
+                    );
+                }
+            }
+            header = Some((line, map));
+            continue;
+        };
+        let mut cells: Vec<String> = record.iter().map(str::to_string).collect();
+        rejoin_unquoted_distribution(&mut cells);
+        if cells.len() > map.len() && cells[map.len()..].iter().any(|c| !c.is_empty()) {
+            problems.push(
+                InputProblem::at(
+                    line,
+                    format!(
+                        "this row has {} fields but the header has {}",
+                        cells.len(),
+                        map.len()
+                    ),
+                )
+                .help("quote a field that contains a comma: \"pert(0.9, 1.2, 1.8)\""),
+            );
+            continue;
+        }
+        let mut fields = vec![String::new(); columns.len()];
+        for (cell, slot) in cells.into_iter().zip(map) {
+            if let Some(i) = slot {
+                fields[*i] = cell;
+            }
+        }
+        rows.push((line, fields));
+    }
+    if header.is_none() {
+        problems.push(
+            InputProblem::whole_file("the file has no header line").help(format!(
+                "the first line must name the columns: {}",
+                columns.join(",")
+            )),
+        );
+    }
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(InputError {
+            file: path.to_path_buf(),
+            problems,
+        })
+    }
+}
+
+/// `pert(0.9, 1.2, 1.8)` written without quotes arrives as three cells;
+/// the parentheses make the intent unambiguous, so put it back together.
+fn rejoin_unquoted_distribution(cells: &mut Vec<String>) {
+    let mut i = 0;
+    while i < cells.len() {
+        if cells[i].contains('(') && !cells[i].contains(')') {
+            if let Some(end) = (i + 1..cells.len()).find(|&j| cells[j].contains(')')) {
+                let joined = cells[i..=end].join(", ");
+                cells.splice(i..=end, [joined]);
+            }
+        }
+        i += 1;
+    }
+}
+
+fn valid_channel_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+pub fn parse_str(path: &Path, text: &str) -> Result<Scenario, InputError> {
+    let table = read_table(path, text, &COLUMNS, &COLUMNS[..4])?;
+    let rows: Vec<Row> = table
+        .into_iter()
+        .map(|(line, mut f)| Row {
+            line,
+            note: std::mem::take(&mut f[4]),
+            value: std::mem::take(&mut f[3]),
+            metric: f[2].to_ascii_lowercase(),
+            channel: f[1].to_ascii_lowercase(),
+            stage: f[0].to_ascii_lowercase(),
+        })
+        .collect();
+    Builder::new(path).build(rows)
+}
+
+struct TargetRow {
+    line: u64,
+    channel: String,
+    metric: String,
+    op: super::Op,
+    value: f64,
+    required: Option<f64>,
+    note: String,
+}
+
+struct Builder<'p> {
+    path: &'p Path,
+    problems: Vec<InputProblem>,
+    assumptions: Vec<Assumption>,
+    targets: Vec<TargetRow>,
+    /// Channel names in order of first appearance.
+    channel_order: Vec<String>,
+    /// (stage, channel, metric) → line, to catch duplicates.
+    seen: HashMap<(Stage, String, String), u64>,
+}
+
+impl<'p> Builder<'p> {
+    fn new(path: &'p Path) -> Self {
+        Builder {
+            path,
+            problems: Vec::new(),
+            assumptions: Vec::new(),
+            targets: Vec::new(),
+            channel_order: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    fn problem(&mut self, p: InputProblem) {
+        self.problems.push(p);
+    }
+
+    fn build(mut self, rows: Vec<Row>) -> Result<Scenario, InputError> {
+        for row in rows {
+            self.row(row);
+        }
+        let scenario = self.resolve();
+        if self.problems.is_empty() {
+            Ok(scenario)
+        } else {
+            self.problems.sort_by_key(|p| p.line.unwrap_or(u64::MAX));
+            Err(InputError {
+                file: self.path.to_path_buf(),
+                problems: self.problems,
+            })
+        }
+    }
+
+    fn row(&mut self, row: Row) {
+        let line = row.line;
+        let Some(stage) = Stage::from_name(&row.stage) else {
+            let help = did_you_mean(&row.stage, Stage::ALL.iter().map(|s| s.name()))
+                .unwrap_or_else(|| "stages: plan, reach, act, convert, engage, target".into());
+            self.problem(
+                InputProblem::at(line, format!("unknown stage `{}`", row.stage)).help(help),
+            );
+            return;
+        };
+        let channel = row.channel.clone();
+        if channel != "*" {
+            if !valid_channel_name(&channel) {
+                self.problem(
+                    InputProblem::at(
+                        line,
+                        format!("`{}` is not a valid channel name", row.channel),
+                    )
+                    .help(
+                        "use `*` or lowercase letters, digits, `_` and `-`, such as `paid_search`",
+                    ),
+                );
+                return;
+            }
+            if stage == Stage::Plan {
+                self.problem(
+                    InputProblem::at(
+                        line,
+                        format!(
+                            "plan rows apply to the whole scenario, not to channel `{channel}`"
+                        ),
+                    )
+                    .help("write `*` in the channel column"),
+                );
+                return;
+            }
+            if channel == REFERRAL && stage == Stage::Reach {
+                self.problem(
+                    InputProblem::at(line, "the built-in `referral` channel takes no reach rows")
+                        .help("referred visitors come from customers' referral_rate (an engage metric), not from spend"),
+                );
+                return;
+            }
+            if !self.channel_order.contains(&channel) {
+                self.channel_order.push(channel.clone());
+            }
+        }
+        let key = (stage, channel.clone(), row.metric.clone());
+        if let Some(first) = self.seen.get(&key) {
+            self.problem(
+                InputProblem::at(
+                    line,
+                    format!(
+                        "{}.{} for `{}` is given twice (first on line {first})",
+                        stage.name(),
+                        row.metric,
+                        channel
+                    ),
+                )
+                .help("keep one row; a named channel row already overrides the `*` row"),
+            );
+            return;
+        }
+        self.seen.insert(key, line);
+
+        if stage == Stage::Target {
+            self.target_row(row);
+            return;
+        }
+        let Some(input) = Input::lookup(stage, &row.metric) else {
+            let elsewhere = Input::stages_with(&row.metric);
+            let help = if !elsewhere.is_empty() {
+                Some(format!(
+                    "`{}` is a metric of stage {}",
+                    row.metric,
+                    elsewhere.join(" and ")
+                ))
+            } else {
+                did_you_mean(&row.metric, Input::names_for(stage)).or_else(|| {
+                    Some(format!(
+                        "{} metrics: {}",
+                        stage.name(),
+                        Input::names_for(stage).collect::<Vec<_>>().join(", ")
+                    ))
+                })
+            };
+            self.problem(
+                InputProblem::at(
+                    line,
+                    format!("unknown {} metric `{}`", stage.name(), row.metric),
+                )
+                .help_opt(help),
+            );
+            return;
+        };
+        let def = input.def();
+        let spec = match parse_value(&row.value) {
+            Ok(s) => s,
+            Err(e) => {
+                self.problem(
+                    InputProblem::at(
+                        line,
+                        format!("{}.{}: {}", stage.name(), def.name, e.message),
+                    )
+                    .help_opt(e.help),
+                );
+                return;
+            }
+        };
+        if def.fixed && !spec.is_number() {
+            self.problem(
+                InputProblem::at(
+                    line,
+                    format!(
+                        "{}.{} must be a plain number, not `{}`",
+                        stage.name(),
+                        def.name,
+                        row.value
+                    ),
+                )
+                .help(format!(
+                    "{} is fixed, not uncertain: write {}",
+                    def.name,
+                    def.domain.describe()
+                )),
+            );
+            return;
+        }
+        if !def.domain.contains(&spec) {
+            let what = if spec.is_number() {
+                "the value"
+            } else {
+                "the distribution's range"
+            };
+            let s = spec.support();
+            let range = if spec.is_number() {
+                String::new()
+            } else {
+                format!(
+                    " ({}{}, {}{})",
+                    if s.low_open { "(" } else { "[" },
+                    s.low,
+                    s.high,
+                    if s.high_open { ")" } else { "]" }
+                )
+            };
+            let mut p = InputProblem::at(
+                line,
+                format!(
+                    "{}.{} = `{}`: {what}{range} is outside the allowed domain",
+                    stage.name(),
+                    def.name,
+                    row.value
+                ),
+            )
+            .help(format!("{} must be {}", def.name, def.domain.describe()));
+            if matches!(spec, ValueSpec::LogNormal { .. }) && def.domain == super::Domain::Rate {
+                p = p.help("a rate must stay in [0, 1]: use beta(a, b) or pert(low, mode, high) instead of lognormal");
+            }
+            self.problem(p);
+            return;
+        }
+        let stream_key =
+            fingerprint(format!("{}/{}/{}", stage.name(), channel, def.name).as_bytes());
+        self.assumptions.push(Assumption {
+            line,
+            stage,
+            channel,
+            input,
+            sampler: Sampler::new(&spec),
+            spec,
+            note: row.note,
+            stream_key,
+        });
+    }
+
+    fn target_row(&mut self, row: Row) {
+        let line = row.line;
+        let known: Box<dyn Iterator<Item = &str>> = if row.channel == "*" {
+            Box::new(total_names())
+        } else {
+            Box::new(channel_names())
+        };
+        let known: Vec<&str> = known.collect();
+        if !known.contains(&row.metric.as_str()) {
+            let scope = if row.channel == "*" {
+                "total"
+            } else {
+                "per-channel"
+            };
+            let help = did_you_mean(&row.metric, known.iter().copied())
+                .unwrap_or_else(|| format!("{scope} output metrics: {}", known.join(", ")));
+            self.problem(
+                InputProblem::at(
+                    line,
+                    format!("unknown {scope} target metric `{}`", row.metric),
+                )
+                .help(help),
+            );
+            return;
+        }
+        match parse_comparison(&row.value) {
+            Ok((op, value, required)) => self.targets.push(TargetRow {
+                line,
+                channel: row.channel,
+                metric: row.metric,
+                op,
+                value,
+                required,
+                note: row.note,
+            }),
+            Err(msg) => self.problem(InputProblem::at(line, msg)),
+        }
+    }
+
+    /// The row that gives `input` for `channel`: its own, else the `*` one.
+    fn lookup(&self, input: Input, channel: &str) -> Option<(usize, bool)> {
+        let find = |ch: &str| {
+            self.assumptions
+                .iter()
+                .position(|a| a.input == input && a.channel == ch)
+        };
+        find(channel)
+            .map(|i| (i, true))
+            .or_else(|| find("*").map(|i| (i, false)))
+    }
+
+    fn resolve(&mut self) -> Scenario {
+        // Every random row gets a slot in the per-trial draw vector.
+        let mut drawn = Vec::new();
+        let mut slot_of = vec![None; self.assumptions.len()];
+        for (i, a) in self.assumptions.iter().enumerate() {
+            if !a.sampler.is_constant() {
+                slot_of[i] = Some(drawn.len());
+                drawn.push(i);
+            }
+        }
+        let param_of = |i: usize, a: &Assumption| match slot_of[i] {
+            Some(slot) => Param::Drawn(slot),
+            None => Param::Fixed(a.spec.mean()),
+        };
+        let resolve = |b: &Builder, input: Input, channel: &str| -> Resolved {
+            match b.lookup(input, channel) {
+                Some((i, named)) => Resolved {
+                    param: Some(param_of(i, &b.assumptions[i])),
+                    source: if named {
+                        Source::Named(i)
+                    } else {
+                        Source::Star(i)
+                    },
+                },
+                None => match input.default_value() {
+                    Some(d) => Resolved {
+                        param: Some(Param::Fixed(d)),
+                        source: Source::Default,
+                    },
+                    None => Resolved {
+                        param: None,
+                        source: Source::Missing,
+                    },
+                },
+            }
+        };
+
+        let plan_provenance: Vec<(Input, Resolved)> = PLAN_INPUTS
+            .iter()
+            .map(|&i| (i, resolve(self, i, "*")))
+            .collect();
+        let plan_value = |input: Input| {
+            plan_provenance
+                .iter()
+                .find(|(i, _)| *i == input)
+                .and_then(|(_, r)| r.param)
+                .unwrap_or(Param::Fixed(0.0))
+        };
+        let fixed = |input: Input| plan_value(input).fixed().unwrap_or(0.0);
+        let horizon = fixed(Input::HorizonMonths) as usize;
+        let campaign = fixed(Input::CampaignMonths) as usize;
+        if campaign > horizon {
+            let line = self
+                .lookup(Input::CampaignMonths, "*")
+                .map(|(i, _)| self.assumptions[i].line)
+                .unwrap_or(0);
+            self.problem(
+                InputProblem::at(line, format!("campaign_months ({campaign}) is longer than horizon_months ({horizon})"))
+                    .help("the campaign must fit inside the simulated horizon: raise horizon_months or shorten the campaign"),
+            );
+        }
+
+        let mut channels = Vec::new();
+        let names: Vec<String> = self
+            .channel_order
+            .iter()
+            .filter(|n| *n != REFERRAL)
+            .cloned()
+            .collect();
+        for name in &names {
+            channels.push(self.channel(name, false, &resolve));
+        }
+        // Referrals are simulated when some paid channel may refer: its
+        // customers send visitors to the built-in channel.
+        let refers = channels.iter().any(Channel::may_refer);
+        if refers {
+            channels.push(self.channel(REFERRAL, true, &resolve));
+        } else if self.channel_order.iter().any(|n| n == REFERRAL) {
+            // Rows for `referral` without any referral_rate are harmless but inert.
+        }
+
+        // Required inputs (spec §2.2).
+        for c in &channels {
+            let needs = if c.is_referral { true } else { c.spend > 0.0 };
+            if !needs {
+                continue;
+            }
+            let missing = c.missing_funnel_inputs(!c.is_referral);
+            if !missing.is_empty() {
+                let why = if c.is_referral {
+                    "referrals are simulated (some referral_rate > 0)".to_string()
+                } else {
+                    format!("it has spend {}", c.spend)
+                };
+                let line = if c.is_referral {
+                    0
+                } else {
+                    self.lookup(Input::Spend, &c.name)
+                        .map(|(i, _)| self.assumptions[i].line)
+                        .unwrap_or(0)
+                };
+                let stage_names: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+                let p = InputProblem {
+                    line: (line > 0).then_some(line),
+                    message: format!(
+                        "channel `{}` needs {} because {why}",
+                        c.name,
+                        stage_names.join(", ")
+                    ),
+                    help: Some(format!(
+                        "add a row such as `{},{},{},...` or a `*` row that every channel shares",
+                        missing[0].split('.').next().unwrap_or(""),
+                        c.name,
+                        missing[0].split('.').nth(1).unwrap_or("")
+                    )),
+                };
+                self.problem(p);
+            }
+        }
+
+        let mut targets = Vec::new();
+        for t in std::mem::take(&mut self.targets) {
+            let metric = if t.channel == "*" {
+                TargetMetric::Total(Total::from_name(&t.metric).expect("checked when read"))
+            } else {
+                match channels.iter().position(|c| c.name == t.channel) {
+                    Some(ci) => TargetMetric::Channel(
+                        ci,
+                        PerChannel::from_name(&t.metric).expect("checked when read"),
+                    ),
+                    None => {
+                        let help = if t.channel == REFERRAL {
+                            Some("referrals are simulated only when some channel has referral_rate > 0".to_string())
+                        } else {
+                            did_you_mean(&t.channel, channels.iter().map(|c| c.name.as_str()))
+                        };
+                        self.problem(
+                            InputProblem::at(t.line, format!("target names channel `{}`, which the scenario does not simulate", t.channel))
+                                .help_opt(help),
+                        );
+                        continue;
+                    }
+                }
+            };
+            targets.push(Target {
+                line: t.line,
+                channel: t.channel,
+                metric_name: t.metric,
+                metric,
+                op: t.op,
+                value: t.value,
+                required: t.required,
+                note: t.note,
+            });
+        }
+
+        let name = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into());
+        Scenario {
+            path: self.path.to_path_buf(),
+            name,
+            input_hash: String::new(),
+            horizon: horizon.max(1),
+            campaign: campaign.clamp(1, horizon.max(1)),
+            trials: fixed(Input::Trials) as u64,
+            seed: fixed(Input::Seed) as u64,
+            gross_margin: plan_value(Input::GrossMargin),
+            discount_rate: plan_value(Input::DiscountRate),
+            fixed_cost: plan_value(Input::FixedCost),
+            plan_provenance,
+            assumptions: std::mem::take(&mut self.assumptions),
+            drawn,
+            channels,
+            targets,
+        }
+    }
+
+    fn channel(
+        &self,
+        name: &str,
+        is_referral: bool,
+        resolve: &dyn Fn(&Builder, Input, &str) -> Resolved,
+    ) -> Channel {
+        let provenance: Vec<(Input, Resolved)> = CHANNEL_INPUTS
+            .iter()
+            .map(|&input| {
+                let mut r = resolve(self, input, name);
+                if is_referral && input == Input::Spend {
+                    r = Resolved {
+                        param: Some(Param::Fixed(0.0)),
+                        source: Source::Default,
+                    };
+                }
+                (input, r)
+            })
+            .collect();
+        let get = |input: Input| {
+            provenance
+                .iter()
+                .find(|(i, _)| *i == input)
+                .and_then(|(_, r)| r.param)
+        };
+        let mut channel = Channel {
+            name: name.to_string(),
+            is_referral,
+            spend: get(Input::Spend).and_then(Param::fixed).unwrap_or(0.0),
+            population_key: fingerprint(format!("population/{name}").as_bytes()),
+            cost_per_visit: get(Input::CostPerVisit),
+            audience: get(Input::Audience).map(|p| match p {
+                Param::Fixed(a) => Param::Fixed(a.round()),
+                drawn => drawn,
+            }),
+            act_rate: get(Input::ActRate),
+            convert_rate: get(Input::ConvertRate),
+            order_value: get(Input::OrderValue),
+            order_value_cv: get(Input::OrderValueCv).unwrap_or(Param::Fixed(0.0)),
+            repeat_rate: get(Input::RepeatRate).unwrap_or(Param::Fixed(0.0)),
+            repeat_order_value: get(Input::RepeatOrderValue),
+            churn: get(Input::Churn).unwrap_or(Param::Fixed(1.0)),
+            churn_polarization: get(Input::ChurnPolarization).unwrap_or(Param::Fixed(0.0)),
+            referral_rate: get(Input::ReferralRate).unwrap_or(Param::Fixed(0.0)),
+            provenance,
+        };
+        if channel.repeat_order_value.is_none() {
+            channel.repeat_order_value = channel.order_value;
+            if let Some((_, r)) = channel
+                .provenance
+                .iter_mut()
+                .find(|(i, _)| *i == Input::RepeatOrderValue)
+            {
+                r.param = channel.order_value;
+                r.source = Source::SameAsOrderValue;
+            }
+        }
+        channel
+    }
+}

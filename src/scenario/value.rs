@@ -1,0 +1,372 @@
+//! Assumption values: plain numbers and the distributions of spec §2.1.
+
+use rand::Rng;
+use rand_distr::{Beta, Distribution, LogNormal, Triangular, Uniform};
+
+use crate::suggest::did_you_mean;
+
+/// Names accepted in a value cell, for suggestions.
+pub const DISTRIBUTION_FORMS: [&str; 5] = ["uniform", "triangular", "pert", "beta", "lognormal"];
+
+/// A parsed value cell, before any domain check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueSpec {
+    Number(f64),
+    Uniform { low: f64, high: f64 },
+    Triangular { low: f64, mode: f64, high: f64 },
+    Pert { low: f64, mode: f64, high: f64 },
+    Beta { a: f64, b: f64 },
+    LogNormal { mean: f64, sd: f64 },
+}
+
+/// Where a distribution's draws can land. `open` bounds are never reached
+/// (a beta draw is never exactly 0 or 1; a log-normal draw never 0).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Support {
+    pub low: f64,
+    pub low_open: bool,
+    pub high: f64,
+    pub high_open: bool,
+}
+
+impl ValueSpec {
+    pub fn is_number(&self) -> bool {
+        matches!(self, ValueSpec::Number(_))
+    }
+
+    pub fn support(&self) -> Support {
+        let closed = |low, high| Support {
+            low,
+            low_open: false,
+            high,
+            high_open: false,
+        };
+        match *self {
+            ValueSpec::Number(x) => closed(x, x),
+            ValueSpec::Uniform { low, high }
+            | ValueSpec::Triangular { low, high, .. }
+            | ValueSpec::Pert { low, high, .. } => closed(low, high),
+            ValueSpec::Beta { .. } => Support {
+                low: 0.0,
+                low_open: true,
+                high: 1.0,
+                high_open: true,
+            },
+            ValueSpec::LogNormal { .. } => Support {
+                low: 0.0,
+                low_open: true,
+                high: f64::INFINITY,
+                high_open: true,
+            },
+        }
+    }
+
+    /// The distribution's mean, shown by `validate` so a reviewer can sanity
+    /// check the order of magnitude.
+    pub fn mean(&self) -> f64 {
+        match *self {
+            ValueSpec::Number(x) => x,
+            ValueSpec::Uniform { low, high } => (low + high) / 2.0,
+            ValueSpec::Triangular { low, mode, high } => (low + mode + high) / 3.0,
+            ValueSpec::Pert { low, mode, high } => (low + 4.0 * mode + high) / 6.0,
+            ValueSpec::Beta { a, b } => a / (a + b),
+            ValueSpec::LogNormal { mean, .. } => mean,
+        }
+    }
+}
+
+impl std::fmt::Display for ValueSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ValueSpec::Number(x) => write!(f, "{x}"),
+            ValueSpec::Uniform { low, high } => write!(f, "uniform({low}, {high})"),
+            ValueSpec::Triangular { low, mode, high } => {
+                write!(f, "triangular({low}, {mode}, {high})")
+            }
+            ValueSpec::Pert { low, mode, high } => write!(f, "pert({low}, {mode}, {high})"),
+            ValueSpec::Beta { a, b } => write!(f, "beta({a}, {b})"),
+            ValueSpec::LogNormal { mean, sd } => write!(f, "lognormal({mean}, {sd})"),
+        }
+    }
+}
+
+/// Why a value cell was rejected; the caller adds file and line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueError {
+    pub message: String,
+    pub help: Option<String>,
+}
+
+fn value_error(message: impl Into<String>, help: Option<String>) -> ValueError {
+    ValueError {
+        message: message.into(),
+        help,
+    }
+}
+
+/// Parses a plain number, accepting the forms a spreadsheet exports
+/// (`60000`, `1e6`, `0.08`) but not `inf` or `NaN`, which are never a
+/// meaningful assumption.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let t = text.trim();
+    if t.is_empty()
+        || t.chars()
+            .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+    {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+pub fn parse_value(text: &str) -> Result<ValueSpec, ValueError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(value_error(
+            "the value is empty",
+            Some(
+                "give a number such as `0.08` or a distribution such as `pert(0.9, 1.2, 1.8)`"
+                    .into(),
+            ),
+        ));
+    }
+    if let Some(x) = parse_number(t) {
+        return Ok(ValueSpec::Number(x));
+    }
+    let Some(open) = t.find('(') else {
+        return Err(value_error(
+            format!("`{t}` is neither a number nor a distribution"),
+            Some(
+                "allowed: a number, uniform(low, high), triangular(low, mode, high), pert(low, mode, high), beta(a, b), lognormal(mean, sd)"
+                    .into(),
+            ),
+        ));
+    };
+    if !t.ends_with(')') {
+        return Err(value_error(
+            format!("`{t}` is missing its closing parenthesis"),
+            None,
+        ));
+    }
+    let name = t[..open].trim().to_ascii_lowercase();
+    let inner = &t[open + 1..t.len() - 1];
+    let mut args = Vec::new();
+    for part in inner.split(',') {
+        match parse_number(part) {
+            Some(x) => args.push(x),
+            None => {
+                return Err(value_error(
+                    format!("`{}` in `{t}` is not a number", part.trim()),
+                    None,
+                ));
+            }
+        }
+    }
+    let arity = |want: usize, sig: &str| -> Result<(), ValueError> {
+        if args.len() == want {
+            Ok(())
+        } else {
+            Err(value_error(
+                format!("{name} takes {want} arguments, `{t}` has {}", args.len()),
+                Some(format!("write {sig}")),
+            ))
+        }
+    };
+    let spec = match name.as_str() {
+        "uniform" => {
+            arity(2, "uniform(low, high)")?;
+            ValueSpec::Uniform {
+                low: args[0],
+                high: args[1],
+            }
+        }
+        "triangular" => {
+            arity(3, "triangular(low, mode, high)")?;
+            ValueSpec::Triangular {
+                low: args[0],
+                mode: args[1],
+                high: args[2],
+            }
+        }
+        "pert" => {
+            arity(3, "pert(low, mode, high)")?;
+            ValueSpec::Pert {
+                low: args[0],
+                mode: args[1],
+                high: args[2],
+            }
+        }
+        "beta" => {
+            arity(2, "beta(a, b)")?;
+            ValueSpec::Beta {
+                a: args[0],
+                b: args[1],
+            }
+        }
+        "lognormal" => {
+            arity(2, "lognormal(mean, sd)")?;
+            ValueSpec::LogNormal {
+                mean: args[0],
+                sd: args[1],
+            }
+        }
+        other => {
+            let help = did_you_mean(other, DISTRIBUTION_FORMS.iter().copied())
+                .or_else(|| Some(format!("allowed forms: {}", DISTRIBUTION_FORMS.join(", "))));
+            return Err(value_error(format!("unknown distribution `{other}`"), help));
+        }
+    };
+    check_parameters(&spec, t)?;
+    Ok(spec)
+}
+
+fn check_parameters(spec: &ValueSpec, text: &str) -> Result<(), ValueError> {
+    let fail = |msg: String| Err(value_error(msg, None));
+    match *spec {
+        ValueSpec::Number(_) => Ok(()),
+        ValueSpec::Uniform { low, high } => {
+            if low < high {
+                Ok(())
+            } else {
+                Err(value_error(
+                    format!("`{text}` needs low < high"),
+                    Some(if low == high {
+                        format!("for a certain value write the number `{low}`")
+                    } else {
+                        format!("swap the bounds: uniform({high}, {low})")
+                    }),
+                ))
+            }
+        }
+        ValueSpec::Triangular { low, mode, high } | ValueSpec::Pert { low, mode, high } => {
+            if !(low < high) {
+                fail(format!("`{text}` needs low < high"))
+            } else if !(low <= mode && mode <= high) {
+                fail(format!("`{text}` needs low <= mode <= high"))
+            } else {
+                Ok(())
+            }
+        }
+        ValueSpec::Beta { a, b } => {
+            if a > 0.0 && b > 0.0 {
+                Ok(())
+            } else {
+                Err(value_error(
+                    format!("`{text}` needs a > 0 and b > 0"),
+                    Some("from a test with s successes and f failures write beta(s+1, f+1)".into()),
+                ))
+            }
+        }
+        ValueSpec::LogNormal { mean, sd } => {
+            if mean > 0.0 && sd > 0.0 {
+                Ok(())
+            } else {
+                fail(format!("`{text}` needs mean > 0 and sd > 0"))
+            }
+        }
+    }
+}
+
+/// A ready-to-draw assumption. Constructed once per scenario so that trials
+/// pay only for the draw, not for parameter set-up.
+#[derive(Debug, Clone)]
+pub enum Sampler {
+    Constant(f64),
+    Uniform(Uniform<f64>),
+    Triangular(Triangular<f64>),
+    /// low + (high − low)·Beta(a, b), as spec §2.1 defines Beta-PERT.
+    ScaledBeta {
+        low: f64,
+        width: f64,
+        beta: Beta<f64>,
+    },
+    LogNormal(LogNormal<f64>),
+}
+
+impl Sampler {
+    pub fn new(spec: &ValueSpec) -> Sampler {
+        // Parameters were checked by `parse_value`, so construction cannot fail;
+        // fall back to the mean rather than panic if that ever changes.
+        let built = match *spec {
+            ValueSpec::Number(x) => Some(Sampler::Constant(x)),
+            ValueSpec::Uniform { low, high } => {
+                Uniform::new_inclusive(low, high).ok().map(Sampler::Uniform)
+            }
+            ValueSpec::Triangular { low, mode, high } => Triangular::new(low, high, mode)
+                .ok()
+                .map(Sampler::Triangular),
+            ValueSpec::Pert { low, mode, high } => {
+                let width = high - low;
+                let a = 1.0 + 4.0 * (mode - low) / width;
+                let b = 1.0 + 4.0 * (high - mode) / width;
+                Beta::new(a, b)
+                    .ok()
+                    .map(|beta| Sampler::ScaledBeta { low, width, beta })
+            }
+            ValueSpec::Beta { a, b } => Beta::new(a, b).ok().map(|beta| Sampler::ScaledBeta {
+                low: 0.0,
+                width: 1.0,
+                beta,
+            }),
+            ValueSpec::LogNormal { mean, sd } => {
+                // Spec: the log-normal's own mean and sd are the given ones.
+                let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
+                let mu = mean.ln() - sigma2 / 2.0;
+                LogNormal::new(mu, sigma2.sqrt())
+                    .ok()
+                    .map(Sampler::LogNormal)
+            }
+        };
+        built.unwrap_or(Sampler::Constant(spec.mean()))
+    }
+
+    pub fn is_constant(&self) -> bool {
+        matches!(self, Sampler::Constant(_))
+    }
+
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Sampler::Constant(x) => *x,
+            Sampler::Uniform(d) => d.sample(rng),
+            Sampler::Triangular(d) => d.sample(rng),
+            Sampler::ScaledBeta { low, width, beta } => low + width * beta.sample(rng),
+            Sampler::LogNormal(d) => d.sample(rng),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_numbers_and_forms() {
+        assert_eq!(parse_value(" 1e6 ").unwrap(), ValueSpec::Number(1e6));
+        assert_eq!(
+            parse_value("PERT(0.9, 1.2, 1.8)").unwrap(),
+            ValueSpec::Pert {
+                low: 0.9,
+                mode: 1.2,
+                high: 1.8
+            }
+        );
+        assert!(parse_value("inf").is_err());
+        assert!(parse_value("NaN").is_err());
+    }
+
+    #[test]
+    fn rejects_bad_parameters_with_help() {
+        let e = parse_value("uniform(2, 1)").unwrap_err();
+        assert!(e.message.contains("low < high"));
+        let e = parse_value("pert(1, 3, 2)").unwrap_err();
+        assert!(e.message.contains("mode"));
+        let e = parse_value("beta(0, 3)").unwrap_err();
+        assert!(e.help.unwrap().contains("s+1"));
+        let e = parse_value("normal(1, 2)").unwrap_err();
+        assert!(e.message.contains("unknown distribution"));
+        let e = parse_value("lognromal(1, 2)").unwrap_err();
+        assert_eq!(e.help.as_deref(), Some("did you mean `lognormal`?"));
+        let e = parse_value("pert(1, 2)").unwrap_err();
+        assert!(e.message.contains("takes 3 arguments"));
+    }
+}

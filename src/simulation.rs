@@ -1,0 +1,201 @@
+//! Running many trials in parallel and accumulating their statistics.
+//!
+//! Trials are handed out in fixed blocks to a rayon pool. Each worker keeps
+//! its own accumulators; because every accumulator merges exactly, the
+//! result is the same bytes for any thread count and any scheduling.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use indicatif::ProgressBar;
+
+use crate::engine::{self, Outcome, Workspace};
+use crate::metrics::Total;
+use crate::scenario::Scenario;
+use crate::stats::{Accumulator, PlanStats};
+
+/// A budget allocation: spend per channel, in `Scenario::channels` order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub name: String,
+    pub spend: Vec<f64>,
+}
+
+impl Plan {
+    pub fn baseline(scenario: &Scenario) -> Plan {
+        Plan {
+            name: "baseline".into(),
+            spend: scenario.baseline_spend(),
+        }
+    }
+}
+
+/// Metrics compared between plans trial by trial (spec §3); higher is
+/// better for each.
+pub const COMPARED: [Total; 4] = [Total::Profit, Total::Roi, Total::Revenue, Total::Customers];
+
+/// Per-trial differences of one plan against the first plan (`baseline`).
+#[derive(Clone, Debug, Default)]
+pub struct Comparison {
+    /// One per `COMPARED` metric: the distribution of (plan − baseline).
+    pub difference: Vec<Accumulator>,
+    /// Trials in which the plan's value was strictly higher.
+    pub better: Vec<u64>,
+}
+
+impl Comparison {
+    fn new() -> Self {
+        Comparison {
+            difference: vec![Accumulator::default(); COMPARED.len()],
+            better: vec![0; COMPARED.len()],
+        }
+    }
+
+    fn merge(&mut self, other: &Comparison) {
+        for (a, b) in self.difference.iter_mut().zip(&other.difference) {
+            a.merge(b);
+        }
+        for (a, b) in self.better.iter_mut().zip(&other.better) {
+            *a += b;
+        }
+    }
+}
+
+/// Everything accumulated from a run, mergeable with another run over a
+/// disjoint set of trials.
+#[derive(Clone, Debug)]
+pub struct Results {
+    pub plans: Vec<PlanStats>,
+    /// `comparisons[k]` compares `plans[k + 1]` with `plans[0]`.
+    pub comparisons: Vec<Comparison>,
+}
+
+impl Results {
+    pub fn new(scenario: &Scenario, plans: usize) -> Self {
+        Results {
+            plans: (0..plans).map(|_| PlanStats::new(scenario)).collect(),
+            comparisons: (1..plans).map(|_| Comparison::new()).collect(),
+        }
+    }
+
+    pub fn merge(&mut self, other: &Results) {
+        for (a, b) in self.plans.iter_mut().zip(&other.plans) {
+            a.merge(b);
+        }
+        for (a, b) in self.comparisons.iter_mut().zip(&other.comparisons) {
+            a.merge(b);
+        }
+    }
+
+    pub fn trials(&self) -> u64 {
+        self.plans.first().map_or(0, |p| p.trials)
+    }
+}
+
+/// What to simulate.
+pub struct Job<'a> {
+    pub scenario: &'a Scenario,
+    /// The first plan is the one others are compared with.
+    pub plans: &'a [Plan],
+    pub seed: u64,
+    /// Trial indices `first_trial .. first_trial + trials`.
+    pub first_trial: u64,
+    pub trials: u64,
+    pub threads: usize,
+}
+
+/// Trials a worker takes at a time: large enough to make hand-out cheap,
+/// small enough to balance two cores on a few thousand trials.
+const BLOCK: u64 = 128;
+
+/// Per-thread simulation state.
+struct Worker<'a> {
+    job: &'a Job<'a>,
+    results: Results,
+    workspace: Workspace,
+    draws: Vec<f64>,
+    outcomes: Vec<Outcome>,
+}
+
+impl<'a> Worker<'a> {
+    fn new(job: &'a Job<'a>) -> Self {
+        Worker {
+            job,
+            results: Results::new(job.scenario, job.plans.len()),
+            workspace: Workspace::default(),
+            draws: Vec::new(),
+            outcomes: job
+                .plans
+                .iter()
+                .map(|_| Outcome::new(job.scenario))
+                .collect(),
+        }
+    }
+
+    fn trial(&mut self, trial: u64) {
+        let job = self.job;
+        let scenario = job.scenario;
+        engine::draw_assumptions(scenario, job.seed, trial, &mut self.draws);
+        for (plan, outcome) in job.plans.iter().zip(self.outcomes.iter_mut()) {
+            engine::simulate(
+                scenario,
+                &plan.spend,
+                &self.draws,
+                job.seed,
+                trial,
+                &mut self.workspace,
+                outcome,
+            );
+        }
+        for (stats, outcome) in self.results.plans.iter_mut().zip(&self.outcomes) {
+            stats.add(scenario, outcome);
+        }
+        let base = &self.outcomes[0];
+        for (cmp, outcome) in self.results.comparisons.iter_mut().zip(&self.outcomes[1..]) {
+            for (k, metric) in COMPARED.iter().enumerate() {
+                let d = outcome.total(*metric) - base.total(*metric);
+                cmp.difference[k].add(d);
+                if d > 0.0 {
+                    cmp.better[k] += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Runs a job on `job.threads` threads.
+pub fn run(job: &Job, progress: &ProgressBar) -> Results {
+    let next = AtomicU64::new(0);
+    let blocks = job.trials.div_ceil(BLOCK);
+    let work = || {
+        let mut worker = Worker::new(job);
+        loop {
+            let b = next.fetch_add(1, Ordering::Relaxed);
+            if b >= blocks {
+                break;
+            }
+            let start = b * BLOCK;
+            let end = (start + BLOCK).min(job.trials);
+            for i in start..end {
+                worker.trial(job.first_trial + i);
+            }
+            progress.inc(end - start);
+        }
+        worker.results
+    };
+    let partials: Vec<Results> = if job.threads <= 1 {
+        vec![work()]
+    } else {
+        match rayon::ThreadPoolBuilder::new()
+            .num_threads(job.threads)
+            .build()
+        {
+            Ok(pool) => pool.broadcast(|_| work()),
+            Err(_) => vec![work()],
+        }
+    };
+    let mut merged = Results::new(job.scenario, job.plans.len());
+    for p in &partials {
+        merged.merge(p);
+    }
+    merged
+}

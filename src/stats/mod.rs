@@ -1,0 +1,246 @@
+//! Summaries over trials (spec §5) with mergeable accumulators.
+//!
+//! Every piece of an accumulator merges exactly (integer counts, exact sums,
+//! min and max), so results do not depend on how trials were split among
+//! threads or machines, and memory does not grow with the number of trials.
+
+pub mod exact_sum;
+pub mod sketch;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Outcome;
+use crate::metrics::{Kind, Monthly, PerChannel, Total};
+use crate::scenario::Scenario;
+pub use exact_sum::ExactSum;
+pub use sketch::QuantileSketch;
+
+/// The quantiles every summary reports.
+pub const QUANTILES: [f64; 7] = [0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95];
+
+/// Running statistics of one metric.
+#[derive(Clone, Debug, Default)]
+pub struct Accumulator {
+    defined: u64,
+    sum: ExactSum,
+    sum_squares: ExactSum,
+    min: f64,
+    max: f64,
+    sketch: QuantileSketch,
+}
+
+impl Accumulator {
+    /// Adds one trial's value; NaN (undefined) is counted out.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        if x.is_nan() {
+            return;
+        }
+        if self.defined == 0 {
+            self.min = x;
+            self.max = x;
+        } else {
+            self.min = self.min.min(x);
+            self.max = self.max.max(x);
+        }
+        self.defined += 1;
+        self.sum.add(x);
+        self.sum_squares.add(x * x);
+        self.sketch.add(x);
+    }
+
+    pub fn merge(&mut self, other: &Accumulator) {
+        if other.defined == 0 {
+            return;
+        }
+        if self.defined == 0 {
+            self.min = other.min;
+            self.max = other.max;
+        } else {
+            self.min = self.min.min(other.min);
+            self.max = self.max.max(other.max);
+        }
+        self.defined += other.defined;
+        self.sum.merge(&other.sum);
+        self.sum_squares.merge(&other.sum_squares);
+        self.sketch.merge(&other.sketch);
+    }
+
+    pub fn defined(&self) -> u64 {
+        self.defined
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.defined > 0).then(|| self.sum.value() / self.defined as f64)
+    }
+
+    /// Sample standard deviation (n − 1).
+    pub fn sd(&self) -> Option<f64> {
+        let n = self.defined as f64;
+        match self.defined {
+            0 => None,
+            1 => Some(0.0),
+            _ if self.min == self.max => Some(0.0),
+            _ => {
+                let s = self.sum.value();
+                let var = (self.sum_squares.value() - s * s / n) / (n - 1.0);
+                Some(var.max(0.0).sqrt())
+            }
+        }
+    }
+
+    pub fn summary(&self, kind: Kind) -> Summary {
+        let q = |p: f64| {
+            self.sketch
+                .quantile(p, kind.is_whole())
+                .map(|v| v.clamp(self.min, self.max))
+        };
+        let defined = self.defined > 0;
+        let sd = self.sd();
+        Summary {
+            mean: self.mean(),
+            sd,
+            se: sd.map(|sd| sd / (self.defined as f64).sqrt()),
+            min: defined.then_some(self.min),
+            p5: q(0.05),
+            p10: q(0.10),
+            p25: q(0.25),
+            p50: q(0.50),
+            p75: q(0.75),
+            p90: q(0.90),
+            p95: q(0.95),
+            max: defined.then_some(self.max),
+            defined: self.defined,
+        }
+    }
+}
+
+/// The statistics of one metric over trials; `None` (JSON null) when no
+/// trial defined the value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub se: Option<f64>,
+    pub min: Option<f64>,
+    pub p5: Option<f64>,
+    pub p10: Option<f64>,
+    pub p25: Option<f64>,
+    pub p50: Option<f64>,
+    pub p75: Option<f64>,
+    pub p90: Option<f64>,
+    pub p95: Option<f64>,
+    pub max: Option<f64>,
+    pub defined: u64,
+}
+
+impl Summary {
+    /// (column name, value) pairs in the documented order, for the CSV and
+    /// table exporters.
+    pub fn columns(&self) -> [(&'static str, Option<f64>); 12] {
+        [
+            ("mean", self.mean),
+            ("sd", self.sd),
+            ("se", self.se),
+            ("min", self.min),
+            ("p5", self.p5),
+            ("p10", self.p10),
+            ("p25", self.p25),
+            ("p50", self.p50),
+            ("p75", self.p75),
+            ("p90", self.p90),
+            ("p95", self.p95),
+            ("max", self.max),
+        ]
+    }
+}
+
+/// Accumulated results of one plan.
+#[derive(Clone, Debug)]
+pub struct PlanStats {
+    pub trials: u64,
+    pub totals: Vec<Accumulator>,
+    /// [channel][metric]
+    pub channels: Vec<Vec<Accumulator>>,
+    /// [month][metric]
+    pub monthly: Vec<Vec<Accumulator>>,
+    /// Trials in which each scenario target held.
+    pub target_hits: Vec<u64>,
+    /// Trials with a negative profit (P(loss) is exact, not from a sketch).
+    pub loss_trials: u64,
+}
+
+impl PlanStats {
+    pub fn new(scenario: &Scenario) -> Self {
+        PlanStats {
+            trials: 0,
+            totals: vec![Accumulator::default(); Total::COUNT],
+            channels: vec![
+                vec![Accumulator::default(); PerChannel::COUNT];
+                scenario.channels.len()
+            ],
+            monthly: vec![vec![Accumulator::default(); Monthly::COUNT]; scenario.horizon],
+            target_hits: vec![0; scenario.targets.len()],
+            loss_trials: 0,
+        }
+    }
+
+    pub fn add(&mut self, scenario: &Scenario, outcome: &Outcome) {
+        self.trials += 1;
+        if outcome.total(Total::Profit) < 0.0 {
+            self.loss_trials += 1;
+        }
+        for (acc, x) in self.totals.iter_mut().zip(outcome.totals.iter()) {
+            acc.add(*x);
+        }
+        for (accs, row) in self.channels.iter_mut().zip(outcome.channels.iter()) {
+            for (acc, x) in accs.iter_mut().zip(row.iter()) {
+                acc.add(*x);
+            }
+        }
+        for (accs, row) in self.monthly.iter_mut().zip(outcome.monthly.iter()) {
+            for (acc, x) in accs.iter_mut().zip(row.iter()) {
+                acc.add(*x);
+            }
+        }
+        for (hits, target) in self.target_hits.iter_mut().zip(&scenario.targets) {
+            if target.op.holds(
+                crate::targets::value_of(outcome, target.metric),
+                target.value,
+            ) {
+                *hits += 1;
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: &PlanStats) {
+        self.trials += other.trials;
+        self.loss_trials += other.loss_trials;
+        let pairs = self
+            .totals
+            .iter_mut()
+            .zip(&other.totals)
+            .chain(
+                self.channels
+                    .iter_mut()
+                    .flatten()
+                    .zip(other.channels.iter().flatten()),
+            )
+            .chain(
+                self.monthly
+                    .iter_mut()
+                    .flatten()
+                    .zip(other.monthly.iter().flatten()),
+            );
+        for (a, b) in pairs {
+            a.merge(b);
+        }
+        for (a, b) in self.target_hits.iter_mut().zip(&other.target_hits) {
+            *a += b;
+        }
+    }
+
+    pub fn total(&self, m: Total) -> &Accumulator {
+        &self.totals[m.index()]
+    }
+}

@@ -1,0 +1,55 @@
+//! Evaluating KPI targets and gates (spec §2.3) against simulated trials.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Outcome;
+use crate::scenario::{Scenario, TargetMetric};
+use crate::stats::PlanStats;
+
+/// The value a target looks at in one trial (NaN when undefined).
+#[inline]
+pub fn value_of(outcome: &Outcome, metric: TargetMetric) -> f64 {
+    match metric {
+        TargetMetric::Total(m) => outcome.totals[m.index()],
+        TargetMetric::Channel(c, m) => outcome.channels[c][m.index()],
+    }
+}
+
+/// A target's result in the section 5 JSON shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetResult {
+    pub channel: String,
+    pub metric: String,
+    pub op: String,
+    pub value: f64,
+    /// Share of all trials in which the comparison held.
+    pub probability: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub met: Option<bool>,
+}
+
+pub fn results(scenario: &Scenario, stats: &PlanStats) -> Vec<TargetResult> {
+    scenario
+        .targets
+        .iter()
+        .zip(&stats.target_hits)
+        .map(|(t, hits)| {
+            let probability = if stats.trials > 0 {
+                *hits as f64 / stats.trials as f64
+            } else {
+                0.0
+            };
+            TargetResult {
+                channel: t.channel.clone(),
+                metric: t.metric_name.clone(),
+                op: t.op.symbol().to_string(),
+                value: t.value,
+                probability,
+                required: t.required,
+                met: t.required.map(|r| probability >= r),
+            }
+        })
+        .collect()
+}
