@@ -5,6 +5,9 @@ use crate::cli::SimulationArgs;
 use crate::error::UsageError;
 use crate::scenario::Scenario;
 
+/// Quantile sketches count in u32 buckets.
+pub const MAX_TRIALS: u64 = u32::MAX as u64;
+
 /// How to simulate: resolved trials, seed and threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SimulationOptions {
@@ -19,6 +22,9 @@ impl SimulationOptions {
         let trials = args.trials.unwrap_or(scenario.trials);
         if trials == 0 {
             return Err(UsageError("--trials must be at least 1".into()));
+        }
+        if trials > MAX_TRIALS {
+            return Err(UsageError(format!("--trials must be at most {MAX_TRIALS}")));
         }
         let threads = match args.threads {
             Some(0) => return Err(UsageError("--threads must be at least 1".into())),

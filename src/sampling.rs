@@ -7,7 +7,7 @@
 //! sampler costs more than the draw itself.
 
 use rand::{Rng, RngExt, SeedableRng};
-use rand_distr::{Binomial, Distribution, Gamma, Poisson};
+use rand_distr::{Distribution, Gamma, Poisson};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// The generator behind every trial stream: small state, 2 ns a draw, and
@@ -34,7 +34,7 @@ pub fn stream(seed: u64, trial: u64, key: u64) -> TrialRng {
 
 /// Below this mean the inversion paths are used (GSL uses 14 for the
 /// binomial; the figure only trades speed, never exactness).
-const INVERSION_MEAN: f64 = 12.0;
+const INVERSION_MEAN: f64 = 10.0;
 
 /// Binomial(n, p), exact.
 #[inline]
@@ -49,12 +49,74 @@ pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     let x = if (n as f64) * small_p < INVERSION_MEAN {
         binomial_inversion(rng, n, small_p)
     } else {
-        match Binomial::new(n, small_p) {
-            Ok(d) => d.sample(rng),
-            Err(_) => binomial_inversion(rng, n, small_p),
-        }
+        binomial_btrs(rng, n, small_p)
     };
     if flipped { n - x } else { x }
+}
+
+/// Stirling-series remainder of log(k!) for k < 10, where the series
+/// itself is not yet accurate.
+const STIRLING_TAIL: [f64; 10] = [
+    0.081_061_466_795_327_26,
+    0.041_340_695_955_409_29,
+    0.027_677_925_684_998_34,
+    0.020_790_672_103_765_09,
+    0.016_644_691_189_821_1,
+    0.013_876_128_823_070_75,
+    0.011_896_709_945_891_77,
+    0.010_411_265_261_972_09,
+    0.009_255_462_182_712_733,
+    0.008_330_563_433_362_871,
+];
+
+/// log(k!) − [(k + ½)·log(k + 1) − (k + 1) + ½·log(2π)]
+fn stirling_tail(k: f64) -> f64 {
+    if k < 10.0 {
+        return STIRLING_TAIL[k as usize];
+    }
+    let kp1 = k + 1.0;
+    let kp1sq = kp1 * kp1;
+    (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / 1260.0 / kp1sq) / kp1sq) / kp1
+}
+
+/// BTRS, the transformed rejection sampler of Hörmann ("The generation of
+/// binomial random variates", 1993), for n·p ≥ 10 and p ≤ ½: about 1.2
+/// iterations of two uniforms each, with a log-density check in a minority
+/// of them. It needs no set-up, which matters because every draw in a trial
+/// has its own (n, p).
+fn binomial_btrs<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
+    let nf = n as f64;
+    let spq = (nf * p * (1.0 - p)).sqrt();
+    let b = 1.15 + 2.53 * spq;
+    let a = -0.0873 + 0.0248 * b + 0.01 * p;
+    let c = nf * p + 0.5;
+    let v_r = 0.92 - 4.2 / b;
+    let r = p / (1.0 - p);
+    let alpha = (2.83 + 5.1 / b) * spq;
+    let m = ((nf + 1.0) * p).floor();
+    loop {
+        let u: f64 = rng.random::<f64>() - 0.5;
+        let v: f64 = rng.random();
+        let us = 0.5 - u.abs();
+        let k = ((2.0 * a / us + b) * u + c).floor();
+        if k < 0.0 || k > nf {
+            continue;
+        }
+        if us >= 0.07 && v <= v_r {
+            return k as u64;
+        }
+        let v = (v * alpha / (a / (us * us) + b)).ln();
+        let bound = (m + 0.5) * ((m + 1.0) / (r * (nf - m + 1.0))).ln()
+            + (nf + 1.0) * ((nf - m + 1.0) / (nf - k + 1.0)).ln()
+            + (k + 0.5) * (r * (nf - k + 1.0) / (k + 1.0)).ln()
+            + stirling_tail(m)
+            + stirling_tail(nf - m)
+            - stirling_tail(k)
+            - stirling_tail(nf - k);
+        if v <= bound {
+            return k as u64;
+        }
+    }
 }
 
 /// BINV (Kachitvichyanukul & Schmeiser 1988): walk the pmf from 0 using the
@@ -63,10 +125,16 @@ fn binomial_inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     let q = 1.0 - p;
     let s = p / q;
     let a = (n as f64 + 1.0) * s;
-    let first = ((n as f64) * (-p).ln_1p()).exp();
+    // q^n: repeated squaring is exact to ~n ulps, which for n ≤ 2^16 is
+    // far below f64 resolution of the pmf and cheaper than exp∘log1p.
+    let first = if n <= 1 << 16 {
+        pow_whole(q, n)
+    } else {
+        ((n as f64) * (-p).ln_1p()).exp()
+    };
     // Rounding can leave the summed pmf a hair under u; restart then
     // (probability ~1e-15) instead of walking into the far tail.
-    let cap = n.min(64 + (8.0 * INVERSION_MEAN) as u64);
+    let cap = n.min(INVERSION_CAP as u64);
     loop {
         let mut u: f64 = rng.random();
         let mut r = first;
@@ -80,9 +148,37 @@ fn binomial_inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
             if x > cap {
                 break;
             }
-            r *= a / x as f64 - s;
+            r *= a * RECIPROCAL[x as usize] - s;
         }
     }
+}
+
+/// Steps an inversion walk may take before it restarts: far beyond any
+/// plausible draw at a mean below `INVERSION_MEAN`.
+const INVERSION_CAP: usize = 144;
+
+/// 1/x for the inversion walks: a multiply instead of a divide per step.
+const RECIPROCAL: [f64; INVERSION_CAP + 1] = {
+    let mut t = [0.0; INVERSION_CAP + 1];
+    let mut i = 1;
+    while i <= INVERSION_CAP {
+        t[i] = 1.0 / i as f64;
+        i += 1;
+    }
+    t
+};
+
+/// x^e by repeated squaring, inlined (the `powi` intrinsic is a call).
+#[inline]
+fn pow_whole(mut x: f64, mut e: u64) -> f64 {
+    let mut acc = 1.0;
+    while e > 0 {
+        // A select, not a branch: the bits of e are unpredictable.
+        acc *= if e & 1 == 1 { x } else { 1.0 };
+        x *= x;
+        e >>= 1;
+    }
+    acc
 }
 
 /// Poisson(λ), exact, as a count.
@@ -96,9 +192,9 @@ pub fn poisson<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
         loop {
             let u: f64 = rng.random();
             let (mut p, mut cdf, mut x) = (first, first, 0u64);
-            while u >= cdf && x < 128 {
+            while u >= cdf && x < INVERSION_CAP as u64 {
                 x += 1;
-                p *= lambda / x as f64;
+                p *= lambda * RECIPROCAL[x as usize];
                 cdf += p;
             }
             if u < cdf {
@@ -153,6 +249,18 @@ pub fn split_evenly<R: Rng + ?Sized>(rng: &mut R, n: u64, out: &mut [u64]) {
     }
 }
 
+/// A cohort is simulated customer by customer while it has at most this
+/// many customers per month of remaining horizon: one uniform and a short
+/// alias-table lookup per customer cost about an eighth of a binomial draw.
+const PER_CUSTOMER_FACTOR: u64 = 1;
+
+/// Is a cohort of `n` with `max_age` months ahead cheaper to simulate
+/// customer by customer than by one binomial per month?
+#[inline]
+pub fn per_customer(n: u64, max_age: usize) -> bool {
+    n <= PER_CUSTOMER_FACTOR * max_age as u64
+}
+
 /// Customer lifetimes under the shifted-beta-geometric model (spec §4.3).
 ///
 /// A lifetime T is the number of month ends a customer survives. Each
@@ -166,6 +274,10 @@ pub struct Survival {
     /// r(k) at index k (index 0 unused).
     ratio: Vec<f64>,
     memoryless: bool,
+    /// The lifetime distribution (censored at the table's end) as an alias
+    /// table: one uniform and no search per customer. Built on first use in
+    /// a trial.
+    lifetimes: AliasTable,
 }
 
 impl Survival {
@@ -175,6 +287,7 @@ impl Survival {
     pub fn reset(&mut self, churn: f64, phi: f64, max_age: usize) {
         self.survival.clear();
         self.ratio.clear();
+        self.lifetimes.clear();
         self.survival.push(1.0);
         self.ratio.push(1.0);
         self.memoryless = phi == 0.0 || churn <= 0.0 || churn >= 1.0;
@@ -217,7 +330,7 @@ impl Survival {
     /// draw one conditional binomial per age. Both are exact; the cheaper is
     /// chosen, so the cost is O(min(n, max_age)).
     pub fn sample_cohort<R: Rng + ?Sized>(
-        &self,
+        &mut self,
         rng: &mut R,
         n: u64,
         max_age: usize,
@@ -227,13 +340,22 @@ impl Survival {
         if n == 0 {
             return 0;
         }
-        if n <= 4 * max_age as u64 {
-            // P(T ≥ k) = S(k): T counts the ages k in 1..=max_age with u < S(k).
-            let tail = &self.survival[1..=max_age];
+        if per_customer(n, max_age) {
+            if self.lifetimes.is_empty() {
+                let last = self.survival.len() - 1;
+                let survival = &self.survival;
+                // Cell k < last: churned after k month ends; cell last: still active.
+                self.lifetimes.build((0..=last).map(|k| {
+                    if k < last {
+                        survival[k] - survival[k + 1]
+                    } else {
+                        survival[last]
+                    }
+                }));
+            }
             let mut survivors = 0;
             for _ in 0..n {
-                let u: f64 = rng.random();
-                let t = tail.partition_point(|&s| u < s);
+                let t = self.lifetimes.sample(rng);
                 if t < max_age {
                     on_churn(t, 1);
                 } else {
@@ -254,6 +376,73 @@ impl Survival {
                 }
             }
             alive
+        }
+    }
+}
+
+/// Walker's alias method (Vose's construction) for a discrete distribution
+/// on 0..len: O(len) to build, O(1) per draw with one uniform.
+#[derive(Debug, Clone, Default)]
+pub struct AliasTable {
+    /// Chance of keeping cell i rather than taking its alias.
+    keep: Vec<f64>,
+    alias: Vec<usize>,
+    small: Vec<usize>,
+    large: Vec<usize>,
+}
+
+impl AliasTable {
+    pub fn is_empty(&self) -> bool {
+        self.keep.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.keep.clear();
+    }
+
+    /// Builds the table for weights proportional to `weights` (≥ 0, not all 0).
+    pub fn build(&mut self, weights: impl Iterator<Item = f64>) {
+        self.keep.clear();
+        self.keep.extend(weights.map(|w| w.max(0.0)));
+        let len = self.keep.len();
+        let total: f64 = self.keep.iter().sum();
+        self.alias.clear();
+        self.alias.extend(0..len);
+        self.small.clear();
+        self.large.clear();
+        for (i, w) in self.keep.iter_mut().enumerate() {
+            *w *= len as f64 / total;
+            if *w < 1.0 {
+                self.small.push(i);
+            } else {
+                self.large.push(i);
+            }
+        }
+        while let (Some(&s), Some(&l)) = (self.small.last(), self.large.last()) {
+            self.small.pop();
+            self.alias[s] = l;
+            self.keep[l] -= 1.0 - self.keep[s];
+            if self.keep[l] < 1.0 {
+                self.large.pop();
+                self.small.push(l);
+            }
+        }
+        // Leftovers are 1 up to rounding.
+        for &i in self.small.iter().chain(self.large.iter()) {
+            self.keep[i] = 1.0;
+        }
+    }
+
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> usize {
+        let len = self.keep.len();
+        let x = rng.random::<f64>() * len as f64;
+        let i = (x as usize).min(len - 1);
+        // The fractional part is a fresh uniform (48+ bits for len ≤ 601).
+        if x - (i as f64) < self.keep[i] {
+            i
+        } else {
+            self.alias[i]
         }
     }
 }

@@ -113,49 +113,56 @@ struct Worker<'a> {
     results: Results,
     workspace: Workspace,
     draws: Vec<f64>,
-    outcomes: Vec<Outcome>,
+    /// `outcomes[plan][i]`: trial i of the current block.
+    outcomes: Vec<Vec<Outcome>>,
 }
 
 impl<'a> Worker<'a> {
     fn new(job: &'a Job<'a>) -> Self {
+        let block: Vec<Outcome> = (0..BLOCK).map(|_| Outcome::new(job.scenario)).collect();
         Worker {
             job,
             results: Results::new(job.scenario, job.plans.len()),
             workspace: Workspace::default(),
             draws: Vec::new(),
-            outcomes: job
-                .plans
-                .iter()
-                .map(|_| Outcome::new(job.scenario))
-                .collect(),
+            outcomes: job.plans.iter().map(|_| block.clone()).collect(),
         }
     }
 
-    fn trial(&mut self, trial: u64) {
+    /// Simulates trials `first .. first + count` (count ≤ BLOCK) of every plan.
+    fn block(&mut self, first: u64, count: usize) {
         let job = self.job;
         let scenario = job.scenario;
-        engine::draw_assumptions(scenario, job.seed, trial, &mut self.draws);
-        for (plan, outcome) in job.plans.iter().zip(self.outcomes.iter_mut()) {
-            engine::simulate(
-                scenario,
-                &plan.spend,
-                &self.draws,
-                job.seed,
-                trial,
-                &mut self.workspace,
-                outcome,
-            );
+        for i in 0..count {
+            let trial = first + i as u64;
+            engine::draw_assumptions(scenario, job.seed, trial, &mut self.draws);
+            for (plan, outcomes) in job.plans.iter().zip(self.outcomes.iter_mut()) {
+                engine::simulate(
+                    scenario,
+                    &plan.spend,
+                    &self.draws,
+                    job.seed,
+                    trial,
+                    &mut self.workspace,
+                    &mut outcomes[i],
+                );
+            }
         }
-        for (stats, outcome) in self.results.plans.iter_mut().zip(&self.outcomes) {
-            stats.add(scenario, outcome);
+        for (stats, outcomes) in self.results.plans.iter_mut().zip(&self.outcomes) {
+            stats.add_block(scenario, &outcomes[..count]);
         }
-        let base = &self.outcomes[0];
-        for (cmp, outcome) in self.results.comparisons.iter_mut().zip(&self.outcomes[1..]) {
+        let (base, others) = self
+            .outcomes
+            .split_first()
+            .expect("a job has at least one plan");
+        for (cmp, outcomes) in self.results.comparisons.iter_mut().zip(others) {
             for (k, metric) in COMPARED.iter().enumerate() {
-                let d = outcome.total(*metric) - base.total(*metric);
-                cmp.difference[k].add(d);
-                if d > 0.0 {
-                    cmp.better[k] += 1;
+                for (o, b) in outcomes[..count].iter().zip(&base[..count]) {
+                    let d = o.total(*metric) - b.total(*metric);
+                    cmp.difference[k].add(d);
+                    if d > 0.0 {
+                        cmp.better[k] += 1;
+                    }
                 }
             }
         }
@@ -175,9 +182,7 @@ pub fn run(job: &Job, progress: &ProgressBar) -> Results {
             }
             let start = b * BLOCK;
             let end = (start + BLOCK).min(job.trials);
-            for i in start..end {
-                worker.trial(job.first_trial + i);
-            }
+            worker.block(job.first_trial + start, (end - start) as usize);
             progress.inc(end - start);
         }
         worker.results

@@ -185,30 +185,35 @@ impl PlanStats {
         }
     }
 
-    pub fn add(&mut self, scenario: &Scenario, outcome: &Outcome) {
-        self.trials += 1;
-        if outcome.total(Total::Profit) < 0.0 {
-            self.loss_trials += 1;
-        }
-        for (acc, x) in self.totals.iter_mut().zip(outcome.totals.iter()) {
-            acc.add(*x);
-        }
-        for (accs, row) in self.channels.iter_mut().zip(outcome.channels.iter()) {
-            for (acc, x) in accs.iter_mut().zip(row.iter()) {
-                acc.add(*x);
+    /// Adds a block of trials. Metric by metric rather than trial by trial:
+    /// each sketch's hot buckets then stay in cache for the whole block,
+    /// which matters with a few hundred sketches per plan.
+    pub fn add_block(&mut self, scenario: &Scenario, outcomes: &[Outcome]) {
+        self.trials += outcomes.len() as u64;
+        for o in outcomes {
+            if o.total(Total::Profit) < 0.0 {
+                self.loss_trials += 1;
+            }
+            for (hits, target) in self.target_hits.iter_mut().zip(&scenario.targets) {
+                if target
+                    .op
+                    .holds(crate::targets::value_of(o, target.metric), target.value)
+                {
+                    *hits += 1;
+                }
             }
         }
-        for (accs, row) in self.monthly.iter_mut().zip(outcome.monthly.iter()) {
-            for (acc, x) in accs.iter_mut().zip(row.iter()) {
-                acc.add(*x);
+        for (j, acc) in self.totals.iter_mut().enumerate() {
+            outcomes.iter().for_each(|o| acc.add(o.totals[j]));
+        }
+        for (c, accs) in self.channels.iter_mut().enumerate() {
+            for (j, acc) in accs.iter_mut().enumerate() {
+                outcomes.iter().for_each(|o| acc.add(o.channels[c][j]));
             }
         }
-        for (hits, target) in self.target_hits.iter_mut().zip(&scenario.targets) {
-            if target.op.holds(
-                crate::targets::value_of(outcome, target.metric),
-                target.value,
-            ) {
-                *hits += 1;
+        for (t, accs) in self.monthly.iter_mut().enumerate() {
+            for (j, acc) in accs.iter_mut().enumerate() {
+                outcomes.iter().for_each(|o| acc.add(o.monthly[t][j]));
             }
         }
     }
