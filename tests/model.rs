@@ -14,8 +14,22 @@ fn scenario(text: &str) -> Scenario {
     scenario::parse_str(Path::new("test.csv"), text).expect("valid scenario")
 }
 
-fn run(s: &Scenario, plans: &[Plan], seed: u64, first: u64, trials: u64, threads: usize) -> Results {
-    let job = Job { scenario: s, plans, seed, first_trial: first, trials, threads };
+fn run(
+    s: &Scenario,
+    plans: &[Plan],
+    seed: u64,
+    first: u64,
+    trials: u64,
+    threads: usize,
+) -> Results {
+    let job = Job {
+        scenario: s,
+        plans,
+        seed,
+        first_trial: first,
+        trials,
+        threads,
+    };
     simulation::run(&job, &ProgressBar::hidden())
 }
 
@@ -52,7 +66,11 @@ fn output_is_identical_for_any_thread_count() {
     let plans = vec![Plan::baseline(&s)];
     let one = doc(&s, &plans, &run(&s, &plans, 5, 0, 3000, 1), 5);
     for threads in [2, 3, 7] {
-        assert_eq!(one, doc(&s, &plans, &run(&s, &plans, 5, 0, 3000, threads), 5), "{threads} threads");
+        assert_eq!(
+            one,
+            doc(&s, &plans, &run(&s, &plans, 5, 0, 3000, threads), 5),
+            "{threads} threads"
+        );
     }
     let other_seed = doc(&s, &plans, &run(&s, &plans, 6, 0, 3000, 2), 5);
     assert_ne!(one, other_seed);
@@ -61,7 +79,13 @@ fn output_is_identical_for_any_thread_count() {
 #[test]
 fn merged_partial_runs_equal_one_pass() {
     let s = scenario(SHOP);
-    let plans = vec![Plan::baseline(&s), Plan { name: "more".into(), spend: vec![60000.0, 30000.0, 0.0] }];
+    let plans = vec![
+        Plan::baseline(&s),
+        Plan {
+            name: "more".into(),
+            spend: vec![60000.0, 30000.0, 0.0],
+        },
+    ];
     let whole = run(&s, &plans, 9, 0, 2500, 2);
     let mut parts = run(&s, &plans, 9, 1300, 1200, 1);
     parts.merge(&run(&s, &plans, 9, 0, 1000, 2));
@@ -95,7 +119,10 @@ fn simulated_visitors_rise_with_spend_and_saturate() {
         .map(|&x| {
             let mut spend = s.baseline_spend();
             spend[social] = x;
-            Plan { name: format!("{x}"), spend }
+            Plan {
+                name: format!("{x}"),
+                spend,
+            }
         })
         .collect();
     s.targets.clear();
@@ -107,13 +134,19 @@ fn simulated_visitors_rise_with_spend_and_saturate() {
         assert!(v <= 50_000.0, "audience exceeded: {v}");
         last = v;
     }
-    assert!(last > 45_000.0, "heavy spend should nearly exhaust the audience, got {last}");
+    assert!(
+        last > 45_000.0,
+        "heavy spend should nearly exhaust the audience, got {last}"
+    );
 }
 
 #[test]
 fn zero_spend_means_zero_revenue() {
     let s = scenario(SHOP);
-    let plans = vec![Plan { name: "nothing".into(), spend: vec![0.0; s.channels.len()] }];
+    let plans = vec![Plan {
+        name: "nothing".into(),
+        spend: vec![0.0; s.channels.len()],
+    }];
     let r = run(&s, &plans, 3, 0, 500, 2);
     let d = Document::build(&s, &plans, &r, 3);
     let m = &d.plans[0].metrics;
@@ -127,7 +160,10 @@ fn zero_spend_means_zero_revenue() {
 #[test]
 fn churn_of_one_means_no_repeat_orders() {
     let text = SHOP
-        .replace("engage,*,churn,\"pert(0.08, 0.12, 0.2)\"", "engage,*,churn,1")
+        .replace(
+            "engage,*,churn,\"pert(0.08, 0.12, 0.2)\"",
+            "engage,*,churn,1",
+        )
         .replace("engage,*,churn_polarization,0.3\n", "");
     let s = scenario(&text);
     let plans = vec![Plan::baseline(&s)];
@@ -191,7 +227,11 @@ convert,web,order_value,10
     let d = Document::build(&s, &plans, &run(&s, &plans, 2, 0, 20_000, 2), 2);
     let c = d.plans[0].metric(Total::Customers);
     let want = 25_000.0 * 0.1 * 0.2;
-    assert!((c.mean.unwrap() - want).abs() < 5.0 * c.se.unwrap(), "{:?}", c.mean);
+    assert!(
+        (c.mean.unwrap() - want).abs() < 5.0 * c.se.unwrap(),
+        "{:?}",
+        c.mean
+    );
     // Poisson thinning: the variance equals the mean.
     let sd = c.sd.unwrap();
     assert!((sd * sd / want - 1.0).abs() < 5.0 * (2.0 / 20_000f64).sqrt());

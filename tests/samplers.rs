@@ -33,9 +33,15 @@ fn assert_moments(label: &str, xs: &[f64], mu: f64, var: f64, mu4: f64) {
     let n = xs.len() as f64;
     let (m, v) = moments(xs);
     let se_mean = (var / n).sqrt();
-    assert!((m - mu).abs() <= 5.0 * se_mean + 1e-12, "{label}: mean {m} vs {mu} (se {se_mean})");
+    assert!(
+        (m - mu).abs() <= 5.0 * se_mean + 1e-12,
+        "{label}: mean {m} vs {mu} (se {se_mean})"
+    );
     let se_var = ((mu4 - var * var * (n - 3.0) / (n - 1.0)) / n).sqrt();
-    assert!((v - var).abs() <= 5.0 * se_var + 1e-12, "{label}: variance {v} vs {var} (se {se_var})");
+    assert!(
+        (v - var).abs() <= 5.0 * se_var + 1e-12,
+        "{label}: variance {v} vs {var} (se {se_var})"
+    );
 }
 
 /// Pearson chi-square goodness of fit of integer draws against `pmf`,
@@ -67,25 +73,30 @@ fn assert_fits(label: &str, draws: &[u64], pmf: impl Fn(u64) -> f64, support_max
     let stat: f64 = cells.iter().map(|(o, e)| (o - e).powi(2) / e).sum();
     let dof = (cells.len() - 1) as f64;
     let critical = ChiSquared::new(dof).unwrap().inverse_cdf(0.999);
-    assert!(stat <= critical, "{label}: chi-square {stat:.1} > {critical:.1} on {dof} dof");
+    assert!(
+        stat <= critical,
+        "{label}: chi-square {stat:.1} > {critical:.1} on {dof} dof"
+    );
 }
 
 #[test]
 fn binomial_matches_moments_in_every_regime() {
     let cases: [(u64, f64); 9] = [
         (1, 0.3),
-        (20, 0.2),      // inversion
-        (50, 0.9),      // inversion, flipped
-        (200, 0.3),     // BTRS
-        (1000, 0.011),  // BTRS at n·p just above the switch
-        (99, 0.1),      // inversion just below the switch
+        (20, 0.2),     // inversion
+        (50, 0.9),     // inversion, flipped
+        (200, 0.3),    // BTRS
+        (1000, 0.011), // BTRS at n·p just above the switch
+        (99, 0.1),     // inversion just below the switch
         (1_000_000, 0.4),
         (1_000_000_000, 1e-7), // huge n, tiny p
         (3_000_000_000, 0.5),
     ];
     let mut r = rng(1);
     for (n, p) in cases {
-        let draws: Vec<f64> = (0..100_000).map(|_| binomial(&mut r, n, p) as f64).collect();
+        let draws: Vec<f64> = (0..100_000)
+            .map(|_| binomial(&mut r, n, p) as f64)
+            .collect();
         let (nf, q) = (n as f64, 1.0 - p);
         let var = nf * p * q;
         let mu4 = nf * p * q * (1.0 + 3.0 * (nf - 2.0) * p * q);
@@ -118,7 +129,13 @@ fn poisson_matches_moments_and_pmf() {
     for lambda in [0.3, 4.0, 9.9, 10.0, 45.0, 5_000.0, 1e9] {
         let draws: Vec<u64> = (0..100_000).map(|_| poisson(&mut r, lambda)).collect();
         let xs: Vec<f64> = draws.iter().map(|&d| d as f64).collect();
-        assert_moments(&format!("Poisson({lambda})"), &xs, lambda, lambda, lambda * (1.0 + 3.0 * lambda));
+        assert_moments(
+            &format!("Poisson({lambda})"),
+            &xs,
+            lambda,
+            lambda,
+            lambda * (1.0 + 3.0 * lambda),
+        );
         if lambda < 100.0 {
             let exact = StatPoisson::new(lambda).unwrap();
             assert_fits(&format!("Poisson({lambda})"), &draws, |k| exact.pmf(k), 400);
@@ -132,8 +149,15 @@ fn gamma_sum_of_orders_matches_closed_form() {
     // The sum of n orders with mean m and cv c has mean n·m and variance
     // n·(m·c)²; the exact Gamma(n/c², m·c²) also fixes the fourth moment.
     let mut r = rng(5);
-    for (n, m, cv) in [(1u64, 85.0, 0.6), (7, 20.0, 1.5), (400, 48.0, 0.6), (100_000, 9.99, 0.2)] {
-        let draws: Vec<f64> = (0..100_000).map(|_| order_value_sum(&mut r, n, m, cv)).collect();
+    for (n, m, cv) in [
+        (1u64, 85.0, 0.6),
+        (7, 20.0, 1.5),
+        (400, 48.0, 0.6),
+        (100_000, 9.99, 0.2),
+    ] {
+        let draws: Vec<f64> = (0..100_000)
+            .map(|_| order_value_sum(&mut r, n, m, cv))
+            .collect();
         let (k, theta) = (n as f64 / (cv * cv), m * cv * cv);
         let var = k * theta * theta;
         let mu4 = 3.0 * k * (k + 2.0) * theta.powi(4);
@@ -166,9 +190,15 @@ fn even_split_is_multinomial() {
     for i in 0..cells {
         let mean = sums[i] / reps_f;
         let v = squares[i] / reps_f - mean * mean;
-        assert!((mean - n as f64 * p).abs() < 5.0 * (var / reps_f).sqrt(), "cell {i} mean {mean}");
+        assert!(
+            (mean - n as f64 * p).abs() < 5.0 * (var / reps_f).sqrt(),
+            "cell {i} mean {mean}"
+        );
         // Var of the sample variance ≈ 2σ⁴/N for a near-normal cell.
-        assert!((v - var).abs() < 5.0 * var * (2.0 / reps_f).sqrt(), "cell {i} variance {v} vs {var}");
+        assert!(
+            (v - var).abs() < 5.0 * var * (2.0 / reps_f).sqrt(),
+            "cell {i} variance {v} vs {var}"
+        );
     }
     let cov = cross / reps_f - (sums[0] / reps_f) * (sums[1] / reps_f);
     let want = -(n as f64) * p * p;
@@ -201,7 +231,12 @@ fn sbg_table_matches_fader_hardie() {
         s.reset(churn, phi, 12);
         for (k, pct) in percents.iter().enumerate() {
             let table = s.survival(k + 1);
-            assert!((100.0 * table - pct).abs() < 0.05, "S({}) = {:.2}% vs {pct}%", k + 1, 100.0 * table);
+            assert!(
+                (100.0 * table - pct).abs() < 0.05,
+                "S({}) = {:.2}% vs {pct}%",
+                k + 1,
+                100.0 * table
+            );
             assert!((table - sbg_survival(alpha, beta, k + 1)).abs() < 1e-12);
         }
     }
@@ -280,7 +315,12 @@ fn alias_table_matches_weights() {
     let mut r = rng(12);
     let draws: Vec<u64> = (0..200_000).map(|_| table.sample(&mut r) as u64).collect();
     assert!(!draws.contains(&1), "a zero-weight cell was drawn");
-    assert_fits("alias", &draws, |k| weights.get(k as usize).map_or(0.0, |w| w / total), 5);
+    assert_fits(
+        "alias",
+        &draws,
+        |k| weights.get(k as usize).map_or(0.0, |w| w / total),
+        5,
+    );
 }
 
 #[test]
