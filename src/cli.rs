@@ -67,6 +67,20 @@ pub struct RunArgs {
     /// Write the output to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub precision: PrecisionArgs,
+}
+
+/// Precision control, shared by `run` and `check`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PrecisionArgs {
+    /// Add batches of trials until the standard error of mean profit (and of
+    /// every gate's probability) is at most REL of its value, e.g. 0.01.
+    #[arg(long, value_name = "REL")]
+    pub precision: Option<f64>,
+    /// Most trials --precision may use (default 1000000).
+    #[arg(long, value_name = "N", requires = "precision")]
+    pub max_trials: Option<u64>,
 }
 
 #[derive(Debug, Args)]

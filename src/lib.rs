@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod options;
 pub mod output;
 pub mod plans;
+pub mod precision;
 pub mod progress;
 pub mod sampling;
 pub mod scenario;
