@@ -15,7 +15,8 @@ fn repo() -> PathBuf {
 
 /// A shipped scenario with a CI-sized trial count.
 fn small(name: &str) -> String {
-    let text = std::fs::read_to_string(repo().join("scenarios").join(format!("{name}.csv"))).unwrap();
+    let text =
+        std::fs::read_to_string(repo().join("scenarios").join(format!("{name}.csv"))).unwrap();
     text.lines()
         .map(|l| {
             if l.starts_with("plan,*,trials,") {
@@ -57,7 +58,15 @@ fn check(dir: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
 fn check_json(dir: &Path, extra: &[&str]) -> (i32, Value) {
     let out = racesim()
         .current_dir(dir)
-        .args(["check", "scenarios", "--baselines", "baselines", "-q", "--format", "json"])
+        .args([
+            "check",
+            "scenarios",
+            "--baselines",
+            "baselines",
+            "-q",
+            "--format",
+            "json",
+        ])
         .args(extra)
         .output()
         .unwrap();
@@ -144,10 +153,12 @@ fn an_edited_assumption_names_the_moved_metrics() {
     assert_eq!(report["passed"], false);
     let b2b = scenario(&report, "b2b_leadgen");
     assert_eq!(b2b["baseline"]["status"], "moved");
-    assert!(b2b["baseline"]["input_changes"][0]
-        .as_str()
-        .unwrap()
-        .contains("input hash"));
+    assert!(
+        b2b["baseline"]["input_changes"][0]
+            .as_str()
+            .unwrap()
+            .contains("input hash")
+    );
     let moved: Vec<(String, String)> = b2b["baseline"]["moved"]
         .as_array()
         .unwrap()
@@ -178,7 +189,10 @@ fn an_edited_assumption_names_the_moved_metrics() {
         let change = c["change"].as_f64().unwrap();
         assert!(change.abs() > c["threshold"].as_f64().unwrap());
     }
-    assert_eq!(scenario(&report, "dtc_shop")["baseline"]["status"], "identical");
+    assert_eq!(
+        scenario(&report, "dtc_shop")["baseline"]["status"],
+        "identical"
+    );
     // The text report names them too.
     let text = check(dir.path(), &[]).code(1).get_output().stdout.clone();
     let text = String::from_utf8(text).unwrap();
@@ -189,8 +203,18 @@ fn an_edited_assumption_names_the_moved_metrics() {
 #[test]
 fn a_new_seed_alone_is_noise_not_a_regression() {
     let dir = workspace();
-    edit(dir.path(), "b2b_leadgen.csv", "plan,*,seed,42", "plan,*,seed,43");
-    edit(dir.path(), "dtc_shop.csv", "plan,*,seed,42", "plan,*,seed,43");
+    edit(
+        dir.path(),
+        "b2b_leadgen.csv",
+        "plan,*,seed,42",
+        "plan,*,seed,43",
+    );
+    edit(
+        dir.path(),
+        "dtc_shop.csv",
+        "plan,*,seed,42",
+        "plan,*,seed,43",
+    );
     let (code, report) = check_json(dir.path(), &[]);
     assert_eq!(code, 0, "{report:#}");
     for name in ["b2b_leadgen", "dtc_shop"] {
@@ -221,10 +245,20 @@ fn a_failing_gate_fails_the_check() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["target"], "revenue >= 10000000 @ 0.5");
     assert!(failed[0]["probability"].as_f64().unwrap() < 0.5);
-    let md = check(dir.path(), &["--format", "markdown"]).code(1).get_output().stdout.clone();
+    let md = check(dir.path(), &["--format", "markdown"])
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let md = String::from_utf8(md).unwrap();
-    assert!(md.contains("| ✗ gate | baseline | revenue >= 10000000 @ 0.5 |"), "{md}");
-    assert!(md.contains("| ✓ gate | baseline | customers >= 5 @ 0.5 |"), "{md}");
+    assert!(
+        md.contains("| ✗ gate | baseline | revenue >= 10000000 @ 0.5 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| ✓ gate | baseline | customers >= 5 @ 0.5 |"),
+        "{md}"
+    );
     // --update records the new baseline but a failing gate still fails.
     check(dir.path(), &["--update"]).code(1);
 }
@@ -254,9 +288,17 @@ fn a_corrupted_baseline_is_a_clear_input_error() {
     assert!(err.contains("not valid JSON"), "{err}");
     assert!(err.contains("--update"), "{err}");
 
-    std::fs::write(&path, good.replace("\"schema_version\": 1", "\"schema_version\": 99")).unwrap();
+    std::fs::write(
+        &path,
+        good.replace("\"schema_version\": 1", "\"schema_version\": 99"),
+    )
+    .unwrap();
     let err = check(dir.path(), &[]).code(2).get_output().stderr.clone();
-    assert!(String::from_utf8(err).unwrap().contains("schema_version 99"));
+    assert!(
+        String::from_utf8(err)
+            .unwrap()
+            .contains("schema_version 99")
+    );
 
     // --update replaces it.
     check(dir.path(), &["--update"]).code(0);
@@ -284,14 +326,21 @@ fn same_inputs_with_different_numbers_is_a_regression() {
 #[test]
 fn editing_the_plans_file_changes_the_input_hash() {
     let dir = workspace();
-    edit(dir.path(), "dtc_shop.plans.csv", "cut_display,display,0", "cut_display,display,1000");
+    edit(
+        dir.path(),
+        "dtc_shop.plans.csv",
+        "cut_display,display,0",
+        "cut_display,display,1000",
+    );
     let (_, report) = check_json(dir.path(), &[]);
     let dtc = scenario(&report, "dtc_shop");
     assert_ne!(dtc["baseline"]["status"], "identical");
-    assert!(dtc["baseline"]["input_changes"][0]
-        .as_str()
-        .unwrap()
-        .contains("input hash"));
+    assert!(
+        dtc["baseline"]["input_changes"][0]
+            .as_str()
+            .unwrap()
+            .contains("input hash")
+    );
 }
 
 #[test]
@@ -305,8 +354,17 @@ fn update_writes_nothing_when_any_scenario_is_bad() {
         "convert,*,rate,\"pert(0.22, 0.30, 0.40)\"",
         "convert,*,rate,\"pert(0.30, 0.40, 0.50)\"",
     );
-    edit(dir.path(), "b2b_leadgen.csv", "engage,*,churn,0.03", "engage,*,churn,1.7");
-    let err = check(dir.path(), &["--update"]).code(2).get_output().stderr.clone();
+    edit(
+        dir.path(),
+        "b2b_leadgen.csv",
+        "engage,*,churn,0.03",
+        "engage,*,churn,1.7",
+    );
+    let err = check(dir.path(), &["--update"])
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
     let err = String::from_utf8(err).unwrap();
     assert!(err.contains("b2b_leadgen.csv:"), "{err}");
     assert_eq!(read_baselines(dir.path()), before, "baselines were touched");
@@ -331,7 +389,10 @@ fn junit_xml_parses_with_one_case_per_gate_and_comparison() {
         .collect();
     assert_eq!(suites.len(), 2);
     for suite in &suites {
-        let cases: Vec<_> = suite.children().filter(|n| n.has_tag_name("testcase")).collect();
+        let cases: Vec<_> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
         // One gate each in these scenarios, plus the baseline comparison.
         assert_eq!(cases.len(), 2);
         assert_eq!(suite.attribute("tests"), Some("2"));
@@ -339,7 +400,10 @@ fn junit_xml_parses_with_one_case_per_gate_and_comparison() {
             .iter()
             .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
             .count();
-        assert_eq!(suite.attribute("failures"), Some(failures.to_string().as_str()));
+        assert_eq!(
+            suite.attribute("failures"),
+            Some(failures.to_string().as_str())
+        );
     }
     let failing = xml
         .descendants()
@@ -370,7 +434,15 @@ fn bad_arguments_are_usage_errors() {
 fn the_ci_example_passes_as_shipped() {
     racesim()
         .current_dir(repo().join("examples/ci"))
-        .args(["check", "scenarios", "--baselines", "baselines", "--quiet", "--format", "markdown"])
+        .args([
+            "check",
+            "scenarios",
+            "--baselines",
+            "baselines",
+            "--quiet",
+            "--format",
+            "markdown",
+        ])
         .assert()
         .code(0)
         .stdout(predicates::str::contains("## racesim check: ✅ passed"));

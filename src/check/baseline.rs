@@ -20,7 +20,8 @@ pub struct Baseline {
     pub text: String,
 }
 
-const REGENERATE: &str = "if the scenario's current results are right, regenerate it with `racesim check --update`";
+const REGENERATE: &str =
+    "if the scenario's current results are right, regenerate it with `racesim check --update`";
 
 /// Reads a baseline; `None` when there is none yet.
 pub fn read(path: &Path) -> Result<Option<Baseline>, InputError> {
@@ -69,7 +70,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Baseline, InputError> {
     let doc = <Document as serde::Deserialize>::deserialize(&value).map_err(|e| {
         problem(
             path,
-            InputProblem::whole_file(format!("the baseline is not a racesim result document: {e}")),
+            InputProblem::whole_file(format!(
+                "the baseline is not a racesim result document: {e}"
+            )),
         )
     })?;
     Ok(Baseline {

@@ -71,7 +71,13 @@ fn exact(old: &Baseline, new_value: &Value) -> BaselineCheck {
     }
     let mut diffs = Vec::new();
     let mut compared = 0;
-    diff(&old.value, &new_value, String::new(), &mut diffs, &mut compared);
+    diff(
+        &old.value,
+        &new_value,
+        String::new(),
+        &mut diffs,
+        &mut compared,
+    );
     let mut notes = Vec::new();
     if diffs.len() > MAX_LISTED {
         notes.push(format!(
@@ -299,7 +305,11 @@ fn statistical(old: &Document, new: &Document, z: f64) -> BaselineCheck {
             }
         }
     }
-    for plan in old.plans.iter().filter(|o| !new.plans.iter().any(|p| p.plan == o.plan)) {
+    for plan in old
+        .plans
+        .iter()
+        .filter(|o| !new.plans.iter().any(|p| p.plan == o.plan))
+    {
         notes.push(format!("plan `{}` was removed", plan.plan));
     }
     for c in &new.comparisons {
@@ -352,5 +362,70 @@ fn strip_gate(t: &crate::targets::TargetResult) -> crate::targets::TargetResult 
         required: None,
         met: None,
         ..t.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(mean: f64, sd: f64, n: u64) -> Summary {
+        let q = |z: f64| Some(mean + z * sd);
+        Summary {
+            mean: Some(mean),
+            sd: Some(sd),
+            se: Some(sd / (n as f64).sqrt()),
+            min: q(-4.0),
+            p5: q(-1.645),
+            p10: q(-1.282),
+            p25: q(-0.674),
+            p50: q(0.0),
+            p75: q(0.674),
+            p90: q(1.282),
+            p95: q(1.645),
+            max: q(4.0),
+            defined: n,
+        }
+    }
+
+    fn moved(old: &Summary, new: &Summary) -> Vec<String> {
+        let mut t = Tests {
+            z: 4.0,
+            moved: Vec::new(),
+            compared: 0,
+        };
+        t.summary("baseline", "profit", old, new, false);
+        assert_eq!(t.compared, 4);
+        t.moved.into_iter().map(|(_, c)| c.statistic).collect()
+    }
+
+    #[test]
+    fn a_mean_moves_only_beyond_z_combined_standard_errors() {
+        // se = 100/√10000 = 1 each, so the threshold is 4·√2 ≈ 5.66.
+        let old = summary(1000.0, 100.0, 10_000);
+        assert!(moved(&old, &summary(1005.5, 100.0, 10_000)).is_empty());
+        assert_eq!(moved(&old, &summary(1005.8, 100.0, 10_000)), ["mean"]);
+        // A whole-distribution shift of 20 (≈ 0.2 sd) moves every quantile too.
+        assert_eq!(
+            moved(&old, &summary(1020.0, 100.0, 10_000)),
+            ["mean", "p5", "p50", "p95"]
+        );
+    }
+
+    #[test]
+    fn probabilities_use_pooled_binomial_errors() {
+        let mut t = Tests {
+            z: 4.0,
+            moved: Vec::new(),
+            compared: 0,
+        };
+        // Pooled p = 0.5, n = 2000 each: threshold 4·√(0.25·0.001) ≈ 0.063.
+        t.probability("baseline", "P(x)", (0.47, 2000), (0.53, 2000));
+        assert!(t.moved.is_empty());
+        t.probability("baseline", "P(x)", (0.46, 2000), (0.54, 2000));
+        assert_eq!(t.moved.len(), 1);
+        // Never defined, never held: nothing to report.
+        t.probability("baseline", "P(y)", (0.0, 2000), (0.0, 2000));
+        assert_eq!(t.moved.len(), 1);
     }
 }

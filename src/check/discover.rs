@@ -23,8 +23,8 @@ pub struct Found {
 pub fn scenarios(paths: &[PathBuf]) -> Result<Vec<Found>, UsageError> {
     let mut files = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
         if meta.is_dir() {
             walk(path, &mut files)?;
         } else if is_scenario(path) {

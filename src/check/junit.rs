@@ -4,15 +4,14 @@
 
 use std::fmt::Write;
 
-use super::report::{gate_text, num, status_line};
 use super::CheckReport;
+use super::report::{gate_text, num, status_line};
 
 pub fn render(report: &CheckReport) -> String {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let cases = |r: &super::ScenarioReport| r.gates.len() + 1;
-    let failures = |r: &super::ScenarioReport| {
-        r.failed_gates().count() + usize::from(!r.comparison_passed)
-    };
+    let failures =
+        |r: &super::ScenarioReport| r.failed_gates().count() + usize::from(!r.comparison_passed);
     let total: usize = report.scenarios.iter().map(cases).sum();
     let failed: usize = report.scenarios.iter().map(failures).sum();
     let _ = writeln!(
@@ -74,7 +73,6 @@ pub fn render(report: &CheckReport) -> String {
     s.push_str("</testsuites>\n");
     s
 }
-
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

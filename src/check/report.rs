@@ -16,7 +16,11 @@ pub fn markdown(report: &CheckReport) -> String {
     let _ = writeln!(
         s,
         "## racesim check: {}\n",
-        if report.passed { "✅ passed" } else { "❌ failed" }
+        if report.passed {
+            "✅ passed"
+        } else {
+            "❌ failed"
+        }
     );
     s.push_str("| | scenario | baseline | gates |\n|---|---|---|---|\n");
     for r in &report.scenarios {
@@ -60,7 +64,7 @@ pub fn markdown(report: &CheckReport) -> String {
                 cell(&g.target),
                 opt(g.baseline_probability),
                 num(g.probability),
-                num(g.se),
+                se(g.se),
                 g.baseline_probability
                     .map_or("–".into(), |b| signed(g.probability - b)),
                 num(g.required)
@@ -102,7 +106,12 @@ pub fn text(report: &CheckReport) -> String {
             );
         }
         for g in &r.gates {
-            let _ = writeln!(s, "    gate {} {}", if g.met { "✓" } else { "✗" }, gate_text(g));
+            let _ = writeln!(
+                s,
+                "    gate {} {}",
+                if g.met { "✓" } else { "✗" },
+                gate_text(g)
+            );
         }
     }
     let failed = report.scenarios.iter().filter(|r| !r.passed).count();
@@ -121,7 +130,7 @@ pub fn gate_text(g: &Gate) -> String {
         "{}: P = {} ± {} (required {})",
         g.target,
         num(g.probability),
-        num(g.se),
+        se(g.se),
         num(g.required)
     )
 }
@@ -215,7 +224,9 @@ fn what(c: &Change) -> String {
 }
 
 fn change(c: &Change) -> String {
-    let Some(d) = c.change else { return "–".into() };
+    let Some(d) = c.change else {
+        return "–".into();
+    };
     match c.old {
         Some(o) if o != 0.0 && c.statistic != "probability" => {
             format!("{} ({:+.1} %)", signed(d), 100.0 * d / o.abs())
@@ -238,6 +249,11 @@ fn signed(x: f64) -> String {
     } else {
         num(x)
     }
+}
+
+/// A probability's standard error: three decimals say all it can.
+fn se(x: f64) -> String {
+    format!("{x:.3}")
 }
 
 fn opt(x: Option<f64>) -> String {
