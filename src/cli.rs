@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check a scenario file and show every channel's resolved assumptions.
     Validate(ValidateArgs),
+    /// Regression-check scenarios in CI: enforce gates, compare with baselines.
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -67,10 +69,70 @@ pub struct RunArgs {
     /// Write the output to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub precision: PrecisionArgs,
+}
+
+/// Precision control, shared by `run` and `check`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PrecisionArgs {
+    /// Add batches of trials until the standard error of mean profit (and of
+    /// every gate's probability) is at most REL of its value, e.g. 0.01.
+    #[arg(long, value_name = "REL")]
+    pub precision: Option<f64>,
+    /// Most trials --precision may use (default 1000000).
+    #[arg(long, value_name = "N", requires = "precision")]
+    pub max_trials: Option<u64>,
 }
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Scenario CSV file.
     pub scenario: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Plain text for a terminal.
+    Table,
+    /// Markdown, ready to post as a pull-request comment.
+    Markdown,
+    /// One JSON object, for machines.
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 every gate holds and nothing moved beyond noise · 1 a gate failed, a result moved or a baseline is missing · 2 invalid input (scenario, plans, baseline file, arguments) · 3 other failure"
+)]
+pub struct CheckArgs {
+    /// Scenario files or directories (searched recursively for `*.csv`,
+    /// except `*.plans.csv`, which are picked up beside their scenario).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Directory of baselines `<scenario>.json` (default: `baselines/` in
+    /// the first PATH if it is a directory, else beside the first file).
+    #[arg(long, value_name = "DIR")]
+    pub baselines: Option<PathBuf>,
+    /// Write or refresh the baselines (all or nothing if an input is bad).
+    #[arg(long)]
+    pub update: bool,
+    /// Report format on standard output.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// A statistic has moved when it changed by more than Z combined
+    /// standard errors.
+    #[arg(long, default_value_t = 4.0)]
+    pub z: f64,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+    /// Hide the progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub precision: PrecisionArgs,
 }

@@ -71,6 +71,24 @@ pub struct ComparisonDoc {
     pub difference: Summary,
 }
 
+/// Fingerprint of everything simulated: the scenario file and, when there
+/// are alternatives, every plan's name and spend, so a baseline notices an
+/// edited plans file too. A scenario alone keeps its file's hash.
+fn input_hash(scenario: &Scenario, plans: &[Plan]) -> String {
+    if plans.len() <= 1 {
+        return scenario.input_hash.clone();
+    }
+    let mut text = scenario.input_hash.clone();
+    for plan in plans {
+        text.push('\n');
+        text.push_str(&plan.name);
+        for s in &plan.spend {
+            text.push_str(&format!(",{:016x}", s.to_bits()));
+        }
+    }
+    format!("{:016x}", crate::scenario::fingerprint(text.as_bytes()))
+}
+
 impl PlanDoc {
     pub fn metric(&self, m: Total) -> &Summary {
         &self.metrics[m.name()]
@@ -158,7 +176,7 @@ impl Document {
             seed,
             racesim_version: env!("CARGO_PKG_VERSION").to_string(),
             model_version: MODEL_VERSION,
-            input_hash: scenario.input_hash.clone(),
+            input_hash: input_hash(scenario, plans),
             horizon_months: scenario.horizon,
             plans: plan_docs,
             comparisons,

@@ -1,6 +1,7 @@
 //! racesim: Monte Carlo simulation of marketing budgets over the RACE
 //! funnel (Reach → Act → Convert → Engage). See `SPEC.md` for the model.
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod document;
@@ -11,6 +12,7 @@ pub mod metrics;
 pub mod options;
 pub mod output;
 pub mod plans;
+pub mod precision;
 pub mod progress;
 pub mod sampling;
 pub mod scenario;
@@ -26,5 +28,6 @@ pub fn run(cli: cli::Cli) -> Result<i32> {
     match &cli.command {
         cli::Command::Run(args) => commands::run::run(args),
         cli::Command::Validate(args) => commands::validate::run(args),
+        cli::Command::Check(args) => commands::check::run(args),
     }
 }

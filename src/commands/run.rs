@@ -36,7 +36,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         Some(path) => plans::load(path, &scenario)?,
         None => vec![Plan::baseline(&scenario)],
     };
-    let doc = simulate(&scenario, &plans, &opts);
+    let precision = crate::precision::Precision::from_args(&args.precision)?;
+    let (doc, stop) = crate::precision::simulate(&scenario, &plans, &opts, precision.as_ref());
+    if let Some(stop) = stop {
+        eprintln!("note: {}", stop.note(&scenario.name));
+    }
     let text = export::exporter_for(args.format).render(&doc)?;
     output::emit(args.output.as_deref(), &text)?;
     // Gates are reported here but enforced by `racesim check`, so a

@@ -1,0 +1,431 @@
+//! Comparing a run with its baseline.
+//!
+//! With the same inputs, trials, seed and model version a run must
+//! reproduce its baseline exactly, so any difference is real. Otherwise a
+//! statistic counts as moved only when the change is more than `z`
+//! combined standard errors, so an edit or a new seed alone is not noise
+//! mistaken for a regression. Plans share random numbers with their
+//! baseline (same seed and trial indices), which makes old and new runs
+//! positively correlated; treating them as independent, as here, errs on
+//! the side of fewer alarms.
+
+use serde_json::Value;
+use statrs::distribution::{Continuous, ContinuousCDF, Normal};
+
+use super::baseline::Baseline;
+use super::{BaselineCheck, Change, Status, describe_target, same_target};
+use crate::document::Document;
+use crate::metrics::Total;
+use crate::stats::Summary;
+use crate::stats::sketch::RELATIVE_ACCURACY;
+
+/// Exact differences listed in full; more are counted in a note.
+const MAX_LISTED: usize = 50;
+
+/// Relative slack for results that are the same number reached by another
+/// route (a mean over 4,000 instead of 2,000 identical values).
+const ROUNDING: f64 = 1e-9;
+
+pub fn compare(old: &Baseline, new: &Document, new_value: &Value, z: f64) -> BaselineCheck {
+    let input_changes = input_changes(&old.doc, new);
+    if input_changes.is_empty() {
+        exact(old, new_value)
+    } else {
+        let mut check = statistical(&old.doc, new, z);
+        check.input_changes = input_changes;
+        check
+    }
+}
+
+/// What differs between the runs' inputs; empty when the new run must be
+/// identical to the baseline.
+pub fn input_changes(old: &Document, new: &Document) -> Vec<String> {
+    let mut changes = Vec::new();
+    if old.input_hash != new.input_hash {
+        changes.push(format!(
+            "scenario or plans edited (input hash {} → {})",
+            old.input_hash, new.input_hash
+        ));
+    }
+    if old.trials != new.trials {
+        changes.push(format!("trials {} → {}", old.trials, new.trials));
+    }
+    if old.seed != new.seed {
+        changes.push(format!("seed {} → {}", old.seed, new.seed));
+    }
+    if old.model_version != new.model_version {
+        changes.push(format!(
+            "model version {} → {} (racesim {} → {})",
+            old.model_version, new.model_version, old.racesim_version, new.racesim_version
+        ));
+    }
+    changes
+}
+
+/// Same inputs: every differing number is listed. The racesim version is
+/// left out: a release that keeps the model must keep the numbers.
+fn exact(old: &Baseline, new_value: &Value) -> BaselineCheck {
+    let mut new_value = new_value.clone();
+    if let (Some(v), Some(obj)) = (old.value.get("racesim_version"), new_value.as_object_mut()) {
+        obj.insert("racesim_version".into(), v.clone());
+    }
+    let mut diffs = Vec::new();
+    let mut compared = 0;
+    diff(
+        &old.value,
+        &new_value,
+        String::new(),
+        &mut diffs,
+        &mut compared,
+    );
+    let mut notes = Vec::new();
+    if diffs.len() > MAX_LISTED {
+        notes.push(format!(
+            "{} more numbers differ; compare the files with `racesim run --format json`",
+            diffs.len() - MAX_LISTED
+        ));
+        diffs.truncate(MAX_LISTED);
+    }
+    BaselineCheck {
+        status: if diffs.is_empty() {
+            Status::Identical
+        } else {
+            Status::Differs
+        },
+        input_changes: Vec::new(),
+        moved: diffs,
+        notes,
+        compared,
+    }
+}
+
+fn diff(old: &Value, new: &Value, path: String, out: &mut Vec<Change>, compared: &mut usize) {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, va) in a {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                diff(va, b.get(k).unwrap_or(&Value::Null), p, out, compared);
+            }
+            for (k, vb) in b.iter().filter(|(k, _)| !a.contains_key(*k)) {
+                diff(&Value::Null, vb, format!("{path}.{k}"), out, compared);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for i in 0..a.len().max(b.len()) {
+                let va = a.get(i).unwrap_or(&Value::Null);
+                let vb = b.get(i).unwrap_or(&Value::Null);
+                // Name list items by their plan or month, which reads
+                // better in a report than an index.
+                let label = ["plan", "month"]
+                    .iter()
+                    .find_map(|key| va.get(key).or(vb.get(key)))
+                    .map_or(i.to_string(), |v| match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    });
+                diff(va, vb, format!("{path}[{label}]"), out, compared);
+            }
+        }
+        _ => {
+            *compared += 1;
+            if old != new {
+                let (o, n) = (old.as_f64(), new.as_f64());
+                let what = if o.is_none() && n.is_none() {
+                    format!("{path}: {old} → {new}")
+                } else {
+                    path
+                };
+                out.push(Change {
+                    plan: String::new(),
+                    what,
+                    statistic: "exact".into(),
+                    old: o,
+                    new: n,
+                    change: o.zip(n).map(|(o, n)| n - o),
+                    threshold: 0.0,
+                });
+            }
+        }
+    }
+}
+
+/// Collects the statistics that moved beyond noise.
+struct Tests {
+    z: f64,
+    moved: Vec<(f64, Change)>,
+    compared: usize,
+}
+
+impl Tests {
+    fn record(
+        &mut self,
+        plan: &str,
+        what: &str,
+        statistic: &str,
+        old: f64,
+        new: f64,
+        threshold: f64,
+    ) {
+        self.compared += 1;
+        let change = new - old;
+        let slack = ROUNDING * old.abs().max(new.abs());
+        if change.abs() > threshold + slack {
+            let score = if threshold > 0.0 {
+                change.abs() / threshold
+            } else {
+                f64::INFINITY
+            };
+            self.moved.push((
+                score,
+                Change {
+                    plan: plan.into(),
+                    what: what.into(),
+                    statistic: statistic.into(),
+                    old: Some(old),
+                    new: Some(new),
+                    change: Some(change),
+                    threshold,
+                },
+            ));
+        }
+    }
+
+    /// A share of trials: binomial standard errors around the pooled share.
+    fn probability(&mut self, plan: &str, what: &str, old: (f64, u64), new: (f64, u64)) {
+        let (p_old, n_old) = (old.0, old.1.max(1) as f64);
+        let (p_new, n_new) = (new.0, new.1.max(1) as f64);
+        let pooled = (p_old * n_old + p_new * n_new) / (n_old + n_new);
+        let threshold = self.z * (pooled * (1.0 - pooled) * (1.0 / n_old + 1.0 / n_new)).sqrt();
+        self.record(plan, what, "probability", p_old, p_new, threshold);
+    }
+
+    fn summary(&mut self, plan: &str, what: &str, old: &Summary, new: &Summary, whole: bool) {
+        let (Some(m_old), Some(m_new)) = (old.mean, new.mean) else {
+            return;
+        };
+        let se = |s: &Summary| s.se.unwrap_or(0.0);
+        let threshold = self.z * se(old).hypot(se(new));
+        self.record(plan, what, "mean", m_old, m_new, threshold);
+        for (q, statistic, pick) in QUANTILE_TESTS {
+            let (Some(q_old), Some(q_new)) = (pick(old), pick(new)) else {
+                continue;
+            };
+            let sparsity = sparsity(old, q).max(sparsity(new, q));
+            let se_q = |n: u64| sparsity * (q * (1.0 - q) / n.max(1) as f64).sqrt();
+            // The quantile sketch rounds to within its relative accuracy,
+            // and whole-valued quantiles move in steps of one.
+            let resolution = 2.0 * RELATIVE_ACCURACY * q_old.abs().max(q_new.abs())
+                + if whole { 1.0 } else { 0.0 };
+            let threshold = self.z * se_q(old.defined).hypot(se_q(new.defined)) + resolution;
+            self.record(plan, what, statistic, q_old, q_new, threshold);
+        }
+    }
+}
+
+type Pick = fn(&Summary) -> Option<f64>;
+const QUANTILE_TESTS: [(f64, &str, Pick); 3] = [
+    (0.05, "p5", |s| s.p5),
+    (0.50, "p50", |s| s.p50),
+    (0.95, "p95", |s| s.p95),
+];
+
+/// The sparsity 1/f(Q(q)) that scales a sample quantile's standard error,
+/// sd(Q̂) ≈ sparsity·sqrt(q(1−q)/n). Two estimates, and the larger wins: a
+/// difference quotient of the neighbouring reported quantiles (Siddiqui's
+/// estimator), and the value for a normal shape with the same sd. The
+/// first alone underrates the error where values cluster on a few points
+/// (a CAC that is cost divided by 5, 6 or 7 customers); the second alone
+/// underrates it in a long tail.
+fn sparsity(s: &Summary, q: f64) -> f64 {
+    let local = match q {
+        0.05 => s.p10.zip(s.p5).map(|(b, a)| (b - a) / 0.05),
+        0.95 => s.p95.zip(s.p90).map(|(b, a)| (b - a) / 0.05),
+        _ => s.p75.zip(s.p25).map(|(b, a)| (b - a) / 0.5),
+    }
+    .unwrap_or(0.0);
+    let normal = Normal::standard();
+    let shape = s.sd.unwrap_or(0.0) / normal.pdf(normal.inverse_cdf(q));
+    local.max(shape)
+}
+
+fn statistical(old: &Document, new: &Document, z: f64) -> BaselineCheck {
+    let mut tests = Tests {
+        z,
+        moved: Vec::new(),
+        compared: 0,
+    };
+    let mut notes = Vec::new();
+    for plan in &new.plans {
+        let Some(before) = old.plans.iter().find(|p| p.plan == plan.plan) else {
+            notes.push(format!("plan `{}` is new: nothing to compare", plan.plan));
+            continue;
+        };
+        let name = plan.plan.as_str();
+        for (metric, s_new) in &plan.metrics {
+            let Some(s_old) = before.metrics.get(metric) else {
+                continue;
+            };
+            let whole = Total::from_name(metric).is_some_and(|m| m.kind().is_whole());
+            match (s_old.mean.is_some(), s_new.mean.is_some()) {
+                (true, true) => tests.summary(name, metric, s_old, s_new, whole),
+                (false, false) => {}
+                // Defined in one run only: did the share of trials where
+                // it is defined move?
+                _ => tests.probability(
+                    name,
+                    &format!("{metric} defined"),
+                    (share(s_old.defined, old.trials), old.trials),
+                    (share(s_new.defined, new.trials), new.trials),
+                ),
+            }
+        }
+        tests.probability(
+            name,
+            "P(loss)",
+            (before.probability_of_loss, old.trials),
+            (plan.probability_of_loss, new.trials),
+        );
+        for t in &plan.targets {
+            match before.targets.iter().find(|o| same_target(o, t)) {
+                Some(o) => tests.probability(
+                    name,
+                    &format!("P({})", describe_target(&strip_gate(t))),
+                    (o.probability, old.trials),
+                    (t.probability, new.trials),
+                ),
+                None => notes.push(format!(
+                    "target `{}` of plan `{}` is new: nothing to compare",
+                    describe_target(t),
+                    plan.plan
+                )),
+            }
+        }
+    }
+    for plan in old
+        .plans
+        .iter()
+        .filter(|o| !new.plans.iter().any(|p| p.plan == o.plan))
+    {
+        notes.push(format!("plan `{}` was removed", plan.plan));
+    }
+    for c in &new.comparisons {
+        let Some(o) = old
+            .comparisons
+            .iter()
+            .find(|o| o.plan == c.plan && o.against == c.against && o.metric == c.metric)
+        else {
+            continue;
+        };
+        let what = format!("{} − {}: {}", c.plan, c.against, c.metric);
+        if let (Some(m_old), Some(m_new)) = (o.mean_difference, c.mean_difference) {
+            let se = |s: &Summary| s.se.unwrap_or(0.0);
+            let threshold = z * se(&o.difference).hypot(se(&c.difference));
+            tests.record(&c.plan, &what, "mean difference", m_old, m_new, threshold);
+        }
+        if let (Some(p_old), Some(p_new)) = (o.probability_better, c.probability_better) {
+            tests.probability(
+                &c.plan,
+                &format!("P({} better than {}: {})", c.plan, c.against, c.metric),
+                (p_old, o.difference.defined),
+                (p_new, c.difference.defined),
+            );
+        }
+    }
+    // The scenario's own plan first, then alternatives in file order; the
+    // largest moves first within each.
+    let rank = |c: &Change| new.plans.iter().position(|p| p.plan == c.plan);
+    let mut moved = tests.moved;
+    moved.sort_by(|a, b| rank(&a.1).cmp(&rank(&b.1)).then(b.0.total_cmp(&a.0)));
+    BaselineCheck {
+        status: if moved.is_empty() {
+            Status::WithinNoise
+        } else {
+            Status::Moved
+        },
+        input_changes: Vec::new(),
+        moved: moved.into_iter().map(|(_, c)| c).collect(),
+        notes,
+        compared: tests.compared,
+    }
+}
+
+fn share(defined: u64, trials: u64) -> f64 {
+    defined as f64 / trials.max(1) as f64
+}
+
+fn strip_gate(t: &crate::targets::TargetResult) -> crate::targets::TargetResult {
+    crate::targets::TargetResult {
+        required: None,
+        met: None,
+        ..t.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(mean: f64, sd: f64, n: u64) -> Summary {
+        let q = |z: f64| Some(mean + z * sd);
+        Summary {
+            mean: Some(mean),
+            sd: Some(sd),
+            se: Some(sd / (n as f64).sqrt()),
+            min: q(-4.0),
+            p5: q(-1.645),
+            p10: q(-1.282),
+            p25: q(-0.674),
+            p50: q(0.0),
+            p75: q(0.674),
+            p90: q(1.282),
+            p95: q(1.645),
+            max: q(4.0),
+            defined: n,
+        }
+    }
+
+    fn moved(old: &Summary, new: &Summary) -> Vec<String> {
+        let mut t = Tests {
+            z: 4.0,
+            moved: Vec::new(),
+            compared: 0,
+        };
+        t.summary("baseline", "profit", old, new, false);
+        assert_eq!(t.compared, 4);
+        t.moved.into_iter().map(|(_, c)| c.statistic).collect()
+    }
+
+    #[test]
+    fn a_mean_moves_only_beyond_z_combined_standard_errors() {
+        // se = 100/√10000 = 1 each, so the threshold is 4·√2 ≈ 5.66.
+        let old = summary(1000.0, 100.0, 10_000);
+        assert!(moved(&old, &summary(1005.5, 100.0, 10_000)).is_empty());
+        assert_eq!(moved(&old, &summary(1005.8, 100.0, 10_000)), ["mean"]);
+        // A whole-distribution shift of 20 (≈ 0.2 sd) moves every quantile too.
+        assert_eq!(
+            moved(&old, &summary(1020.0, 100.0, 10_000)),
+            ["mean", "p5", "p50", "p95"]
+        );
+    }
+
+    #[test]
+    fn probabilities_use_pooled_binomial_errors() {
+        let mut t = Tests {
+            z: 4.0,
+            moved: Vec::new(),
+            compared: 0,
+        };
+        // Pooled p = 0.5, n = 2000 each: threshold 4·√(0.25·0.001) ≈ 0.063.
+        t.probability("baseline", "P(x)", (0.47, 2000), (0.53, 2000));
+        assert!(t.moved.is_empty());
+        t.probability("baseline", "P(x)", (0.46, 2000), (0.54, 2000));
+        assert_eq!(t.moved.len(), 1);
+        // Never defined, never held: nothing to report.
+        t.probability("baseline", "P(y)", (0.0, 2000), (0.0, 2000));
+        assert_eq!(t.moved.len(), 1);
+    }
+}

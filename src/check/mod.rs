@@ -1,0 +1,179 @@
+//! Scenario regression checks for CI (`racesim check`): find scenarios,
+//! simulate them, enforce their gates and compare each result with a
+//! stored baseline document, telling real changes from Monte Carlo noise.
+
+pub mod baseline;
+pub mod compare;
+pub mod discover;
+pub mod junit;
+pub mod report;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::document::Document;
+use crate::targets::TargetResult;
+
+/// Everything `check` found, in the shape of its `--format json` output.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    pub passed: bool,
+    /// Noise threshold in combined standard errors.
+    pub z: f64,
+    /// Whether baselines were (re)written by `--update`.
+    pub update: bool,
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioReport {
+    pub scenario: String,
+    pub file: PathBuf,
+    pub plans_file: Option<PathBuf>,
+    pub baseline_file: PathBuf,
+    pub trials: u64,
+    pub seed: u64,
+    pub baseline: BaselineCheck,
+    pub gates: Vec<Gate>,
+    /// `--update` wrote a new baseline file for this scenario.
+    pub baseline_written: bool,
+    /// The baseline comparison passed (or `--update` accepted the result).
+    pub comparison_passed: bool,
+    /// The comparison passed and every gate holds.
+    pub passed: bool,
+}
+
+impl ScenarioReport {
+    pub fn failed_gates(&self) -> impl Iterator<Item = &Gate> {
+        self.gates.iter().filter(|g| !g.met)
+    }
+}
+
+/// The verdict of comparing a run with its baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Same inputs, same bytes.
+    Identical,
+    /// Same inputs, trials, seed and model, yet different numbers: a
+    /// regression in racesim itself (or a tampered baseline).
+    Differs,
+    /// Inputs changed, but no statistic moved beyond noise.
+    WithinNoise,
+    /// Inputs changed and at least one statistic moved beyond noise.
+    Moved,
+    /// No baseline file yet.
+    Missing,
+}
+
+impl Status {
+    /// Whether this status fails the check (without `--update`).
+    pub fn fails(self) -> bool {
+        matches!(self, Status::Differs | Status::Moved | Status::Missing)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BaselineCheck {
+    pub status: Status,
+    /// Why the run is not expected to reproduce the baseline byte for byte
+    /// (empty when it is).
+    pub input_changes: Vec<String>,
+    /// Statistics that changed: beyond noise, or at all when the inputs are
+    /// the same. Ordered by how far beyond their threshold they moved.
+    pub moved: Vec<Change>,
+    /// Things worth knowing that do not fail the check (a plan added, …).
+    pub notes: Vec<String>,
+    /// How many statistics were compared.
+    pub compared: usize,
+}
+
+impl BaselineCheck {
+    pub fn missing() -> Self {
+        BaselineCheck {
+            status: Status::Missing,
+            input_changes: Vec::new(),
+            moved: Vec::new(),
+            notes: Vec::new(),
+            compared: 0,
+        }
+    }
+}
+
+/// One statistic that changed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Change {
+    pub plan: String,
+    /// The metric, target or comparison (or the JSON path when the inputs
+    /// are unchanged).
+    pub what: String,
+    /// `mean`, `p5`, `p50`, `p95`, `probability`, `defined_share` or `exact`.
+    pub statistic: String,
+    pub old: Option<f64>,
+    pub new: Option<f64>,
+    pub change: Option<f64>,
+    /// The largest change noise explains (0 when any change is real).
+    pub threshold: f64,
+}
+
+/// A gate (a target with `@ share`) of the scenario's own plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct Gate {
+    pub target: String,
+    pub probability: f64,
+    /// Standard error of `probability`.
+    pub se: f64,
+    pub required: f64,
+    pub met: bool,
+    /// The probability in the baseline, when it had the same target.
+    pub baseline_probability: Option<f64>,
+}
+
+/// "roi >= 0.25 @ 0.6" or "search.roi > 0".
+pub fn describe_target(t: &TargetResult) -> String {
+    let subject = if t.channel == "*" {
+        t.metric.clone()
+    } else {
+        format!("{}.{}", t.channel, t.metric)
+    };
+    let mut s = format!("{} {} {}", subject, t.op, t.value);
+    if let Some(r) = t.required {
+        s.push_str(&format!(" @ {r}"));
+    }
+    s
+}
+
+/// Gates are enforced on plan `baseline` only: the scenario as written is
+/// the plan of record, while a plans file holds alternatives under study.
+pub fn gates(new: &Document, old: Option<&Document>) -> Vec<Gate> {
+    let Some(plan) = new.plans.first() else {
+        return Vec::new();
+    };
+    let old_plan = old.and_then(|d| d.plans.iter().find(|p| p.plan == plan.plan));
+    let n = new.trials.max(1) as f64;
+    plan.targets
+        .iter()
+        .filter_map(|t| {
+            let required = t.required?;
+            let p = t.probability;
+            let baseline_probability = old_plan
+                .and_then(|o| o.targets.iter().find(|o| same_target(o, t)))
+                .map(|o| o.probability);
+            Some(Gate {
+                target: describe_target(t),
+                probability: p,
+                se: (p * (1.0 - p) / n).sqrt(),
+                required,
+                met: t.met.unwrap_or(p >= required),
+                baseline_probability,
+            })
+        })
+        .collect()
+}
+
+/// Targets are the same when they ask the same question; the required
+/// share may differ (the probability does not depend on it).
+pub fn same_target(a: &TargetResult, b: &TargetResult) -> bool {
+    a.channel == b.channel && a.metric == b.metric && a.op == b.op && a.value == b.value
+}
