@@ -111,10 +111,10 @@ pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Pla
             }
         };
         plans[index].spend[ci] = spend;
-        if spend > 0.0 {
-            if let Err(msg) = scenario.check_spend(&plans[index].spend) {
-                problems.push(InputProblem::at(line, msg));
-            }
+        if spend > 0.0
+            && let Err(msg) = scenario.check_spend(&plans[index].spend)
+        {
+            problems.push(InputProblem::at(line, msg));
         }
     }
     if plans.len() == 1 && problems.is_empty() {

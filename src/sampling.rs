@@ -44,7 +44,7 @@ const BINOMIAL_INVERSION_MEAN: f64 = 16.0;
 /// Binomial(n, p), exact.
 #[inline]
 pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
-    if n == 0 || !(p > 0.0) {
+    if n == 0 || p.is_nan() || p <= 0.0 {
         return 0;
     }
     if p >= 1.0 {
@@ -71,7 +71,7 @@ const STIRLING_TAIL: [f64; 10] = [
     0.011_896_709_945_891_77,
     0.010_411_265_261_972_09,
     0.009_255_462_182_712_733,
-    0.008_330_563_433_362_871,
+    0.008_330_563_433_362_87,
 ];
 
 /// log(k!) − [(k + ½)·log(k + 1) − (k + 1) + ½·log(2π)]
@@ -189,7 +189,7 @@ fn pow_whole(mut x: f64, mut e: u64) -> f64 {
 /// Poisson(λ), exact, as a count.
 #[inline]
 pub fn poisson<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
-    if !(lambda > 0.0) {
+    if lambda.is_nan() || lambda <= 0.0 {
         return 0;
     }
     if lambda < INVERSION_MEAN {

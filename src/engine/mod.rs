@@ -141,7 +141,7 @@ pub fn simulate(
         }
         let s = spend[ci];
         row[PerChannel::Spend.index()] = s;
-        if !(s > 0.0) {
+        if s.is_nan() || s <= 0.0 {
             continue;
         }
         let p = ChannelDraw::new(channel, draws);

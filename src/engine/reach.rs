@@ -15,7 +15,7 @@ pub fn visitors<R: Rng + ?Sized>(
     cost_per_visit: f64,
     audience: Option<f64>,
 ) -> u64 {
-    if !(spend > 0.0) {
+    if spend.is_nan() || spend <= 0.0 {
         return 0;
     }
     let expected = spend / cost_per_visit;

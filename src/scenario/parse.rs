@@ -179,11 +179,12 @@ pub(crate) fn read_table(
 fn rejoin_unquoted_distribution(cells: &mut Vec<String>) {
     let mut i = 0;
     while i < cells.len() {
-        if cells[i].contains('(') && !cells[i].contains(')') {
-            if let Some(end) = (i + 1..cells.len()).find(|&j| cells[j].contains(')')) {
-                let joined = cells[i..=end].join(", ");
-                cells.splice(i..=end, [joined]);
-            }
+        if cells[i].contains('(')
+            && !cells[i].contains(')')
+            && let Some(end) = (i + 1..cells.len()).find(|&j| cells[j].contains(')'))
+        {
+            let joined = cells[i..=end].join(", ");
+            cells.splice(i..=end, [joined]);
         }
         i += 1;
     }

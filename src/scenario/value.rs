@@ -238,7 +238,7 @@ fn check_parameters(spec: &ValueSpec, text: &str) -> Result<(), ValueError> {
             }
         }
         ValueSpec::Triangular { low, mode, high } | ValueSpec::Pert { low, mode, high } => {
-            if !(low < high) {
+            if low >= high {
                 fail(format!("`{text}` needs low < high"))
             } else if !(low <= mode && mode <= high) {
                 fail(format!("`{text}` needs low <= mode <= high"))
