@@ -106,6 +106,9 @@ pub fn exit_code_for(err: &anyhow::Error) -> i32 {
     for cause in err.chain() {
         if cause.downcast_ref::<InputError>().is_some()
             || cause.downcast_ref::<UsageError>().is_some()
+            || cause
+                .downcast_ref::<crate::simulation::RunawayError>()
+                .is_some()
         {
             return EXIT_INPUT;
         }

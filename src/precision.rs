@@ -89,7 +89,7 @@ pub fn simulate(
     plans: &[Plan],
     opts: &SimulationOptions,
     precision: Option<&Precision>,
-) -> (Document, Option<Stop>) {
+) -> Result<(Document, Option<Stop>), crate::simulation::RunawayError> {
     let cap = precision.map_or(opts.trials, |p| p.max_trials);
     let bar = crate::progress::bar(opts.trials.min(cap), &scenario.name, opts.show_progress);
     let mut results = Results::new(scenario, plans.len());
@@ -105,7 +105,7 @@ pub fn simulate(
             trials,
             threads: opts.threads,
         };
-        results.merge(&simulation::run(&job, &bar));
+        results.merge(&simulation::run(&job, &bar)?);
         done += trials;
         let Some(p) = precision else { break None };
         let worst = least_precise(scenario, plans, &results);
@@ -120,7 +120,7 @@ pub fn simulate(
         }
     };
     bar.finish_and_clear();
-    (Document::build(scenario, plans, &results, opts.seed), stop)
+    Ok((Document::build(scenario, plans, &results, opts.seed), stop))
 }
 
 /// The quantity with the largest standard error relative to its size,

@@ -169,8 +169,22 @@ impl<'a> Worker<'a> {
     }
 }
 
+/// The scenario makes some count grow past anything real (a referral cycle
+/// that feeds itself, or spend buying more visits than people exist), so
+/// the run's numbers would be meaningless.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{scenario}: in {trials} of {total} trials a count of people or orders passed {max:.1e}, so the forecast is meaningless\n  help: the referral cycle grows without bound (referral_rate × act.rate × convert.rate × customer lifetime ≥ 1), or repeat_rate or spend / cost_per_visit implies more orders or visits than can exist; check referral_rate, repeat_rate and the reach rows"
+)]
+pub struct RunawayError {
+    pub scenario: String,
+    pub trials: u64,
+    pub total: u64,
+    pub max: f64,
+}
+
 /// Runs a job on `job.threads` threads.
-pub fn run(job: &Job, progress: &ProgressBar) -> Results {
+pub fn run(job: &Job, progress: &ProgressBar) -> Result<Results, RunawayError> {
     let next = AtomicU64::new(0);
     let blocks = job.trials.div_ceil(BLOCK);
     let work = || {
@@ -202,5 +216,19 @@ pub fn run(job: &Job, progress: &ProgressBar) -> Results {
     for p in &partials {
         merged.merge(p);
     }
-    merged
+    let overflowed = merged
+        .plans
+        .iter()
+        .map(|p| p.overflow_trials)
+        .max()
+        .unwrap_or(0);
+    if overflowed > 0 {
+        return Err(RunawayError {
+            scenario: job.scenario.path.display().to_string(),
+            trials: overflowed,
+            total: job.trials,
+            max: engine::MAX_COUNT as f64,
+        });
+    }
+    Ok(merged)
 }

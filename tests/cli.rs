@@ -724,7 +724,6 @@ fn json_document_has_the_spec_schema_and_is_consistent() {
 }
 
 #[test]
-#[ignore = "bug: the mean of a constant metric can lie outside [min, max] by an ulp (shop.csv -n 3 -s 5: cost mean 31605.272476350994 < min 31605.272476350998)"]
 fn json_mean_lies_within_min_and_max_exactly() {
     // `cost` is the same in every trial here, so its mean must equal it.
     let ws = shop();
@@ -1046,7 +1045,6 @@ fn failing_run_leaves_the_existing_output_untouched() {
 
 #[cfg(unix)]
 #[test]
-#[ignore = "bug: --output creates the file with mode 0600 (tempfile's default) instead of honouring the umask like any other write, and replacing a file resets its mode to 0600"]
 fn output_file_gets_ordinary_permissions() {
     use std::os::unix::fs::PermissionsExt;
     let ws = shop();

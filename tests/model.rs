@@ -30,7 +30,7 @@ fn run(
         trials,
         threads,
     };
-    simulation::run(&job, &ProgressBar::hidden())
+    simulation::run(&job, &ProgressBar::hidden()).expect("no runaway counts")
 }
 
 fn doc(s: &Scenario, plans: &[Plan], results: &Results, seed: u64) -> String {

@@ -55,7 +55,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
     for input in &inputs {
         let opts = SimulationOptions::resolve(&sim_args, &input.scenario)?;
         let (doc, stop) =
-            precision::simulate(&input.scenario, &input.plans, &opts, precision.as_ref());
+            precision::simulate(&input.scenario, &input.plans, &opts, precision.as_ref())?;
         if let Some(stop) = stop {
             eprintln!("note: {}", stop.note(&input.scenario.name));
         }

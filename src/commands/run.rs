@@ -6,27 +6,16 @@ use crate::cli::RunArgs;
 use crate::document::Document;
 use crate::error::EXIT_OK;
 use crate::options::SimulationOptions;
-use crate::simulation::{self, Job, Plan};
-use crate::{export, output, plans, progress, scenario};
+use crate::simulation::{self, Plan};
+use crate::{export, output, plans, scenario};
 
 /// Simulates `plans` of `scenario` with the resolved options.
 pub fn simulate(
     scenario: &scenario::Scenario,
     plans: &[Plan],
     opts: &SimulationOptions,
-) -> Document {
-    let job = Job {
-        scenario,
-        plans,
-        seed: opts.seed,
-        first_trial: 0,
-        trials: opts.trials,
-        threads: opts.threads,
-    };
-    let bar = progress::bar(opts.trials, &scenario.name, opts.show_progress);
-    let results = simulation::run(&job, &bar);
-    bar.finish_and_clear();
-    Document::build(scenario, plans, &results, opts.seed)
+) -> Result<Document, simulation::RunawayError> {
+    crate::precision::simulate(scenario, plans, opts, None).map(|(doc, _)| doc)
 }
 
 pub fn run(args: &RunArgs) -> Result<i32> {
@@ -37,7 +26,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         None => vec![Plan::baseline(&scenario)],
     };
     let precision = crate::precision::Precision::from_args(&args.precision)?;
-    let (doc, stop) = crate::precision::simulate(&scenario, &plans, &opts, precision.as_ref());
+    let (doc, stop) = crate::precision::simulate(&scenario, &plans, &opts, precision.as_ref())?;
     if let Some(stop) = stop {
         eprintln!("note: {}", stop.note(&scenario.name));
     }

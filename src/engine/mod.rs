@@ -25,7 +25,16 @@ pub struct Outcome {
     pub channels: Vec<[f64; PerChannel::COUNT]>,
     /// Months 1..=H at indices 0..H.
     pub monthly: Vec<[f64; Monthly::COUNT]>,
+    /// Some count hit `MAX_COUNT` and was capped: the trial's numbers are
+    /// not to be trusted, and the run reports it as an error.
+    pub overflow: bool,
 }
+
+/// The largest head or order count a trial may reach (about 10^15, five
+/// orders of magnitude beyond the world's population). Only a runaway
+/// referral cycle or absurd spend gets there; capping keeps every sum far
+/// from integer overflow so the run can report the problem instead.
+pub const MAX_COUNT: u64 = 1 << 50;
 
 impl Outcome {
     pub fn new(scenario: &Scenario) -> Self {
@@ -33,6 +42,7 @@ impl Outcome {
             totals: [0.0; Total::COUNT],
             channels: vec![[0.0; PerChannel::COUNT]; scenario.channels.len()],
             monthly: vec![[0.0; Monthly::COUNT]; scenario.horizon],
+            overflow: false,
         }
     }
 
@@ -53,6 +63,20 @@ pub struct Workspace {
     /// Expected referred visitors sent in each month (Poisson rate).
     referral_rate: Vec<f64>,
     retention: Retention,
+    overflow: bool,
+}
+
+impl Workspace {
+    /// Caps a sampled count at `MAX_COUNT`, remembering that it did.
+    #[inline]
+    fn cap(&mut self, count: u64) -> u64 {
+        if count > MAX_COUNT {
+            self.overflow = true;
+            MAX_COUNT
+        } else {
+            count
+        }
+    }
 }
 
 /// Draws every uncertain assumption of trial `trial` (one value per row,
@@ -130,6 +154,7 @@ pub fn simulate(
         v.resize(horizon + 2, 0);
     }
     ws.cost[1] += fixed_cost;
+    ws.overflow = false;
 
     let mut totals = Totals::default();
     for (ci, channel) in scenario.channels.iter().enumerate() {
@@ -147,6 +172,7 @@ pub fn simulate(
         let p = ChannelDraw::new(channel, draws);
         let mut rng = stream(seed, trial, channel.population_key);
         let visitors = reach::visitors(&mut rng, s, p.cost_per_visit, p.audience);
+        let visitors = ws.cap(visitors);
         let leads = act::leads(&mut rng, visitors, p.act_rate);
         ws.new_by_month.clear();
         ws.new_by_month.resize(campaign, 0);
@@ -190,6 +216,7 @@ pub fn simulate(
             // Referrals sent in month t−1 arrive now (those of month H are
             // never simulated).
             let arrived = crate::sampling::poisson(&mut rng, ws.referral_rate[t - 1]);
+            let arrived = ws.cap(arrived);
             let l = act::leads(&mut rng, arrived, p.act_rate);
             let n = convert::customers(&mut rng, l, p.convert_rate);
             visitors += arrived;
@@ -234,6 +261,7 @@ pub fn simulate(
     let gross_profit = gross_margin * revenue_pv;
     let profit = gross_profit - cost_pv;
     let customers = totals.customers as f64;
+    out.overflow = ws.overflow;
     let m = &mut out.totals;
     m[Total::Spend.index()] = spend.iter().sum();
     m[Total::Cost.index()] = cost_pv;
@@ -305,6 +333,7 @@ impl ChannelFlow {
             p.repeat_order_value,
             p.order_value_cv,
         );
+        let repeats = ws.cap(repeats);
         ws.retention.acquire(rng, t, new);
         ws.retention.month_end(rng, t);
         let value = first_value + repeat_value;

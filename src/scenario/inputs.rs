@@ -199,7 +199,7 @@ pub const INPUTS: [InputDef; 19] = [
         "trials",
         Domain::Whole {
             min: 1.0,
-            max: 1e12,
+            max: 4_294_967_295.0,
         },
         true,
         "number of trials",

@@ -69,6 +69,30 @@ pub(crate) fn read_table(
         .trim(csv::Trim::All)
         .comment(Some(b'#'))
         .from_reader(text.as_bytes());
+    // The csv crate miscounts lines after CRLF, blank and comment lines, so
+    // lines are counted here from each record's byte offset.
+    let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+    let bytes = text.as_bytes();
+    let line_of = |pos: Option<&csv::Position>| {
+        let Some(p) = pos else { return 0 };
+        // The reported offset can sit before the line breaks and comment
+        // lines that precede the record: step over them first.
+        let mut at = p.byte() as usize;
+        loop {
+            while at < bytes.len() && (bytes[at] == b'\r' || bytes[at] == b'\n') {
+                at += 1;
+            }
+            if at < bytes.len() && bytes[at] == b'#' {
+                at = newlines
+                    .iter()
+                    .find(|&&nl| nl > at)
+                    .map_or(bytes.len(), |nl| nl + 1);
+                continue;
+            }
+            break;
+        }
+        1 + newlines.partition_point(|&nl| nl < at) as u64
+    };
     let mut problems = Vec::new();
     let mut header: Option<(u64, Vec<Option<usize>>)> = None;
     let mut rows = Vec::new();
@@ -76,7 +100,7 @@ pub(crate) fn read_table(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = line_of(e.position());
                 problems.push(InputProblem::at(
                     line,
                     format!("cannot read this CSV line: {e}"),
@@ -84,7 +108,7 @@ pub(crate) fn read_table(
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = line_of(record.position());
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }
@@ -309,7 +333,8 @@ impl<'p> Builder<'p> {
                 );
                 return;
             }
-            if !self.channel_order.contains(&channel) {
+            // Targets only refer to channels; the other stages create them.
+            if stage != Stage::Target && !self.channel_order.contains(&channel) {
                 self.channel_order.push(channel.clone());
             }
         }
@@ -588,7 +613,13 @@ impl<'p> Builder<'p> {
                     format!("it has spend {}", c.spend)
                 };
                 let line = if c.is_referral {
-                    0
+                    // Point at the row that switched referrals on.
+                    self.assumptions
+                        .iter()
+                        .find(|a| {
+                            a.input == Input::ReferralRate && a.spec != ValueSpec::Number(0.0)
+                        })
+                        .map_or(0, |a| a.line)
                 } else {
                     self.lookup(Input::Spend, &c.name)
                         .map(|(i, _)| self.assumptions[i].line)

@@ -70,8 +70,11 @@ impl Accumulator {
         self.defined
     }
 
+    /// The mean, kept inside [min, max]: the division can round a constant
+    /// metric's mean one ulp past its only value.
     pub fn mean(&self) -> Option<f64> {
-        (self.defined > 0).then(|| self.sum.value() / self.defined as f64)
+        (self.defined > 0)
+            .then(|| (self.sum.value() / self.defined as f64).clamp(self.min, self.max))
     }
 
     /// Sample standard deviation (n − 1).
@@ -168,6 +171,8 @@ pub struct PlanStats {
     pub target_hits: Vec<u64>,
     /// Trials with a negative profit (P(loss) is exact, not from a sketch).
     pub loss_trials: u64,
+    /// Trials in which a count hit the engine's cap (see `engine::MAX_COUNT`).
+    pub overflow_trials: u64,
 }
 
 impl PlanStats {
@@ -182,6 +187,7 @@ impl PlanStats {
             monthly: vec![vec![Accumulator::default(); Monthly::COUNT]; scenario.horizon],
             target_hits: vec![0; scenario.targets.len()],
             loss_trials: 0,
+            overflow_trials: 0,
         }
     }
 
@@ -193,6 +199,9 @@ impl PlanStats {
         for o in outcomes {
             if o.total(Total::Profit) < 0.0 {
                 self.loss_trials += 1;
+            }
+            if o.overflow {
+                self.overflow_trials += 1;
             }
             for (hits, target) in self.target_hits.iter_mut().zip(&scenario.targets) {
                 if target
@@ -221,6 +230,7 @@ impl PlanStats {
     pub fn merge(&mut self, other: &PlanStats) {
         self.trials += other.trials;
         self.loss_trials += other.loss_trials;
+        self.overflow_trials += other.overflow_trials;
         let pairs = self
             .totals
             .iter_mut()
