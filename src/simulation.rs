@@ -60,12 +60,24 @@ impl Comparison {
     }
 }
 
+/// Which plan each plan's per-trial differences are taken against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Against {
+    /// `plans[0]` (the baseline): "is this plan better than the current one?"
+    #[default]
+    First,
+    /// The plan just before: consecutive points of a response curve, whose
+    /// paired differences give a marginal ROI with its own uncertainty.
+    Previous,
+}
+
 /// Everything accumulated from a run, mergeable with another run over a
 /// disjoint set of trials.
 #[derive(Clone, Debug)]
 pub struct Results {
     pub plans: Vec<PlanStats>,
-    /// `comparisons[k]` compares `plans[k + 1]` with `plans[0]`.
+    /// `comparisons[k]` compares `plans[k + 1]` with `plans[0]` (or with
+    /// `plans[k]` for `Against::Previous`).
     pub comparisons: Vec<Comparison>,
 }
 
@@ -110,6 +122,7 @@ const BLOCK: u64 = 128;
 /// Per-thread simulation state.
 struct Worker<'a> {
     job: &'a Job<'a>,
+    against: Against,
     results: Results,
     workspace: Workspace,
     draws: Vec<f64>,
@@ -117,9 +130,10 @@ struct Worker<'a> {
 }
 
 impl<'a> Worker<'a> {
-    fn new(job: &'a Job<'a>) -> Self {
+    fn new(job: &'a Job<'a>, against: Against) -> Self {
         Worker {
             job,
+            against,
             results: Results::new(job.scenario, job.plans.len()),
             workspace: Workspace::default(),
             draws: Vec::new(),
@@ -149,8 +163,17 @@ impl<'a> Worker<'a> {
         for (stats, outcome) in self.results.plans.iter_mut().zip(&self.outcomes) {
             stats.add(scenario, outcome);
         }
-        let base = &self.outcomes[0];
-        for (cmp, outcome) in self.results.comparisons.iter_mut().zip(&self.outcomes[1..]) {
+        for (i, (cmp, outcome)) in self
+            .results
+            .comparisons
+            .iter_mut()
+            .zip(&self.outcomes[1..])
+            .enumerate()
+        {
+            let base = match self.against {
+                Against::First => &self.outcomes[0],
+                Against::Previous => &self.outcomes[i],
+            };
             for (k, metric) in COMPARED.iter().enumerate() {
                 let d = outcome.total(*metric) - base.total(*metric);
                 cmp.difference[k].add(d);
@@ -164,10 +187,15 @@ impl<'a> Worker<'a> {
 
 /// Runs a job on `job.threads` threads.
 pub fn run(job: &Job, progress: &ProgressBar) -> Results {
+    run_against(job, Against::First, progress)
+}
+
+/// Like `run`, with each plan compared against the plan `against` names.
+pub fn run_against(job: &Job, against: Against, progress: &ProgressBar) -> Results {
     let next = AtomicU64::new(0);
     let blocks = job.trials.div_ceil(BLOCK);
     let work = || {
-        let mut worker = Worker::new(job);
+        let mut worker = Worker::new(job, against);
         loop {
             let b = next.fetch_add(1, Ordering::Relaxed);
             if b >= blocks {

@@ -1,4 +1,7 @@
 //! One module per subcommand.
 
+pub mod compare;
+pub mod curves;
+pub mod optimize;
 pub mod run;
 pub mod validate;
