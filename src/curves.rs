@@ -90,9 +90,7 @@ pub fn default_max_spend(scenario: &Scenario, ci: usize) -> Option<f64> {
 /// Evenly spaced spend points 0, …, `max_spend` (`points` ≥ 2).
 pub fn spend_points(max_spend: f64, points: usize) -> Vec<f64> {
     let last = (points - 1) as f64;
-    (0..points)
-        .map(|k| max_spend * k as f64 / last)
-        .collect()
+    (0..points).map(|k| max_spend * k as f64 / last).collect()
 }
 
 /// Sweeps channel `ci` over `spends` with every other channel at its

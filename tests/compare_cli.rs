@@ -22,7 +22,11 @@ fn compare_json(extra: &[&str]) -> Document {
         .args(extra)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -62,7 +66,10 @@ fn json_comparisons_are_paired_differences_of_the_plans() {
             c.plan,
             c.metric
         );
-        let (lo, hi) = (c.mean_difference_low.unwrap(), c.mean_difference_high.unwrap());
+        let (lo, hi) = (
+            c.mean_difference_low.unwrap(),
+            c.mean_difference_high.unwrap(),
+        );
         assert!(lo <= got && got <= hi);
         let p = c.probability_better.unwrap();
         assert!((0.0..=1.0).contains(&p));
@@ -92,11 +99,15 @@ fn output_is_identical_for_any_thread_count_and_written_to_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cmp.json");
     let one = racesim()
-        .args(["compare", SCENARIO, PLANS, "-q", "-n", "500", "-f", "json", "-j", "1"])
+        .args([
+            "compare", SCENARIO, PLANS, "-q", "-n", "500", "-f", "json", "-j", "1",
+        ])
         .output()
         .unwrap();
     racesim()
-        .args(["compare", SCENARIO, PLANS, "-q", "-n", "500", "-f", "json", "-j", "2", "-o"])
+        .args([
+            "compare", SCENARIO, PLANS, "-q", "-n", "500", "-f", "json", "-j", "2", "-o",
+        ])
         .arg(&file)
         .assert()
         .success()

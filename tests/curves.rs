@@ -17,7 +17,11 @@ fn curves_json(args: &[&str]) -> CurvesDoc {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -86,10 +90,7 @@ fn the_scenario_spend_point_reproduces_run_exactly() {
     let profit = &run.plans[0].metrics["profit"];
     assert_eq!(point.profit.mean, profit.mean);
     assert_eq!(point.profit.p5, profit.p5);
-    assert_eq!(
-        point.customers.mean,
-        run.plans[0].metrics["customers"].mean
-    );
+    assert_eq!(point.customers.mean, run.plans[0].metrics["customers"].mean);
 }
 
 #[test]

@@ -107,7 +107,15 @@ fn optimize(scn: &Scenario, sample: &Sample, budget: f64) -> Vec<f64> {
     let problem = Problem::new(scn, Objective::MeanProfit, &[]).unwrap();
     let start = problem.start(budget, &scn.baseline_spend());
     let hidden = indicatif::ProgressBar::hidden();
-    maximise(&problem, sample, budget, start, Settings::default(), &hidden).spend
+    maximise(
+        &problem,
+        sample,
+        budget,
+        start,
+        Settings::default(),
+        &hidden,
+    )
+    .spend
 }
 
 fn assert_at_least_as_good_as_grid(text: &str, budget: f64, parts: usize) -> Vec<f64> {
@@ -168,7 +176,10 @@ fn marginal_rois_of_free_channels_equalise_at_an_interior_optimum() {
     let start = vec![budget / 3.0; 3];
     let (spread_start, _) = spread(&start);
     let best = optimize(&scn, &sample, budget);
-    assert!(best.iter().all(|&x| x > 0.05 * budget), "not interior: {best:?}");
+    assert!(
+        best.iter().all(|&x| x > 0.05 * budget),
+        "not interior: {best:?}"
+    );
     let (spread_best, se) = spread(&best);
     // How closely the search can equalise them is limited by noise: a
     // channel's population draws are not coupled between two spend levels,
@@ -235,7 +246,11 @@ fn optimize_json(scenario: &Path, args: &[&str]) -> OptimizeDoc {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -283,7 +298,10 @@ fn bounds_and_locks_hold_exactly_and_the_plan_feeds_compare() {
     let loaded = racesim::plans::load(&plans, &scn).unwrap();
     assert_eq!(loaded[1].name, "optimized");
     for c in &doc.channels {
-        assert_eq!(loaded[1].spend[scn.channel_index(&c.channel).unwrap()], c.recommended);
+        assert_eq!(
+            loaded[1].spend[scn.channel_index(&c.channel).unwrap()],
+            c.recommended
+        );
     }
     let out = racesim()
         .args(["compare", "scenarios/dtc_shop.csv"])
@@ -295,7 +313,11 @@ fn bounds_and_locks_hold_exactly_and_the_plan_feeds_compare() {
     let cmp: racesim::document::Document = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(cmp.comparisons, doc.evaluation.comparisons);
     // For mean-profit the reported gain is that comparison's profit row.
-    let profit = cmp.comparisons.iter().find(|c| c.metric == "profit").unwrap();
+    let profit = cmp
+        .comparisons
+        .iter()
+        .find(|c| c.metric == "profit")
+        .unwrap();
     let gain = doc.gain.unwrap();
     assert!((gain - profit.mean_difference.unwrap()).abs() <= 1e-9 * gain.abs());
 }
@@ -308,7 +330,17 @@ fn results_do_not_depend_on_threads() {
         racesim()
             .arg("optimize")
             .arg(&path)
-            .args(["-q", "-f", "json", "-n", "300", "--eval-trials", "300", "-j", threads])
+            .args([
+                "-q",
+                "-f",
+                "json",
+                "-n",
+                "300",
+                "--eval-trials",
+                "300",
+                "-j",
+                threads,
+            ])
             .args(["--objective", "p10-profit"])
             .output()
             .unwrap()
@@ -348,7 +380,12 @@ fn an_unreachable_goal_says_so_and_exits_1() {
         .arg("optimize")
         .arg(&path)
         .args(["-q", "-n", "200", "--eval-trials", "200"])
-        .args(["--objective", "target:customers >= 300 @ 0.8", "--max-budget", "5000"])
+        .args([
+            "--objective",
+            "target:customers >= 300 @ 0.8",
+            "--max-budget",
+            "5000",
+        ])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("NOT reachable"));
@@ -359,18 +396,38 @@ fn infeasible_or_malformed_requests_are_input_errors() {
     let dtc = "scenarios/dtc_shop.csv";
     let cases: [(&[&str], &str); 7] = [
         (
-            &["--budget", "50000", "--min", "search=40000", "--min", "social=20000"],
+            &[
+                "--budget",
+                "50000",
+                "--min",
+                "search=40000",
+                "--min",
+                "social=20000",
+            ],
             "below the 60,000",
         ),
         (&["--budget", "10000", "--lock", "search"], "locked"),
-        (&["--budget", "1000", "--min", "serch=1"], "did you mean `search`?"),
+        (
+            &["--budget", "1000", "--min", "serch=1"],
+            "did you mean `search`?",
+        ),
         (&["--budget", "1000", "--min", "search"], "CHANNEL=AMOUNT"),
         (
-            &["--budget", "1000", "--min", "search=10", "--max", "search=5"],
+            &[
+                "--budget",
+                "1000",
+                "--min",
+                "search=10",
+                "--max",
+                "search=5",
+            ],
             "above its --max",
         ),
         (&["--objective", "median-profit"], "unknown objective"),
-        (&["--budget", "1000", "--max-budget", "5000"], "--max-budget only applies"),
+        (
+            &["--budget", "1000", "--max-budget", "5000"],
+            "--max-budget only applies",
+        ),
     ];
     for (args, message) in cases {
         racesim()

@@ -139,11 +139,7 @@ pub fn comparison_rows(out: &mut String, doc: &Document, plan: &str) {
 
 fn interval(c: &ComparisonDoc, kind: Kind) -> String {
     match (c.mean_difference_low, c.mean_difference_high) {
-        (Some(lo), Some(hi)) => format!(
-            "[{} , {}]",
-            value(Some(lo), kind),
-            value(Some(hi), kind)
-        ),
+        (Some(lo), Some(hi)) => format!("[{} , {}]", value(Some(lo), kind), value(Some(hi), kind)),
         _ => "–".into(),
     }
 }

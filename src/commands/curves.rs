@@ -24,13 +24,13 @@ pub fn run(args: &CurvesArgs) -> Result<i32> {
         ))
         .into());
     }
-    if let Some(m) = args.max_spend {
-        if !(m.is_finite() && m > 0.0) {
-            return Err(UsageError(format!(
-                "--max-spend {m} must be a positive amount, such as 100000"
-            ))
-            .into());
-        }
+    if let Some(m) = args.max_spend
+        && !(m.is_finite() && m > 0.0)
+    {
+        return Err(UsageError(format!(
+            "--max-spend {m} must be a positive amount, such as 100000"
+        ))
+        .into());
     }
     let channels = match &args.channel {
         Some(name) => vec![channel_index(&scenario, name)?],
@@ -52,7 +52,10 @@ pub fn run(args: &CurvesArgs) -> Result<i32> {
             eprintln!("note: skipping {msg}");
             continue;
         }
-        let max = match args.max_spend.or_else(|| curves::default_max_spend(&scenario, ci)) {
+        let max = match args
+            .max_spend
+            .or_else(|| curves::default_max_spend(&scenario, ci))
+        {
             Some(m) => m,
             None => {
                 return Err(UsageError(
@@ -112,7 +115,10 @@ pub fn channel_index(scenario: &Scenario, name: &str) -> Result<usize, UsageErro
         .find(|(_, c)| c.name == wanted)
         .map(|(i, _)| i)
         .ok_or_else(|| {
-            let names: Vec<&str> = scenario.paid_channels().map(|(_, c)| c.name.as_str()).collect();
+            let names: Vec<&str> = scenario
+                .paid_channels()
+                .map(|(_, c)| c.name.as_str())
+                .collect();
             let hint = did_you_mean(&wanted, names.iter().copied())
                 .map_or(String::new(), |h| format!("; {h}"));
             UsageError(format!(
@@ -149,12 +155,8 @@ fn render_table(doc: &CurvesDoc) -> String {
         );
         let _ = writeln!(
             out,
-            "  {:>11}  {:<27}{:<33}{:<33}{}",
-            "spend",
-            "customers [P5 – P95]",
-            "revenue [P5 – P95]",
-            "profit [P5 – P95]",
-            "marginal ROI [90 %]"
+            "  {:>11}  {:<27}{:<33}{:<33}marginal ROI [90 %]",
+            "spend", "customers [P5 – P95]", "revenue [P5 – P95]", "profit [P5 – P95]",
         );
         for p in &curve.points {
             let marker = if p.spend == curve.scenario_spend {

@@ -59,10 +59,10 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
         .into());
     }
     for (flag, b) in [("--budget", args.budget), ("--max-budget", args.max_budget)] {
-        if let Some(b) = b {
-            if !(b.is_finite() && b >= 0.0) {
-                return Err(UsageError(format!("{flag} {b} must be an amount ≥ 0")).into());
-            }
+        if let Some(b) = b
+            && !(b.is_finite() && b >= 0.0)
+        {
+            return Err(UsageError(format!("{flag} {b} must be an amount ≥ 0")).into());
         }
     }
 
@@ -73,7 +73,11 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
         search_trials,
         opts.threads,
     )?;
-    let bar = progress::bar(0, &format!("{} · optimizing", scenario.name), opts.show_progress);
+    let bar = progress::bar(
+        0,
+        &format!("{} · optimizing", scenario.name),
+        opts.show_progress,
+    );
     let settings = Settings::default();
     let (budget, budget_source, solution, goal_seek) = if seeking {
         let required = required.unwrap_or(1.0);
@@ -99,7 +103,8 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
                 solution,
                 steps,
             } => (
-                budget,
+                // Whole units, rounded up so the split found still fits.
+                budget.ceil(),
                 "the smallest budget found to meet the goal".to_string(),
                 solution,
                 Some(GoalSeekDoc {
@@ -110,7 +115,11 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
                     steps,
                 }),
             ),
-            Seek::Unreachable { cap, solution } => (
+            Seek::Unreachable {
+                cap,
+                solution,
+                steps,
+            } => (
                 cap,
                 "the cap (no budget up to it meets the goal)".to_string(),
                 solution,
@@ -119,14 +128,17 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
                     required,
                     max_budget: cap,
                     reachable: false,
-                    steps: 1,
+                    steps,
                 }),
             ),
         }
     } else {
         let (budget, source) = match args.budget {
             Some(b) => (b, "--budget".to_string()),
-            None => (current_total, "the scenario's current total spend".to_string()),
+            None => (
+                current_total,
+                "the scenario's current total spend".to_string(),
+            ),
         };
         check_budget(&problem, budget, "--budget")?;
         let start = problem.start(budget, &scenario.baseline_spend());
@@ -135,6 +147,13 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
     };
 
     let recommended = problem.round(&solution.spend, budget);
+    // A sought budget is what its best split actually spends: that split
+    // meets the goal, so no more is needed.
+    let budget = if goal_seek.as_ref().is_some_and(|g| g.reachable) {
+        recommended.iter().sum()
+    } else {
+        budget
+    };
     let current = scenario.baseline_spend();
     let plans = [
         Plan::baseline(&scenario),
@@ -290,7 +309,11 @@ fn check_budget(problem: &Problem, budget: f64, flag: &str) -> Result<(), UsageE
         .filter(|(i, _)| problem.lo[*i] > 0.0)
         .map(|(i, c)| {
             let why = if problem.locked[i] { "locked" } else { "min" };
-            format!("{} {} ({why})", c.name, value(Some(problem.lo[i]), Kind::Money))
+            format!(
+                "{} {} ({why})",
+                c.name,
+                value(Some(problem.lo[i]), Kind::Money)
+            )
         })
         .collect();
     Err(UsageError(format!(
@@ -372,17 +395,18 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
     }
     let _ = writeln!(
         out,
-        "search: {} trials per candidate, {} splits tried, {} moves · evaluation: {} other trials \
+        "search: {} trials per candidate, {} splits tried, {} move{} · evaluation: {} other trials \
          (the ones `run` and `compare` use)",
         thousands(doc.search.trials as f64, 0),
         thousands(doc.search.candidates as f64, 0),
         doc.search.moves,
+        if doc.search.moves == 1 { "" } else { "s" },
         thousands(doc.evaluation.trials as f64, 0)
     );
     let _ = writeln!(
         out,
-        "\n  {:<16}{:>12}{:>14}{:>12}  {:<8}{}",
-        "channel", "current", "recommended", "change", "bound", "marginal ROI [90 %]"
+        "\n  {:<16}{:>12}{:>14}{:>12}  {:<8}marginal ROI [90 %]",
+        "channel", "current", "recommended", "change", "bound"
     );
     for c in &doc.channels {
         let change = c.recommended - c.current;
@@ -438,6 +462,24 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
         objective_value(doc.gain_low, objective, true),
         objective_value(doc.gain_high, objective, true)
     );
+    if let (Objective::Target(g), Some(p)) = (objective, doc.objective_recommended)
+        && let Some(required) = g.required
+    {
+        let verdict = if p >= required { "met" } else { "NOT met" };
+        let _ = writeln!(
+            out,
+            "  gate ≥ {}: {verdict} on the evaluation trials (search trials: {})",
+            percent(required),
+            doc.search.objective.map_or("–".into(), percent)
+        );
+        if (p >= required) != doc.search.objective.is_some_and(|q| q >= required) {
+            let _ = writeln!(
+                out,
+                "  the two samples disagree because the chance is within Monte Carlo noise of \
+                 the gate; more --trials sharpen the answer"
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "\nRECOMMENDED vs CURRENT (per-trial differences, common random numbers)"

@@ -2,8 +2,9 @@
 //! "customers ≥ 3000 in 80 % of outcomes".
 //!
 //! The best achievable chance of a goal never falls as the budget grows
-//! (a larger budget may leave the extra unspent), so the answer is found by
-//! bisection on the budget, optimising the chance at each step.
+//! (a larger budget may leave the extra unspent), so the answer is
+//! bracketed and then found by bisection on the budget, optimising the
+//! chance at each budget tried.
 
 use indicatif::ProgressBar;
 
@@ -12,15 +13,19 @@ use super::{Problem, Sample};
 
 #[derive(Clone, Debug)]
 pub enum Seek {
-    /// `budget` is the smallest found (to within `tolerance`) that meets the
-    /// gate on the search sample; `solution` is its best split.
+    /// `budget` is the smallest found (to within `TOLERANCE`) that meets
+    /// the gate on the search sample; `solution` is its best split.
     Met {
         budget: f64,
         solution: Solution,
         steps: usize,
     },
     /// Even `cap` cannot meet the gate; `solution` is the best split of it.
-    Unreachable { cap: f64, solution: Solution },
+    Unreachable {
+        cap: f64,
+        solution: Solution,
+        steps: usize,
+    },
 }
 
 /// Relative precision of the budget found.
@@ -34,8 +39,10 @@ pub fn smallest_budget(
     settings: Settings,
     progress: &ProgressBar,
 ) -> Seek {
-    let hint = problem.scenario.baseline_spend();
-    let solve = |budget: f64, hint: &[f64]| {
+    let meets = |s: &Solution| s.score.value >= required;
+    let mut steps = 0;
+    let mut solve = |budget: f64, hint: &[f64], settings: Settings| {
+        steps += 1;
         maximise(
             problem,
             sample,
@@ -45,33 +52,59 @@ pub fn smallest_budget(
             progress,
         )
     };
-    let meets = |s: &Solution| s.score.value >= required;
-    let at_cap = solve(cap, &hint);
-    if !meets(&at_cap) {
-        return Seek::Unreachable {
-            cap,
-            solution: at_cap,
-        };
-    }
+    // A warm start is already close to its budget's best split, so its
+    // search can begin with smaller moves.
+    let warm = Settings {
+        first_step: settings.first_step / 4.0,
+        ..settings
+    };
     let floor = problem.min_budget();
-    let at_floor = solve(floor, &hint);
-    if meets(&at_floor) {
-        return Seek::Met {
-            budget: floor,
-            solution: at_floor,
-            steps: 2,
-        };
+    let current = problem.scenario.baseline_spend();
+    // Planners ask about budgets near the current one, so the bracket grows
+    // from there rather than halving down from the cap.
+    let first = current.iter().sum::<f64>().clamp(floor, cap);
+    let mut s = solve(first, &current, settings);
+    let (mut lo, mut hi, mut best);
+    if meets(&s) {
+        (hi, best) = (first, s);
+        if first > floor {
+            s = solve(floor, &best.spend, warm);
+            if meets(&s) {
+                return Seek::Met {
+                    budget: floor,
+                    solution: s,
+                    steps,
+                };
+            }
+        }
+        lo = floor;
+    } else {
+        lo = first;
+        let mut budget = if first > 0.0 { 2.0 * first } else { cap };
+        loop {
+            budget = budget.min(cap);
+            s = solve(budget, &s.spend, warm);
+            if meets(&s) {
+                (hi, best) = (budget, s);
+                break;
+            }
+            if budget >= cap {
+                return Seek::Unreachable {
+                    cap,
+                    solution: s,
+                    steps,
+                };
+            }
+            lo = budget;
+            budget *= 2.0;
+        }
     }
-    let (mut lo, mut hi, mut best) = (floor, cap, at_cap);
-    let mut steps = 2;
     while hi - lo > (TOLERANCE * hi).max(1.0) {
         let mid = 0.5 * (lo + hi);
-        // Warm start: the best split found so far, shrunk to the new budget.
-        let s = solve(mid, &best.spend);
-        steps += 1;
+        // The best split found so far, shrunk to the new budget.
+        let s = solve(mid, &best.spend, warm);
         if meets(&s) {
-            hi = mid;
-            best = s;
+            (hi, best) = (mid, s);
         } else {
             lo = mid;
         }

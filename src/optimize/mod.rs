@@ -140,7 +140,9 @@ impl<'a> Problem<'a> {
 
     /// Channels whose spend the search may change.
     pub fn movable(&self) -> Vec<usize> {
-        (0..self.lo.len()).filter(|&i| self.lo[i] < self.hi[i]).collect()
+        (0..self.lo.len())
+            .filter(|&i| self.lo[i] < self.hi[i])
+            .collect()
     }
 
     /// A feasible split of `budget` shaped like `hint` (usually the current

@@ -55,7 +55,8 @@ impl Score {
     }
 }
 
-pub const NAMES: &str = "mean-profit, p10-profit, cvar10-profit, target:\"<metric> <op> <value> [@ <confidence>]\"";
+pub const NAMES: &str =
+    "mean-profit, p10-profit, cvar10-profit, target:\"<metric> <op> <value> [@ <confidence>]\"";
 
 impl Objective {
     pub fn parse(text: &str) -> Result<Objective, String> {
@@ -72,9 +73,7 @@ impl Objective {
                 ["mean-profit", "p10-profit", "cvar10-profit", "target:"],
             )
             .map_or(String::new(), |c| format!("; did you mean `{c}`?"));
-            return Err(format!(
-                "unknown objective `{t}`: use one of {NAMES}{hint}"
-            ));
+            return Err(format!("unknown objective `{t}`: use one of {NAMES}{hint}"));
         };
         let goal = goal.trim();
         let split = goal
@@ -83,7 +82,10 @@ impl Objective {
         let (name, comparison) = goal.split_at(split);
         let metric = Total::from_name(&name.to_ascii_lowercase()).ok_or_else(|| {
             let hint = did_you_mean(name, total_names()).unwrap_or_else(|| {
-                format!("total metrics are: {}", total_names().collect::<Vec<_>>().join(", "))
+                format!(
+                    "total metrics are: {}",
+                    total_names().collect::<Vec<_>>().join(", ")
+                )
             });
             format!("target `{goal}`: unknown metric `{name}`; {hint}")
         })?;
@@ -204,7 +206,10 @@ mod tests {
     #[test]
     fn parses_objectives() {
         assert_eq!(Objective::parse("mean-profit"), Ok(Objective::MeanProfit));
-        assert_eq!(Objective::parse("CVaR10-profit"), Ok(Objective::Cvar10Profit));
+        assert_eq!(
+            Objective::parse("CVaR10-profit"),
+            Ok(Objective::Cvar10Profit)
+        );
         let Ok(Objective::Target(g)) = Objective::parse("target:customers >= 3000 @ 0.8") else {
             panic!("target should parse");
         };
@@ -212,8 +217,16 @@ mod tests {
             (g.metric, g.op, g.value, g.required),
             (Total::Customers, Op::Ge, 3000.0, Some(0.8))
         );
-        assert!(Objective::parse("mean-proft").unwrap_err().contains("mean-profit"));
-        assert!(Objective::parse("target:custmers >= 3").unwrap_err().contains("customers"));
+        assert!(
+            Objective::parse("mean-proft")
+                .unwrap_err()
+                .contains("mean-profit")
+        );
+        assert!(
+            Objective::parse("target:custmers >= 3")
+                .unwrap_err()
+                .contains("customers")
+        );
         assert!(Objective::parse("target:roi = 3").is_err());
     }
 
