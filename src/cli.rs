@@ -24,10 +24,22 @@ pub enum Command {
     /// Check a scenario file and show every channel's resolved assumptions.
     Validate(ValidateArgs),
     /// Compare budget plans with the baseline, trial by trial.
+    #[command(
+        after_help = "Formats: table = per plan, its spend changes and each metric's difference; \
+                      json = the full result document (as `run`); csv = one row per (plan, metric) comparison."
+    )]
     Compare(CompareArgs),
     /// Sweep channel spend: response curves and marginal ROI.
+    #[command(after_help = "Formats: csv = one row per (channel, spend point).")]
     Curves(CurvesArgs),
     /// Find the budget split that maximises an objective.
+    #[command(
+        after_help = "--trials sets how many trials each candidate split is simulated with during the \
+                      search (default 2000); the recommendation is then evaluated against the current \
+                      split on --eval-trials other trials. Formats: csv = one row per channel; json = the \
+                      full report with the evaluation document.\n\
+                      Exit codes: 0 success · 1 no budget up to the cap meets the goal · 2 invalid input"
+    )]
     Optimize(OptimizeArgs),
 }
 
@@ -120,9 +132,6 @@ pub struct CurvesArgs {
     pub output: Option<PathBuf>,
 }
 
-/// `--trials` here is the number of trials each candidate split is
-/// simulated with during the search (default 2000); the recommendation is
-/// then re-evaluated on `--eval-trials` fresh trials.
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
     /// Scenario CSV file.

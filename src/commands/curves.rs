@@ -128,13 +128,14 @@ pub fn channel_index(scenario: &Scenario, name: &str) -> Result<usize, UsageErro
         })
 }
 
+/// Money on a curve is read across many points, so whole units throughout
+/// keep the columns comparable (cents would appear only near zero).
 fn band(b: &Band, kind: Kind) -> String {
-    format!(
-        "{} [{} – {}]",
-        value(b.mean, kind),
-        value(b.p5, kind),
-        value(b.p95, kind)
-    )
+    let show = |x: Option<f64>| match kind {
+        Kind::Money => x.map_or("–".into(), |v| thousands(v, 0)),
+        _ => value(x, kind),
+    };
+    format!("{} [{} – {}]", show(b.mean), show(b.p5), show(b.p95))
 }
 
 fn render_table(doc: &CurvesDoc) -> String {
@@ -151,7 +152,7 @@ fn render_table(doc: &CurvesDoc) -> String {
             out,
             "\n{} (scenario spend {})",
             curve.channel,
-            value(Some(curve.scenario_spend), Kind::Money)
+            thousands(curve.scenario_spend, 0)
         );
         let _ = writeln!(
             out,
@@ -170,7 +171,7 @@ fn render_table(doc: &CurvesDoc) -> String {
             let _ = writeln!(
                 out,
                 "{marker} {:>11}  {:<27}{:<33}{:<33}{}",
-                value(Some(p.spend), Kind::Money),
+                thousands(p.spend, 0),
                 band(&p.customers, Kind::Count),
                 band(&p.revenue, Kind::Money),
                 band(&p.profit, Kind::Money),
