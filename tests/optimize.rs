@@ -438,3 +438,27 @@ fn infeasible_or_malformed_requests_are_input_errors() {
             .stderr(predicate::str::contains(message));
     }
 }
+
+#[test]
+fn a_scenario_without_spend_needs_an_explicit_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(
+        &dir,
+        "stage,channel,metric,value\nreach,a,cost_per_visit,1\nact,*,rate,0.1\n\
+         convert,*,rate,0.1\nconvert,*,order_value,50\n",
+    );
+    racesim()
+        .arg("optimize")
+        .arg(&path)
+        .args(["-q", "-n", "50"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("give --budget"));
+    // With one, an unprofitable channel is better left unfunded.
+    let doc = optimize_json(
+        &path,
+        &["-n", "200", "--eval-trials", "200", "--budget", "10000"],
+    );
+    assert_eq!(doc.channels[0].recommended, 0.0);
+    assert!(doc.channels[0].marginal_roi.as_ref().unwrap().high < 0.0);
+}

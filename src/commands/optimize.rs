@@ -135,10 +135,17 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
     } else {
         let (budget, source) = match args.budget {
             Some(b) => (b, "--budget".to_string()),
-            None => (
+            None if current_total > 0.0 => (
                 current_total,
                 "the scenario's current total spend".to_string(),
             ),
+            None => {
+                return Err(UsageError(
+                    "the scenario spends nothing, so there is no budget to split: give --budget"
+                        .into(),
+                )
+                .into());
+            }
         };
         check_budget(&problem, budget, "--budget")?;
         let start = problem.start(budget, &scenario.baseline_spend());
@@ -395,12 +402,13 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
     }
     let _ = writeln!(
         out,
-        "search: {} trials per candidate, {} splits tried, {} move{} · evaluation: {} other trials \
+        "search: {} trials per candidate, {} split{} tried, {} move{} · evaluation: {} other trials \
          (the ones `run` and `compare` use)",
         thousands(doc.search.trials as f64, 0),
         thousands(doc.search.candidates as f64, 0),
+        plural(doc.search.candidates),
         doc.search.moves,
-        if doc.search.moves == 1 { "" } else { "s" },
+        plural(doc.search.moves),
         thousands(doc.evaluation.trials as f64, 0)
     );
     let _ = writeln!(
@@ -493,6 +501,10 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
          its min earns less."
     );
     out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// Whole currency units with a sign, "±0" for no change.
