@@ -25,6 +25,24 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Regression-check scenarios in CI: enforce gates, compare with baselines.
     Check(CheckArgs),
+    /// Compare budget plans with the baseline, trial by trial.
+    #[command(
+        after_help = "Formats: table = per plan, its spend changes and each metric's difference; \
+                      json = the full result document (as `run`); csv = one row per (plan, metric) comparison."
+    )]
+    Compare(CompareArgs),
+    /// Sweep channel spend: response curves and marginal ROI.
+    #[command(after_help = "Formats: csv = one row per (channel, spend point).")]
+    Curves(CurvesArgs),
+    /// Find the budget split that maximises an objective.
+    #[command(
+        after_help = "--trials sets how many trials each candidate split is simulated with during the \
+                      search (default 2000); the recommendation is then evaluated against the current \
+                      split on --eval-trials other trials. Formats: csv = one row per channel; json = the \
+                      full report with the evaluation document.\n\
+                      Exit codes: 0 success · 1 no budget up to the cap meets the goal · 2 invalid input"
+    )]
+    Optimize(OptimizeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -135,4 +153,84 @@ pub struct CheckArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub precision: PrecisionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Scenario CSV file.
+    pub scenario: PathBuf,
+    /// Budget plans CSV (`plan,channel,spend`); each plan is compared with the scenario.
+    pub plans: PathBuf,
+    #[command(flatten)]
+    pub simulation: SimulationArgs,
+    /// Output format (json is the full result document).
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CurvesArgs {
+    /// Scenario CSV file.
+    pub scenario: PathBuf,
+    /// Sweep only this channel (default: every paid channel).
+    #[arg(long, short = 'c')]
+    pub channel: Option<String>,
+    /// Spend points from 0 to the maximum, both included.
+    #[arg(long, default_value_t = 11)]
+    pub points: usize,
+    /// Largest spend swept (default: twice the channel's scenario spend).
+    #[arg(long)]
+    pub max_spend: Option<f64>,
+    #[command(flatten)]
+    pub simulation: SimulationArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// Scenario CSV file.
+    pub scenario: PathBuf,
+    /// Total budget to split (spend ≤ BUDGET). Without it, a `target:`
+    /// objective with a confidence seeks the smallest budget that meets it.
+    #[arg(long, short = 'b')]
+    pub budget: Option<f64>,
+    /// Lower bound for a channel's spend, as CHANNEL=AMOUNT (repeatable).
+    #[arg(long = "min", value_name = "CHANNEL=AMOUNT")]
+    pub min: Vec<String>,
+    /// Upper bound for a channel's spend, as CHANNEL=AMOUNT (repeatable).
+    #[arg(long = "max", value_name = "CHANNEL=AMOUNT")]
+    pub max: Vec<String>,
+    /// Keep a channel at its scenario spend (repeatable).
+    #[arg(long = "lock", value_name = "CHANNEL")]
+    pub lock: Vec<String>,
+    /// What to maximise: mean-profit, p10-profit, cvar10-profit, or
+    /// target:"<metric> <op> <value> [@ <confidence>]" (the chance it holds).
+    #[arg(long, default_value = "mean-profit")]
+    pub objective: String,
+    /// Highest budget tried when seeking a target (default: 10 × current spend).
+    #[arg(long)]
+    pub max_budget: Option<f64>,
+    /// Trials of the final evaluation, recommended split vs. current (default:
+    /// the scenario's trials, as `run` and `compare` use).
+    #[arg(long)]
+    pub eval_trials: Option<u64>,
+    /// Write the recommendation as a plans CSV (plan `optimized`) for `compare`.
+    #[arg(long)]
+    pub output_plans: Option<PathBuf>,
+    #[command(flatten)]
+    pub simulation: SimulationArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
 }

@@ -4,11 +4,13 @@
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod curves;
 pub mod document;
 pub mod engine;
 pub mod error;
 pub mod export;
 pub mod metrics;
+pub mod optimize;
 pub mod options;
 pub mod output;
 pub mod plans;
@@ -29,5 +31,8 @@ pub fn run(cli: cli::Cli) -> Result<i32> {
         cli::Command::Run(args) => commands::run::run(args),
         cli::Command::Validate(args) => commands::validate::run(args),
         cli::Command::Check(args) => commands::check::run(args),
+        cli::Command::Compare(args) => commands::compare::run(args),
+        cli::Command::Curves(args) => commands::curves::run(args),
+        cli::Command::Optimize(args) => commands::optimize::run(args),
     }
 }

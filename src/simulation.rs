@@ -60,12 +60,24 @@ impl Comparison {
     }
 }
 
+/// Which plan each plan's per-trial differences are taken against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Against {
+    /// `plans[0]` (the baseline): "is this plan better than the current one?"
+    #[default]
+    First,
+    /// The plan just before: consecutive points of a response curve, whose
+    /// paired differences give a marginal ROI with its own uncertainty.
+    Previous,
+}
+
 /// Everything accumulated from a run, mergeable with another run over a
 /// disjoint set of trials.
 #[derive(Clone, Debug)]
 pub struct Results {
     pub plans: Vec<PlanStats>,
-    /// `comparisons[k]` compares `plans[k + 1]` with `plans[0]`.
+    /// `comparisons[k]` compares `plans[k + 1]` with `plans[0]` (or with
+    /// `plans[k]` for `Against::Previous`).
     pub comparisons: Vec<Comparison>,
 }
 
@@ -110,6 +122,7 @@ const BLOCK: u64 = 128;
 /// Per-thread simulation state.
 struct Worker<'a> {
     job: &'a Job<'a>,
+    against: Against,
     results: Results,
     workspace: Workspace,
     draws: Vec<f64>,
@@ -118,10 +131,11 @@ struct Worker<'a> {
 }
 
 impl<'a> Worker<'a> {
-    fn new(job: &'a Job<'a>) -> Self {
+    fn new(job: &'a Job<'a>, against: Against) -> Self {
         let block: Vec<Outcome> = (0..BLOCK).map(|_| Outcome::new(job.scenario)).collect();
         Worker {
             job,
+            against,
             results: Results::new(job.scenario, job.plans.len()),
             workspace: Workspace::default(),
             draws: Vec::new(),
@@ -151,11 +165,17 @@ impl<'a> Worker<'a> {
         for (stats, outcomes) in self.results.plans.iter_mut().zip(&self.outcomes) {
             stats.add_block(scenario, &outcomes[..count]);
         }
-        let (base, others) = self
-            .outcomes
-            .split_first()
-            .expect("a job has at least one plan");
-        for (cmp, outcomes) in self.results.comparisons.iter_mut().zip(others) {
+        for (i, (cmp, outcomes)) in self
+            .results
+            .comparisons
+            .iter_mut()
+            .zip(&self.outcomes[1..])
+            .enumerate()
+        {
+            let base = match self.against {
+                Against::First => &self.outcomes[0],
+                Against::Previous => &self.outcomes[i],
+            };
             for (k, metric) in COMPARED.iter().enumerate() {
                 for (o, b) in outcomes[..count].iter().zip(&base[..count]) {
                     let d = o.total(*metric) - b.total(*metric);
@@ -185,10 +205,19 @@ pub struct RunawayError {
 
 /// Runs a job on `job.threads` threads.
 pub fn run(job: &Job, progress: &ProgressBar) -> Result<Results, RunawayError> {
+    run_against(job, Against::First, progress)
+}
+
+/// Like `run`, with each plan compared against the plan `against` names.
+pub fn run_against(
+    job: &Job,
+    against: Against,
+    progress: &ProgressBar,
+) -> Result<Results, RunawayError> {
     let next = AtomicU64::new(0);
     let blocks = job.trials.div_ceil(BLOCK);
     let work = || {
-        let mut worker = Worker::new(job);
+        let mut worker = Worker::new(job, against);
         loop {
             let b = next.fetch_add(1, Ordering::Relaxed);
             if b >= blocks {

@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod compare;
+pub mod curves;
+pub mod optimize;
 pub mod run;
 pub mod validate;

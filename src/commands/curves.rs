@@ -1,0 +1,229 @@
+//! `racesim curves`: response curves of channel spend.
+
+use std::fmt::Write;
+
+use anyhow::Result;
+
+use crate::cli::{CurvesArgs, Format};
+use crate::curves::{self, Band, Curve, CurvesDoc};
+use crate::error::{EXIT_OK, UsageError};
+use crate::export::format::{thousands, value};
+use crate::metrics::Kind;
+use crate::options::SimulationOptions;
+use crate::scenario::{REFERRAL, Scenario};
+use crate::suggest::did_you_mean;
+use crate::{output, progress, scenario};
+
+pub fn run(args: &CurvesArgs) -> Result<i32> {
+    let scenario = scenario::load(&args.scenario)?;
+    let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
+    if args.points < 2 {
+        return Err(UsageError(format!(
+            "--points {} is too few: a curve needs at least 2 points (0 and the maximum)",
+            args.points
+        ))
+        .into());
+    }
+    if let Some(m) = args.max_spend
+        && !(m.is_finite() && m > 0.0)
+    {
+        return Err(UsageError(format!(
+            "--max-spend {m} must be a positive amount, such as 100000"
+        ))
+        .into());
+    }
+    let channels = match &args.channel {
+        Some(name) => vec![channel_index(&scenario, name)?],
+        None => scenario.paid_channels().map(|(i, _)| i).collect(),
+    };
+    let mut sweeps = Vec::new();
+    for ci in channels {
+        let c = &scenario.channels[ci];
+        let missing = c.missing_funnel_inputs(true);
+        if !missing.is_empty() {
+            let msg = format!(
+                "channel `{}` cannot be given spend: the scenario has no {} for it",
+                c.name,
+                missing.join(", ")
+            );
+            if args.channel.is_some() {
+                return Err(UsageError(msg).into());
+            }
+            eprintln!("note: skipping {msg}");
+            continue;
+        }
+        let max = match args
+            .max_spend
+            .or_else(|| curves::default_max_spend(&scenario, ci))
+        {
+            Some(m) => m,
+            None => {
+                return Err(UsageError(
+                    "no channel has spend in the scenario, so there is no default range: \
+                     give --max-spend, such as --max-spend 100000"
+                        .into(),
+                )
+                .into());
+            }
+        };
+        sweeps.push((ci, curves::spend_points(max, args.points)));
+    }
+    let bar = progress::bar(
+        opts.trials * sweeps.len() as u64,
+        &scenario.name,
+        opts.show_progress,
+    );
+    let list: Vec<Curve> = sweeps
+        .iter()
+        .map(|(ci, spends)| {
+            curves::sweep(
+                &scenario,
+                *ci,
+                spends,
+                opts.seed,
+                opts.trials,
+                opts.threads,
+                &bar,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    bar.finish_and_clear();
+    let doc = CurvesDoc::new(&scenario, opts.trials, opts.seed, list);
+    let text = match args.format {
+        Format::Table => render_table(&doc),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&doc)?;
+            s.push('\n');
+            s
+        }
+        Format::Csv => render_csv(&doc)?,
+    };
+    output::emit(args.output.as_deref(), &text)?;
+    Ok(EXIT_OK)
+}
+
+/// A paid channel by name, or a usage error that says what exists.
+pub fn channel_index(scenario: &Scenario, name: &str) -> Result<usize, UsageError> {
+    let wanted = name.trim().to_ascii_lowercase();
+    if wanted == REFERRAL {
+        return Err(UsageError(
+            "the `referral` channel has no spend: its visitors come from customers".into(),
+        ));
+    }
+    scenario
+        .paid_channels()
+        .find(|(_, c)| c.name == wanted)
+        .map(|(i, _)| i)
+        .ok_or_else(|| {
+            let names: Vec<&str> = scenario
+                .paid_channels()
+                .map(|(_, c)| c.name.as_str())
+                .collect();
+            let hint = did_you_mean(&wanted, names.iter().copied())
+                .map_or(String::new(), |h| format!("; {h}"));
+            UsageError(format!(
+                "unknown channel `{name}`: the scenario's paid channels are {}{hint}",
+                names.join(", ")
+            ))
+        })
+}
+
+/// Money on a curve is read across many points, so whole units throughout
+/// keep the columns comparable (cents would appear only near zero).
+fn band(b: &Band, kind: Kind) -> String {
+    let show = |x: Option<f64>| match kind {
+        Kind::Money => x.map_or("–".into(), |v| thousands(v, 0)),
+        _ => value(x, kind),
+    };
+    format!("{} [{} – {}]", show(b.mean), show(b.p5), show(b.p95))
+}
+
+fn render_table(doc: &CurvesDoc) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} · {} trials · seed {} · one channel's spend varies, the others stay at scenario spend",
+        doc.scenario,
+        thousands(doc.trials as f64, 0),
+        doc.seed
+    );
+    for curve in &doc.curves {
+        let _ = writeln!(
+            out,
+            "\n{} (scenario spend {})",
+            curve.channel,
+            thousands(curve.scenario_spend, 0)
+        );
+        let _ = writeln!(
+            out,
+            "  {:>11}  {:<27}{:<33}{:<33}marginal ROI [90 %]",
+            "spend", "customers [P5 – P95]", "revenue [P5 – P95]", "profit [P5 – P95]",
+        );
+        for p in &curve.points {
+            let marker = if p.spend == curve.scenario_spend {
+                "*"
+            } else {
+                " "
+            };
+            let mroi = p.marginal_roi.as_ref().map_or(String::new(), |m| {
+                format!("{:.3} [{:.3} – {:.3}]", m.mean, m.low, m.high)
+            });
+            let _ = writeln!(
+                out,
+                "{marker} {:>11}  {:<27}{:<33}{:<33}{}",
+                thousands(p.spend, 0),
+                band(&p.customers, Kind::Count),
+                band(&p.revenue, Kind::Money),
+                band(&p.profit, Kind::Money),
+                mroi
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n* the scenario's spend. Marginal ROI: extra profit (NPV) per extra unit of spend since the \
+         previous point, from per-trial paired differences; above 0 the extra spend pays for itself."
+    );
+    out
+}
+
+const CSV_HEADER: [&str; 15] = [
+    "channel",
+    "spend",
+    "customers_mean",
+    "customers_p5",
+    "customers_p95",
+    "revenue_mean",
+    "revenue_p5",
+    "revenue_p95",
+    "profit_mean",
+    "profit_p5",
+    "profit_p95",
+    "marginal_roi",
+    "marginal_roi_se",
+    "marginal_roi_low",
+    "marginal_roi_high",
+];
+
+fn render_csv(doc: &CurvesDoc) -> Result<String> {
+    let num = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_HEADER)?;
+    for curve in &doc.curves {
+        for p in &curve.points {
+            let m = p.marginal_roi.as_ref();
+            let mut row = vec![curve.channel.clone(), p.spend.to_string()];
+            for b in [&p.customers, &p.revenue, &p.profit] {
+                row.extend([num(b.mean), num(b.p5), num(b.p95)]);
+            }
+            row.extend([
+                num(m.map(|m| m.mean)),
+                num(m.map(|m| m.se)),
+                num(m.map(|m| m.low)),
+                num(m.map(|m| m.high)),
+            ]);
+            w.write_record(row)?;
+        }
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}

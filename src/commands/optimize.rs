@@ -1,0 +1,558 @@
+//! `racesim optimize`: the best split of a budget, or the smallest budget
+//! that meets a goal.
+
+use std::fmt::Write;
+
+use anyhow::Result;
+
+use crate::cli::{Format, OptimizeArgs};
+use crate::commands::compare::comparison_rows;
+use crate::commands::curves::channel_index;
+use crate::commands::run::simulate;
+use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
+use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, UsageError};
+use crate::export::format::{percent, thousands, value};
+use crate::metrics::Kind;
+use crate::optimize::goal::{self, Seek};
+use crate::optimize::marginal::marginal_rois;
+use crate::optimize::report::{self, ChannelDoc, GoalSeekDoc, OptimizeDoc, SearchDoc};
+use crate::optimize::{
+    Constraint, DEFAULT_SEARCH_TRIALS, Objective, Problem, SEARCH_FIRST_TRIAL, Sample, Settings,
+    search,
+};
+use crate::options::SimulationOptions;
+use crate::scenario::Scenario;
+use crate::simulation::Plan;
+use crate::{output, progress, scenario};
+
+/// Name of the recommended plan in the evaluation and in `--output-plans`.
+pub const PLAN_NAME: &str = "optimized";
+
+/// Half-width of the finite difference for marginal ROI, as a share of the
+/// budget: wide enough that population noise does not swamp it, narrow
+/// enough that the curve's bend does not bias it.
+const MARGINAL_STEP: f64 = 0.01;
+
+pub fn run(args: &OptimizeArgs) -> Result<i32> {
+    let scenario = scenario::load(&args.scenario)?;
+    let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
+    let search_trials = args.simulation.trials.unwrap_or(DEFAULT_SEARCH_TRIALS);
+    let eval_trials = args.eval_trials.unwrap_or(scenario.trials);
+    if eval_trials == 0 {
+        return Err(UsageError("--eval-trials must be at least 1".into()).into());
+    }
+    let objective = Objective::parse(&args.objective).map_err(UsageError)?;
+    let constraints = constraints(&scenario, args)?;
+    let problem = Problem::new(&scenario, objective.clone(), &constraints).map_err(UsageError)?;
+    let current_total: f64 = scenario.paid_channels().map(|(_, c)| c.spend).sum();
+    let required = match &objective {
+        Objective::Target(g) => g.required,
+        _ => None,
+    };
+    let seeking = args.budget.is_none() && required.is_some();
+    if args.max_budget.is_some() && !seeking {
+        return Err(UsageError(
+            "--max-budget only applies when seeking the smallest budget for a target with a \
+             confidence (an `--objective target:\"… @ 0.8\"` without --budget)"
+                .into(),
+        )
+        .into());
+    }
+    for (flag, b) in [("--budget", args.budget), ("--max-budget", args.max_budget)] {
+        if let Some(b) = b
+            && !(b.is_finite() && b >= 0.0)
+        {
+            return Err(UsageError(format!("{flag} {b} must be an amount ≥ 0")).into());
+        }
+    }
+
+    let sample = Sample::new(
+        &scenario,
+        opts.seed,
+        SEARCH_FIRST_TRIAL,
+        search_trials,
+        opts.threads,
+    )?;
+    let bar = progress::bar(
+        0,
+        &format!("{} · optimizing", scenario.name),
+        opts.show_progress,
+    );
+    let settings = Settings::default();
+    let (budget, budget_source, solution, goal_seek) = if seeking {
+        let required = required.unwrap_or(1.0);
+        let cap = match args.max_budget {
+            Some(c) => c,
+            None if current_total > 0.0 => 10.0 * current_total,
+            None => {
+                return Err(UsageError(
+                    "the scenario spends nothing, so there is no default budget cap: give --max-budget"
+                        .into(),
+                )
+                .into());
+            }
+        };
+        check_budget(&problem, cap, "--max-budget")?;
+        let goal_text = match &objective {
+            Objective::Target(g) => g.describe(),
+            _ => String::new(),
+        };
+        match goal::smallest_budget(&problem, &sample, required, cap, settings, &bar) {
+            Seek::Met {
+                budget,
+                solution,
+                steps,
+            } => (
+                // Whole units, rounded up so the split found still fits.
+                budget.ceil(),
+                "the smallest budget found to meet the goal".to_string(),
+                solution,
+                Some(GoalSeekDoc {
+                    goal: goal_text,
+                    required,
+                    max_budget: cap,
+                    reachable: true,
+                    steps,
+                }),
+            ),
+            Seek::Unreachable {
+                cap,
+                solution,
+                steps,
+            } => (
+                cap,
+                "the cap (no budget up to it meets the goal)".to_string(),
+                solution,
+                Some(GoalSeekDoc {
+                    goal: goal_text,
+                    required,
+                    max_budget: cap,
+                    reachable: false,
+                    steps,
+                }),
+            ),
+        }
+    } else {
+        let (budget, source) = match args.budget {
+            Some(b) => (b, "--budget".to_string()),
+            None if current_total > 0.0 => (
+                current_total,
+                "the scenario's current total spend".to_string(),
+            ),
+            None => {
+                return Err(UsageError(
+                    "the scenario spends nothing, so there is no budget to split: give --budget"
+                        .into(),
+                )
+                .into());
+            }
+        };
+        check_budget(&problem, budget, "--budget")?;
+        let start = problem.start(budget, &scenario.baseline_spend());
+        let solution = search::maximise(&problem, &sample, budget, start, settings, &bar);
+        (budget, source, solution, None)
+    };
+
+    let recommended = problem.round(&solution.spend, budget);
+    // A sought budget is what its best split actually spends: that split
+    // meets the goal, so no more is needed.
+    let budget = if goal_seek.as_ref().is_some_and(|g| g.reachable) {
+        recommended.iter().sum()
+    } else {
+        budget
+    };
+    let current = scenario.baseline_spend();
+    let plans = [
+        Plan::baseline(&scenario),
+        Plan {
+            name: PLAN_NAME.into(),
+            spend: recommended.clone(),
+        },
+    ];
+    let eval_opts = SimulationOptions {
+        trials: eval_trials,
+        ..opts
+    };
+    let evaluation = simulate(&scenario, &plans, &eval_opts)?;
+    let eval_sample = Sample::new(&scenario, opts.seed, 0, eval_trials, opts.threads)?;
+    let values = eval_sample.values(&[current.clone(), recommended.clone()], objective.metric());
+    let score = |v: &[f64]| Some(objective.score(v).value).filter(|x| x.is_finite());
+    let (gain, gain_low, gain_high) = report::gain(&objective, &values[0], &values[1], opts.seed);
+    let measurable: Vec<usize> = scenario
+        .paid_channels()
+        .filter(|(_, c)| c.missing_funnel_inputs(true).is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    let h = (MARGINAL_STEP * budget.max(current_total)).max(1.0);
+    let mut rois = marginal_rois(&eval_sample, &recommended, &measurable, h).into_iter();
+    bar.finish_and_clear();
+
+    let channels = scenario
+        .paid_channels()
+        .map(|(i, c)| {
+            let bound = if problem.locked[i] {
+                Some("locked")
+            } else if recommended[i] <= problem.lo[i] {
+                Some("min")
+            } else if recommended[i] >= problem.hi[i] {
+                Some("max")
+            } else {
+                None
+            };
+            ChannelDoc {
+                channel: c.name.clone(),
+                current: current[i],
+                recommended: recommended[i],
+                min: problem.lo[i],
+                max: problem.hi[i].is_finite().then_some(problem.hi[i]),
+                locked: problem.locked[i],
+                bound: bound.map(String::from),
+                marginal_roi: if measurable.contains(&i) {
+                    rois.next()
+                } else {
+                    None
+                },
+            }
+        })
+        .collect();
+    let reachable = goal_seek.as_ref().is_none_or(|g| g.reachable);
+    let doc = OptimizeDoc {
+        schema_version: SCHEMA_VERSION,
+        scenario: scenario.name.clone(),
+        seed: opts.seed,
+        racesim_version: env!("CARGO_PKG_VERSION").to_string(),
+        model_version: MODEL_VERSION,
+        input_hash: scenario.input_hash.clone(),
+        objective: objective.name(),
+        budget,
+        budget_source,
+        goal_seek,
+        search: SearchDoc {
+            trials: search_trials,
+            first_trial: SEARCH_FIRST_TRIAL,
+            candidates: solution.candidates,
+            moves: solution.moves,
+            objective: Some(solution.score.value).filter(|x| x.is_finite()),
+        },
+        channels,
+        objective_current: score(&values[0]),
+        objective_recommended: score(&values[1]),
+        gain,
+        gain_low,
+        gain_high,
+        evaluation,
+    };
+    if let Some(path) = &args.output_plans {
+        if reachable {
+            output::write_atomic(path, plans_csv(&doc)?.as_bytes())?;
+        } else {
+            eprintln!(
+                "note: {} not written: no budget up to the cap meets the goal",
+                path.display()
+            );
+        }
+    }
+    let text = match args.format {
+        Format::Table => render_table(&doc, &objective),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&doc)?;
+            s.push('\n');
+            s
+        }
+        Format::Csv => render_csv(&doc)?,
+    };
+    output::emit(args.output.as_deref(), &text)?;
+    Ok(if reachable {
+        EXIT_OK
+    } else {
+        EXIT_CHECK_FAILED
+    })
+}
+
+/// `--min CH=X`, `--max CH=X` and `--lock CH`, resolved to channels.
+fn constraints(scenario: &Scenario, args: &OptimizeArgs) -> Result<Vec<Constraint>, UsageError> {
+    let mut out = Vec::new();
+    for (flag, list) in [("--min", &args.min), ("--max", &args.max)] {
+        for item in list {
+            let Some((name, amount)) = item.split_once('=') else {
+                return Err(UsageError(format!(
+                    "{flag} `{item}` must be CHANNEL=AMOUNT, such as {flag} search=20000"
+                )));
+            };
+            let i = channel_index(scenario, name)?;
+            let x = crate::scenario::value::parse_number(amount)
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| {
+                    UsageError(format!(
+                        "{flag} {item}: `{}` is not an amount ≥ 0, such as 20000",
+                        amount.trim()
+                    ))
+                })?;
+            out.push(if flag == "--min" {
+                Constraint::Min(i, x)
+            } else {
+                Constraint::Max(i, x)
+            });
+        }
+    }
+    for name in &args.lock {
+        out.push(Constraint::Lock(channel_index(scenario, name)?));
+    }
+    Ok(out)
+}
+
+/// A budget below what the minimums and locked channels need has no
+/// feasible split at all.
+fn check_budget(problem: &Problem, budget: f64, flag: &str) -> Result<(), UsageError> {
+    let need = problem.min_budget();
+    if budget + 1e-9 >= need {
+        return Ok(());
+    }
+    let parts: Vec<String> = problem
+        .scenario
+        .channels
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| problem.lo[*i] > 0.0)
+        .map(|(i, c)| {
+            let why = if problem.locked[i] { "locked" } else { "min" };
+            format!(
+                "{} {} ({why})",
+                c.name,
+                value(Some(problem.lo[i]), Kind::Money)
+            )
+        })
+        .collect();
+    Err(UsageError(format!(
+        "{flag} {} is below the {} that the minimums and locked channels need ({}): \
+         raise the budget or lower a --min / drop a --lock",
+        value(Some(budget), Kind::Money),
+        value(Some(need), Kind::Money),
+        parts.join(", ")
+    )))
+}
+
+/// The recommendation as a plans file for `racesim compare`.
+fn plans_csv(doc: &OptimizeDoc) -> Result<String> {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    w.write_record(["plan", "channel", "spend"])?;
+    for c in &doc.channels {
+        w.write_record([PLAN_NAME, &c.channel, &c.recommended.to_string()])?;
+    }
+    let body = String::from_utf8(w.into_inner()?)?;
+    Ok(format!(
+        "# racesim optimize {} · objective {} · budget {} · seed {}\n{body}",
+        doc.scenario, doc.objective, doc.budget, doc.seed
+    ))
+}
+
+fn objective_value(x: Option<f64>, objective: &Objective, signed: bool) -> String {
+    let Some(x) = x else { return "–".into() };
+    let text = match objective {
+        Objective::Target(_) => {
+            if signed {
+                format!("{:.1} pts", 100.0 * x)
+            } else {
+                percent(x)
+            }
+        }
+        _ => value(Some(x), Kind::Money),
+    };
+    if signed && x > 0.0 {
+        format!("+{text}")
+    } else {
+        text
+    }
+}
+
+fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
+    let mut out = String::new();
+    let money = |x: f64| thousands(x, 0);
+    let _ = writeln!(
+        out,
+        "{} · optimize {} · budget {} ({}) · seed {}",
+        doc.scenario,
+        doc.objective,
+        money(doc.budget),
+        doc.budget_source,
+        doc.seed
+    );
+    if let Some(g) = &doc.goal_seek {
+        if g.reachable {
+            let _ = writeln!(
+                out,
+                "goal {}: smallest budget that meets it ≈ {} (to within {} %, {} budgets tried, cap {})",
+                g.goal,
+                money(doc.budget),
+                100.0 * goal::TOLERANCE,
+                g.steps,
+                money(g.max_budget)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "goal {}: NOT reachable — even the best split of {} (the cap) meets it in only {} of \
+                 trials, below the required {}. Raise --max-budget or revisit the goal.",
+                g.goal,
+                money(g.max_budget),
+                doc.search.objective.map_or("–".into(), percent),
+                percent(g.required)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "search: {} trials per candidate, {} split{} tried, {} move{} · evaluation: {} other trials \
+         (the ones `run` and `compare` use)",
+        thousands(doc.search.trials as f64, 0),
+        thousands(doc.search.candidates as f64, 0),
+        plural(doc.search.candidates),
+        doc.search.moves,
+        plural(doc.search.moves),
+        thousands(doc.evaluation.trials as f64, 0)
+    );
+    let _ = writeln!(
+        out,
+        "\n  {:<16}{:>12}{:>14}{:>12}  {:<8}marginal ROI [90 %]",
+        "channel", "current", "recommended", "change", "bound"
+    );
+    for c in &doc.channels {
+        let change = c.recommended - c.current;
+        let mroi = c.marginal_roi.as_ref().map_or("–".into(), |m| {
+            format!("{:.3} [{:.3} – {:.3}]", m.mean, m.low, m.high)
+        });
+        let _ = writeln!(
+            out,
+            "  {:<16}{:>12}{:>14}{:>12}  {:<8}{}",
+            c.channel,
+            money(c.current),
+            money(c.recommended),
+            signed_money(change),
+            c.bound.as_deref().unwrap_or(""),
+            mroi
+        );
+    }
+    let (cur, rec): (f64, f64) = doc
+        .channels
+        .iter()
+        .fold((0.0, 0.0), |(a, b), c| (a + c.current, b + c.recommended));
+    let _ = writeln!(
+        out,
+        "  {:<16}{:>12}{:>14}{:>12}  unspent {}",
+        "total",
+        money(cur),
+        money(rec),
+        signed_money(rec - cur),
+        money((doc.budget - rec).max(0.0))
+    );
+    let _ = writeln!(
+        out,
+        "\nOBJECTIVE {} on the evaluation trials",
+        doc.objective
+    );
+    let _ = writeln!(
+        out,
+        "  {:<20}{:>14}",
+        "current split",
+        objective_value(doc.objective_current, objective, false)
+    );
+    let _ = writeln!(
+        out,
+        "  {:<20}{:>14}",
+        "recommended",
+        objective_value(doc.objective_recommended, objective, false)
+    );
+    let _ = writeln!(
+        out,
+        "  {:<20}{:>14}   90 % interval [{} , {}]",
+        "gain",
+        objective_value(doc.gain, objective, true),
+        objective_value(doc.gain_low, objective, true),
+        objective_value(doc.gain_high, objective, true)
+    );
+    if let (Objective::Target(g), Some(p)) = (objective, doc.objective_recommended)
+        && let Some(required) = g.required
+    {
+        let verdict = if p >= required { "met" } else { "NOT met" };
+        let _ = writeln!(
+            out,
+            "  gate ≥ {}: {verdict} on the evaluation trials (search trials: {})",
+            percent(required),
+            doc.search.objective.map_or("–".into(), percent)
+        );
+        if (p >= required) != doc.search.objective.is_some_and(|q| q >= required) {
+            let _ = writeln!(
+                out,
+                "  the two samples disagree because the chance is within Monte Carlo noise of \
+                 the gate; more --trials sharpen the answer"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nRECOMMENDED vs CURRENT (per-trial differences, common random numbers)"
+    );
+    comparison_rows(&mut out, &doc.evaluation, PLAN_NAME);
+    let _ = writeln!(
+        out,
+        "\nMarginal ROI: extra profit (NPV) per extra unit of a channel's spend at the recommended \
+         split.\nWith the whole budget in use, channels not held by a bound share about the same \
+         value; a channel\nheld at its max earns more than the rest (loosen the bound), one at \
+         its min earns less."
+    );
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Whole currency units with a sign, "±0" for no change.
+fn signed_money(x: f64) -> String {
+    let v = thousands(x, 0);
+    if x.round() == 0.0 {
+        "±0".into()
+    } else if x > 0.0 {
+        format!("+{v}")
+    } else {
+        v
+    }
+}
+
+const CSV_HEADER: [&str; 11] = [
+    "channel",
+    "current",
+    "recommended",
+    "change",
+    "min",
+    "max",
+    "locked",
+    "bound",
+    "marginal_roi",
+    "marginal_roi_low",
+    "marginal_roi_high",
+];
+
+/// One row per paid channel.
+fn render_csv(doc: &OptimizeDoc) -> Result<String> {
+    let num = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_HEADER)?;
+    for c in &doc.channels {
+        let m = c.marginal_roi.as_ref();
+        w.write_record([
+            c.channel.clone(),
+            c.current.to_string(),
+            c.recommended.to_string(),
+            (c.recommended - c.current).to_string(),
+            c.min.to_string(),
+            num(c.max),
+            c.locked.to_string(),
+            c.bound.clone().unwrap_or_default(),
+            num(m.map(|m| m.mean)),
+            num(m.map(|m| m.low)),
+            num(m.map(|m| m.high)),
+        ])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}

@@ -1,0 +1,216 @@
+//! `racesim compare`, the plans file's errors, and the common random
+//! numbers that make per-trial comparisons meaningful.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use racesim::document::Document;
+use racesim::engine::{self, Outcome, Workspace};
+use racesim::metrics::Total;
+
+const SCENARIO: &str = "scenarios/dtc_shop.csv";
+const PLANS: &str = "scenarios/dtc_shop.plans.csv";
+
+fn racesim() -> Command {
+    Command::cargo_bin("racesim").unwrap()
+}
+
+fn compare_json(extra: &[&str]) -> Document {
+    let out = racesim()
+        .args(["compare", SCENARIO, PLANS, "-q", "-n", "600", "-f", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn table_shows_each_plan_its_spend_changes_and_differences() {
+    racesim()
+        .args(["compare", SCENARIO, PLANS, "-q", "-n", "400"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("shift_to_social")
+                .and(predicate::str::contains("search 70,000 → 50,000 (-20,000)"))
+                .and(predicate::str::contains("cut_display"))
+                .and(predicate::str::contains("total 165,000 (-30,000)"))
+                .and(predicate::str::contains("P(better)")),
+        );
+}
+
+#[test]
+fn json_comparisons_are_paired_differences_of_the_plans() {
+    let doc = compare_json(&[]);
+    assert_eq!(doc.plans.len(), 4);
+    assert_eq!(doc.comparisons.len(), 3 * 4);
+    for c in &doc.comparisons {
+        let mean = |name: &str| {
+            doc.plans.iter().find(|p| p.plan == name).unwrap().metrics[&c.metric]
+                .mean
+                .unwrap()
+        };
+        let expected = mean(&c.plan) - mean(&c.against);
+        let got = c.mean_difference.unwrap();
+        // Means of a difference and differences of means agree when every
+        // trial defines both values (these four metrics always are).
+        assert!(
+            (got - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+            "{} {}: {got} vs {expected}",
+            c.plan,
+            c.metric
+        );
+        let (lo, hi) = (
+            c.mean_difference_low.unwrap(),
+            c.mean_difference_high.unwrap(),
+        );
+        assert!(lo <= got && got <= hi);
+        let p = c.probability_better.unwrap();
+        assert!((0.0..=1.0).contains(&p));
+    }
+}
+
+#[test]
+fn csv_has_one_row_per_comparison() {
+    let out = racesim()
+        .args(["compare", SCENARIO, PLANS, "-q", "-n", "300", "-f", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(&header[0], "plan");
+    assert!(header.iter().any(|h| h == "probability_better"));
+    let rows: Vec<_> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 12);
+    let cut: Vec<_> = rows.iter().filter(|r| &r[0] == "cut_display").collect();
+    assert_eq!(cut.len(), 4);
+    assert!(cut.iter().all(|r| &r[4] == "-30000"), "spend_change column");
+}
+
+#[test]
+fn output_is_identical_for_any_thread_count_and_written_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cmp.json");
+    let one = racesim()
+        .args([
+            "compare", SCENARIO, PLANS, "-q", "-n", "500", "-f", "json", "-j", "1",
+        ])
+        .output()
+        .unwrap();
+    racesim()
+        .args([
+            "compare", SCENARIO, PLANS, "-q", "-n", "500", "-f", "json", "-j", "2", "-o",
+        ])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout("");
+    assert_eq!(one.stdout, std::fs::read(&file).unwrap());
+}
+
+fn bad_plans(body: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.plans.csv");
+    std::fs::write(&path, body).unwrap();
+    (dir, path)
+}
+
+fn assert_plans_error(body: &str, line: u64, message: &str) {
+    let (_dir, path) = bad_plans(body);
+    racesim()
+        .args(["compare", SCENARIO])
+        .arg(&path)
+        .arg("-q")
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains(format!("bad.plans.csv:{line}:"))
+                .and(predicate::str::contains(message)),
+        );
+}
+
+#[test]
+fn unknown_channel_is_an_input_error_with_its_line_and_a_suggestion() {
+    assert_plans_error(
+        "plan,channel,spend\nshift,search,50000\nshift,socail,80000\n",
+        3,
+        "unknown channel `socail`",
+    );
+    assert_plans_error(
+        "plan,channel,spend\nshift,socail,80000\n",
+        2,
+        "did you mean `social`?",
+    );
+}
+
+#[test]
+fn negative_spend_is_an_input_error_with_its_line() {
+    assert_plans_error(
+        "plan,channel,spend\nshift,search,50000\nshift,social,-5\n",
+        3,
+        "is negative",
+    );
+}
+
+#[test]
+fn duplicate_plan_channel_is_an_input_error_with_both_lines() {
+    assert_plans_error(
+        "plan,channel,spend\nshift,search,50000\nother,search,1\nshift,search,40000\n",
+        4,
+        "sets channel `search` twice (first on line 2)",
+    );
+}
+
+/// Per-trial profit differences of two nearby plans: with the same seed
+/// (common random numbers) and with the second plan on another seed.
+fn profit_differences(trials: u64) -> (Vec<f64>, Vec<f64>) {
+    let scenario = racesim::scenario::load(Path::new(SCENARIO)).unwrap();
+    let a = scenario.baseline_spend();
+    let mut b = a.clone();
+    let search = scenario.channel_index("search").unwrap();
+    b[search] += 5000.0;
+    let mut ws = Workspace::default();
+    let mut out = Outcome::new(&scenario);
+    let mut draws = Vec::new();
+    let mut profit = |spend: &[f64], seed: u64, trial: u64| {
+        engine::draw_assumptions(&scenario, seed, trial, &mut draws);
+        engine::simulate(&scenario, spend, &draws, seed, trial, &mut ws, &mut out);
+        out.total(Total::Profit)
+    };
+    let (mut shared, mut independent) = (Vec::new(), Vec::new());
+    for t in 0..trials {
+        let base = profit(&a, 1, t);
+        shared.push(profit(&b, 1, t) - base);
+        independent.push(profit(&b, 2, t) - base);
+    }
+    (shared, independent)
+}
+
+fn variance(x: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+}
+
+#[test]
+fn common_random_numbers_shrink_the_variance_of_differences() {
+    let (shared, independent) = profit_differences(2000);
+    let (v_shared, v_independent) = (variance(&shared), variance(&independent));
+    // With 2000 trials each sample variance is within a few per cent of its
+    // true value, so a factor of 20 leaves no room for a fluke.
+    assert!(
+        v_shared * 20.0 < v_independent,
+        "CRN variance {v_shared} vs independent {v_independent}"
+    );
+    // Both estimate the same mean effect; only the noise differs.
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+    let se = ((v_shared + v_independent) / 2000.0).sqrt();
+    assert!((mean(&shared) - mean(&independent)).abs() < 4.0 * se);
+}

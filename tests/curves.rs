@@ -1,0 +1,133 @@
+//! `racesim curves`: response curves share draws and show saturation.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use racesim::curves::CurvesDoc;
+use racesim::document::Document;
+
+const SCENARIO: &str = "scenarios/dtc_shop.csv";
+
+fn racesim() -> Command {
+    Command::cargo_bin("racesim").unwrap()
+}
+
+fn curves_json(args: &[&str]) -> CurvesDoc {
+    let out = racesim()
+        .args(["curves", SCENARIO, "-q", "-f", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn saturation_makes_marginal_roi_fall_along_the_curve() {
+    // influencers: 120k audience at ~0.70 per visit, so the second half of
+    // the curve reaches ever fewer new people per dollar.
+    let doc = curves_json(&["--channel", "influencers", "-n", "1500", "--points", "6"]);
+    let m: Vec<_> = doc.curves[0]
+        .points
+        .iter()
+        .filter_map(|p| p.marginal_roi.clone())
+        .collect();
+    assert_eq!(m.len(), 5);
+    for w in m.windows(2) {
+        let noise = (w[0].se.powi(2) + w[1].se.powi(2)).sqrt();
+        assert!(
+            w[0].mean - w[1].mean > -2.0 * noise,
+            "marginal ROI rose beyond noise: {} then {}",
+            w[0].mean,
+            w[1].mean
+        );
+    }
+    let (first, last) = (&m[0], &m[4]);
+    let noise = (first.se.powi(2) + last.se.powi(2)).sqrt();
+    assert!(
+        first.mean - last.mean > 6.0 * noise,
+        "no clear diminishing returns: {} → {} (noise {noise})",
+        first.mean,
+        last.mean
+    );
+}
+
+#[test]
+fn defaults_sweep_every_paid_channel_from_zero_to_twice_its_spend() {
+    let doc = curves_json(&["-n", "200"]);
+    let names: Vec<&str> = doc.curves.iter().map(|c| c.channel.as_str()).collect();
+    assert_eq!(names, ["search", "social", "display", "influencers"]);
+    for c in &doc.curves {
+        assert_eq!(c.points.len(), 11);
+        assert_eq!(c.points[0].spend, 0.0);
+        assert_eq!(c.points[10].spend, 2.0 * c.scenario_spend);
+        assert!(c.points[0].marginal_roi.is_none());
+        for w in c.points.windows(2) {
+            // More spend never buys fewer expected customers; with common
+            // random numbers even the sample means keep that order.
+            assert!(w[1].customers.mean >= w[0].customers.mean, "{}", c.channel);
+            let b = &w[1].profit;
+            assert!(b.p5 <= b.mean && b.mean <= b.p95);
+        }
+    }
+}
+
+#[test]
+fn the_scenario_spend_point_reproduces_run_exactly() {
+    // The middle point of a default curve is the scenario itself; sharing
+    // the same trials and seed, its numbers must be `run`'s to the bit.
+    let doc = curves_json(&["--channel", "social", "-n", "300"]);
+    let point = &doc.curves[0].points[5];
+    assert_eq!(point.spend, 60000.0);
+    let out = racesim()
+        .args(["run", SCENARIO, "-q", "-n", "300", "-f", "json"])
+        .output()
+        .unwrap();
+    let run: Document = serde_json::from_slice(&out.stdout).unwrap();
+    let profit = &run.plans[0].metrics["profit"];
+    assert_eq!(point.profit.mean, profit.mean);
+    assert_eq!(point.profit.p5, profit.p5);
+    assert_eq!(point.customers.mean, run.plans[0].metrics["customers"].mean);
+}
+
+#[test]
+fn max_spend_and_points_set_the_grid_and_csv_has_a_row_per_point() {
+    let out = racesim()
+        .args(["curves", SCENARIO, "-q", "-n", "100", "-c", "Search"])
+        .args(["--points", "3", "--max-spend", "50000", "-f", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let spends: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[1].to_string())
+        .collect();
+    assert_eq!(spends, ["0", "25000", "50000"]);
+}
+
+#[test]
+fn bad_requests_are_usage_errors() {
+    racesim()
+        .args(["curves", SCENARIO, "-q", "--channel", "serch"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `search`?"));
+    racesim()
+        .args(["curves", SCENARIO, "-q", "--channel", "referral"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no spend"));
+    racesim()
+        .args(["curves", SCENARIO, "-q", "--points", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at least 2 points"));
+    racesim()
+        .args(["curves", SCENARIO, "-q", "--max-spend", "-3"])
+        .assert()
+        .code(2);
+}
