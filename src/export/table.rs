@@ -180,21 +180,29 @@ impl Exporter for TableExporter {
                 out,
                 "\nCOMPARISONS (per-trial difference, common random numbers)"
             );
+            let width = doc
+                .comparisons
+                .iter()
+                .map(|c| c.plan.len() + c.against.len() + 4)
+                .max()
+                .unwrap_or(0)
+                .max(20)
+                + 2;
             let _ = writeln!(
                 out,
-                "  {:<20}{:<12}{:>16}{:>30}{:>14}",
+                "  {:<width$}{:<14}{:>16}{:>32}{:>12}",
                 "plan", "metric", "mean diff", "90 % interval", "P(better)"
             );
             for c in &doc.comparisons {
                 let kind = Total::from_name(&c.metric).map_or(Kind::Money, Total::kind);
                 let interval = format!(
-                    "[{} , {}]",
+                    "[{}, {}]",
                     value(c.mean_difference_low, kind),
                     value(c.mean_difference_high, kind)
                 );
                 let _ = writeln!(
                     out,
-                    "  {:<20}{:<12}{:>16}{:>30}{:>14}",
+                    "  {:<width$}{:<14}{:>16}{:>32}{:>12}",
                     format!("{} vs {}", c.plan, c.against),
                     c.metric,
                     value(c.mean_difference, kind),
