@@ -127,16 +127,22 @@ fn binomial_btrs<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
 /// BINV (Kachitvichyanukul & Schmeiser 1988): walk the pmf from 0 using the
 /// recurrence P(x)/P(x−1) = (n+1−x)/x · p/q. Expected steps ≈ n·p + 1.
 fn binomial_inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
-    let q = 1.0 - p;
-    let s = p / q;
-    let a = (n as f64 + 1.0) * s;
     // q^n: repeated squaring is exact to ~n ulps, which for n ≤ 2^16 is
     // far below f64 resolution of the pmf and cheaper than exp∘log1p.
     let first = if n <= 1 << 16 {
-        pow_whole(q, n)
+        pow_whole(1.0 - p, n)
     } else {
         ((n as f64) * (-p).ln_1p()).exp()
     };
+    binomial_inversion_from(rng, n, p, first)
+}
+
+/// BINV given P(X = 0) = (1 − p)^n, for callers that know log(1 − p).
+#[inline]
+fn binomial_inversion_from<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64, first: f64) -> u64 {
+    let q = 1.0 - p;
+    let s = p / q;
+    let a = (n as f64 + 1.0) * s;
     // Rounding can leave the summed pmf a hair under u; restart then
     // (probability ~1e-15) instead of walking into the far tail.
     let cap = n.min(INVERSION_CAP as u64);
@@ -216,7 +222,6 @@ pub fn poisson<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
 /// which suits draws whose λ changes every call.
 fn poisson_ptrs<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
     let slam = lambda.sqrt();
-    let loglam = lambda.ln();
     let b = 0.931 + 2.53 * slam;
     let a = -0.059 + 0.02483 * b;
     let inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
@@ -233,7 +238,8 @@ fn poisson_ptrs<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
             continue;
         }
         let lhs = v.ln() + inv_alpha.ln() - (a / (us * us) + b).ln();
-        if lhs <= -lambda + k * loglam - ln_factorial(k) {
+        // Rarely reached, so its logarithm of λ is not paid up front.
+        if lhs <= -lambda + k * lambda.ln() - ln_factorial(k) {
             return k as u64;
         }
     }
@@ -312,6 +318,8 @@ pub struct Survival {
     lifetimes: AliasTable,
     /// Scratch: a cohort's lifetimes, counted.
     histogram: Vec<u64>,
+    /// ln r(k), built on first use in a trial.
+    log_ratio: Vec<f64>,
 }
 
 impl Survival {
@@ -322,6 +330,7 @@ impl Survival {
         self.survival.clear();
         self.ratio.clear();
         self.lifetimes.clear();
+        self.log_ratio.clear();
         self.survival.push(1.0);
         self.ratio.push(1.0);
         self.memoryless = phi == 0.0 || churn <= 0.0 || churn >= 1.0;
@@ -402,9 +411,21 @@ impl Survival {
             }
             self.histogram[max_age]
         } else {
+            if self.log_ratio.is_empty() {
+                self.log_ratio.extend(self.ratio.iter().map(|r| r.ln()));
+            }
             let mut alive = n;
             for k in 1..=max_age {
-                let next = binomial(rng, alive, self.ratio[k]);
+                let keep = self.ratio[k];
+                let churn = 1.0 - keep;
+                // Churners are the rare side: walk their pmf from 0 with
+                // P(0) = keep^alive from the tabulated log.
+                let next = if churn <= 0.5 && (alive as f64) * churn < BINOMIAL_INVERSION_MEAN {
+                    let first = (alive as f64 * self.log_ratio[k]).exp();
+                    alive - binomial_inversion_from(rng, alive, churn, first)
+                } else {
+                    binomial(rng, alive, keep)
+                };
                 if next < alive {
                     on_churn(k - 1, alive - next);
                 }
