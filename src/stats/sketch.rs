@@ -66,22 +66,13 @@ impl Store {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuantileSketch {
     positive: Store,
     negative: Store,
     zero: u64,
 }
 
-impl Default for QuantileSketch {
-    fn default() -> Self {
-        QuantileSketch {
-            positive: Store::default(),
-            negative: Store::default(),
-            zero: 0,
-        }
-    }
-}
 
 impl QuantileSketch {
     /// The bucket of a positive magnitude: monotone in it, since positive
