@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check a scenario file and show every channel's resolved assumptions.
     Validate(ValidateArgs),
+    /// Simulate a scenario (and plans) and write a self-contained HTML report with charts.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -67,10 +69,27 @@ pub struct RunArgs {
     /// Write the output to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+    /// Also write an HTML report with charts to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Scenario CSV file.
     pub scenario: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Scenario CSV file.
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub simulation: SimulationArgs,
+    /// Budget plans CSV (`plan,channel,spend`) to compare with the baseline.
+    #[arg(long)]
+    pub plans: Option<PathBuf>,
+    /// The HTML file to write (atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
 }

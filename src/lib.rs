@@ -12,6 +12,7 @@ pub mod options;
 pub mod output;
 pub mod plans;
 pub mod progress;
+pub mod report;
 pub mod sampling;
 pub mod scenario;
 pub mod simulation;
@@ -26,5 +27,6 @@ pub fn run(cli: cli::Cli) -> Result<i32> {
     match &cli.command {
         cli::Command::Run(args) => commands::run::run(args),
         cli::Command::Validate(args) => commands::validate::run(args),
+        cli::Command::Report(args) => commands::report::run(args),
     }
 }
