@@ -512,3 +512,45 @@ pub fn fan(fans: &[Fan]) -> Result<String> {
     }
     Ok(buf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_count_every_value_inside_the_edges_once() {
+        let values = [0.0, 0.5, 1.0, 1.0, 2.0, f64::NAN, 9.0];
+        let e = [0.0, 1.0, 2.0];
+        let s = shares(&values, &e);
+        // The last edge is inclusive; NaN and 9 are out but still in the denominator.
+        assert_eq!(s, vec![2.0 / 7.0, 3.0 / 7.0]);
+        assert_eq!(outside(&values, &e), 1);
+    }
+
+    #[test]
+    fn edges_include_markers_and_survive_constant_data() {
+        let v = [5.0; 10];
+        let h = [Hist {
+            color: FG,
+            values: &v,
+        }];
+        let e = edges(&h, &[], 4);
+        assert_eq!(e.len(), 5);
+        assert!(e[0] < 5.0 && e[4] > 5.0);
+        let m = [Marker {
+            x: -3.0,
+            label: "zero".into(),
+            color: FG,
+        }];
+        let e = edges(&h, &m, 4);
+        assert!(e[0] <= -3.0);
+        assert_eq!(shares(&v, &e).iter().sum::<f64>(), 1.0);
+    }
+
+    #[test]
+    fn month_edges_centre_whole_months() {
+        let e = month_edges(3);
+        assert_eq!(e, vec![0.5, 1.5, 2.5, 3.5]);
+        assert_eq!(shares(&[1.0, 2.0, 3.0, 3.0], &e), vec![0.25, 0.25, 0.5]);
+    }
+}

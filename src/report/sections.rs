@@ -433,14 +433,11 @@ pub fn payback(c: &Ctx) -> Result<String> {
         let share = 1.0 - m.defined as f64 / c.doc.trials.max(1) as f64;
         let _ = write!(
             never,
-            " {}: no payback within {} months in {} of trials.",
+            r#" {}: no payback within {} months in <span class="num" data-key="/plans/{i}/metrics/payback_month/defined" data-value="{}">{}</span> of trials."#,
             esc(&p.plan),
             c.doc.horizon_months,
-            format!(
-                r#"<span class="num" data-key="/plans/{i}/metrics/payback_month/defined" data-value="{}">{}</span>"#,
-                m.defined,
-                format::percent(share)
-            )
+            m.defined,
+            format::percent(share)
         );
     }
     s.push_str(&figure(
@@ -720,7 +717,7 @@ pub fn details(c: &Ctx) -> String {
 <dt>scenario</dt><dd>{}</dd>
 <dt>plans</dt><dd>{}</dd>
 <dt>trials</dt><dd>{}</dd>
-<dt>seed</dt><dd>{}</dd>
+<dt>seed</dt><dd><span class="num" data-key="/seed" data-value="{seed}">{seed}</span></dd>
 <dt>horizon</dt><dd>{} months</dd>
 <dt>input hash</dt><dd><code>{}</code></dd>
 <dt>racesim version</dt><dd>{} (model version {}, JSON schema {})</dd>
@@ -729,14 +726,11 @@ pub fn details(c: &Ctx) -> String {
         esc(&d.scenario),
         plans.join(", "),
         num("/trials", Units::Count, Some(d.trials as f64)),
-        format!(
-            r#"<span class="num" data-key="/seed" data-value="{0}">{0}</span>"#,
-            d.seed
-        ),
         d.horizon_months,
         esc(&d.input_hash),
         esc(&d.racesim_version),
         d.model_version,
-        d.schema_version
+        d.schema_version,
+        seed = d.seed,
     )
 }
