@@ -100,8 +100,8 @@ dt { color: var(--muted); } dd { margin: 0; }
   html, body { background: #fff; }
   body { font-size: 10pt; }
   main { max-width: none; padding: 0; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  table, .bar { break-inside: avoid; }
+  h2, h3, h2 + p, .legend { break-after: avoid; page-break-after: avoid; }
+  tr, .bar, .keep { break-inside: avoid; page-break-inside: avoid; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 "##;

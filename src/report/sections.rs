@@ -238,7 +238,7 @@ pub fn funnel(c: &Ctx) -> Result<String> {
         value_labels: !c.multi(),
         height: 340,
     })?;
-    s.push_str("<h3>All channels</h3>");
+    s.push_str("<div class=\"keep\"><h3>All channels</h3>");
     s.push_str(&figure(
         "chart-funnel-total",
         &svg,
@@ -247,6 +247,7 @@ pub fn funnel(c: &Ctx) -> Result<String> {
             c.doc.horizon_months
         ),
     ));
+    s.push_str("</div>");
     let stages = ["visitors", "leads", "customers"];
     let groups: Vec<String> = ["Reach: visitors", "Act: leads", "Convert: customers"]
         .map(String::from)
@@ -287,12 +288,13 @@ pub fn funnel(c: &Ctx) -> Result<String> {
         } else {
             ""
         };
-        let _ = write!(s, "<h3>{}{what}</h3>", esc(&ch.name));
+        let _ = write!(s, "<div class=\"keep\"><h3>{}{what}</h3>", esc(&ch.name));
         s.push_str(&figure(
             &format!("chart-funnel-{}", ch.name),
             &svg,
             &format!("Funnel of channel {}.", esc(&ch.name)),
         ));
+        s.push_str("</div>");
     }
     s.push_str("</section>\n");
     Ok(s)
@@ -368,7 +370,7 @@ pub fn distributions(c: &Ctx) -> Result<String> {
         r#"<section id="distributions"><h2>4. Profit and ROI distributions</h2><p>How likely each outcome is. The black line is break-even; red lines are the scenario's targets.</p>"#,
     );
     s.push_str(&c.legend());
-    s.push_str("<h3>Profit (NPV)</h3>");
+    s.push_str("<div class=\"keep\"><h3>Profit (NPV)</h3>");
     s.push_str(&distribution(
         c,
         "chart-profit-histogram",
@@ -376,7 +378,7 @@ pub fn distributions(c: &Ctx) -> Result<String> {
         "profit (NPV, currency units)",
         Units::Money,
     )?);
-    s.push_str("<h3>ROI</h3>");
+    s.push_str("</div><div class=\"keep\"><h3>ROI</h3>");
     s.push_str(&distribution(
         c,
         "chart-roi-histogram",
@@ -384,7 +386,7 @@ pub fn distributions(c: &Ctx) -> Result<String> {
         "ROI (profit ÷ cost)",
         Units::Percent,
     )?);
-    s.push_str("</section>\n");
+    s.push_str("</div></section>\n");
     Ok(s)
 }
 
