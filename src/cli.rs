@@ -43,6 +43,8 @@ pub enum Command {
                       Exit codes: 0 success · 1 no budget up to the cap meets the goal · 2 invalid input"
     )]
     Optimize(OptimizeArgs),
+    /// Simulate a scenario (and plans) and write a self-contained HTML report with charts.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,6 +91,9 @@ pub struct RunArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub precision: PrecisionArgs,
+    /// Also write an HTML report with charts to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// Precision control, shared by `run` and `check`.
@@ -169,6 +174,9 @@ pub struct CompareArgs {
     /// Write the output to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+    /// Also write an HTML report with charts to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -233,4 +241,18 @@ pub struct OptimizeArgs {
     /// Write the output to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Scenario CSV file.
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub simulation: SimulationArgs,
+    /// Budget plans CSV (`plan,channel,spend`) to compare with the baseline.
+    #[arg(long)]
+    pub plans: Option<PathBuf>,
+    /// The HTML file to write (atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
 }

@@ -16,6 +16,7 @@ pub mod output;
 pub mod plans;
 pub mod precision;
 pub mod progress;
+pub mod report;
 pub mod sampling;
 pub mod scenario;
 pub mod simulation;
@@ -34,5 +35,6 @@ pub fn run(cli: cli::Cli) -> Result<i32> {
         cli::Command::Compare(args) => commands::compare::run(args),
         cli::Command::Curves(args) => commands::curves::run(args),
         cli::Command::Optimize(args) => commands::optimize::run(args),
+        cli::Command::Report(args) => commands::report::run(args),
     }
 }

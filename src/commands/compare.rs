@@ -16,7 +16,7 @@ use crate::export::format::{percent, thousands, value};
 use crate::export::{Exporter, JsonExporter};
 use crate::metrics::{Kind, Total};
 use crate::options::SimulationOptions;
-use crate::{output, plans, scenario};
+use crate::{output, plans, report, scenario};
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
     let scenario = scenario::load(&args.scenario)?;
@@ -29,6 +29,9 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         Format::Csv => render_csv(&doc)?,
     };
     output::emit(args.output.as_deref(), &text)?;
+    if let Some(path) = &args.report {
+        report::write_report_for_run(path, &scenario, &plans, &doc, opts.threads)?;
+    }
     Ok(EXIT_OK)
 }
 

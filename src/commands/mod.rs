@@ -4,5 +4,6 @@ pub mod check;
 pub mod compare;
 pub mod curves;
 pub mod optimize;
+pub mod report;
 pub mod run;
 pub mod validate;

@@ -7,7 +7,7 @@ use crate::document::Document;
 use crate::error::EXIT_OK;
 use crate::options::SimulationOptions;
 use crate::simulation::{self, Plan};
-use crate::{export, output, plans, scenario};
+use crate::{export, output, plans, report, scenario};
 
 /// Simulates `plans` of `scenario` with the resolved options.
 pub fn simulate(
@@ -32,6 +32,9 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     }
     let text = export::exporter_for(args.format).render(&doc)?;
     output::emit(args.output.as_deref(), &text)?;
+    if let Some(path) = &args.report {
+        report::write_report_for_run(path, &scenario, &plans, &doc, opts.threads)?;
+    }
     // Gates are reported here but enforced by `racesim check`, so a
     // forecast that misses one is still a successful run.
     Ok(EXIT_OK)

@@ -73,7 +73,6 @@ pub struct QuantileSketch {
     zero: u64,
 }
 
-
 impl QuantileSketch {
     /// The bucket of a positive magnitude: monotone in it, since positive
     /// f64 bit patterns order like the numbers.

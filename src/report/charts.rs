@@ -1,0 +1,556 @@
+//! The report's charts, drawn with plotters into inline SVG strings.
+//!
+//! Text, axes and grid are drawn in sentinel colours (`FG`, `GRID`) that
+//! the page's CSS re-colours through attribute selectors, so one SVG reads
+//! well in light mode, dark mode and print without drawing it three times.
+
+use anyhow::{Result, anyhow};
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::document::MonthSummary;
+use crate::export::format;
+
+/// Text and axis colour; CSS maps `#101010` to the theme's foreground.
+pub const FG: RGBColor = RGBColor(0x10, 0x10, 0x10);
+/// Grid colour; CSS maps `#A0A0A1` to the theme's grid colour.
+pub const GRID: RGBColor = RGBColor(0xA0, 0xA0, 0xA1);
+/// Good and bad: met targets, the break-even line, losses.
+pub const GOOD: RGBColor = RGBColor(0x2E, 0x9E, 0x5B);
+pub const BAD: RGBColor = RGBColor(0xD6, 0x45, 0x41);
+/// Plan colours, mid-luminance so they read on light and dark pages
+/// (a colour-blind-safe order: blue, orange, teal, magenta, …).
+pub const PALETTE: [RGBColor; 6] = [
+    RGBColor(0x2E, 0x86, 0xDE),
+    RGBColor(0xE6, 0x7E, 0x22),
+    RGBColor(0x16, 0xA0, 0x85),
+    RGBColor(0xC0, 0x39, 0x8B),
+    RGBColor(0x8E, 0x7C, 0xC3),
+    RGBColor(0xB8, 0x86, 0x0B),
+];
+
+pub fn plan_color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+pub fn css_color(c: RGBColor) -> String {
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
+const WIDTH: u32 = 880;
+const HEIGHT: u32 = 340;
+const FONT: &str = "sans-serif";
+
+/// How an axis's numbers are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Units {
+    Money,
+    /// A ratio shown as a percentage (ROI 0.25 → 25 %).
+    Percent,
+    Count,
+    Month,
+}
+
+impl Units {
+    pub fn tick(self, x: f64) -> String {
+        match self {
+            Units::Money | Units::Count => format::thousands(x, 0),
+            Units::Percent => format!("{:.0} %", 100.0 * x),
+            Units::Month => format!("{x:.0}"),
+        }
+    }
+}
+
+fn text(size: u32) -> TextStyle<'static> {
+    TextStyle::from((FONT, size).into_font()).color(&FG)
+}
+
+fn svg_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("cannot draw a chart: {e:?}")
+}
+
+/// One distribution drawn in a histogram.
+pub struct Hist<'a> {
+    pub color: RGBColor,
+    pub values: &'a [f64],
+}
+
+/// A labelled vertical line (zero, a target).
+pub struct Marker {
+    pub x: f64,
+    pub label: String,
+    pub color: RGBColor,
+}
+
+/// Bin edges covering the central 99 % of the pooled finite values (and
+/// every marker), so one extreme trial cannot squash the picture.
+pub fn edges(series: &[Hist], markers: &[Marker], bins: usize) -> Vec<f64> {
+    let mut pooled: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .filter(|x| x.is_finite())
+        .collect();
+    pooled.sort_by(f64::total_cmp);
+    let (mut lo, mut hi) = match pooled.len() {
+        0 => (0.0, 1.0),
+        n => (pooled[(n - 1) * 5 / 1000], pooled[(n - 1) * 995 / 1000]),
+    };
+    for m in markers {
+        lo = lo.min(m.x);
+        hi = hi.max(m.x);
+    }
+    if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
+        let pad = (hi.abs() * 0.1).max(1.0);
+        lo -= pad;
+        hi += pad;
+    }
+    let pad = (hi - lo) * 0.02;
+    let (lo, hi) = (lo - pad, hi + pad);
+    (0..=bins)
+        .map(|i| lo + (hi - lo) * i as f64 / bins as f64)
+        .collect()
+}
+
+/// Integer-centred bins 0.5..=last+0.5, for months.
+pub fn month_edges(last: usize) -> Vec<f64> {
+    (0..=last).map(|m| m as f64 + 0.5).collect()
+}
+
+/// Share of all trials (undefined ones included in the denominator) in
+/// each bin; values outside the edges are not counted.
+pub fn shares(values: &[f64], edges: &[f64]) -> Vec<f64> {
+    let n = edges.len() - 1;
+    let mut counts = vec![0u64; n];
+    let (lo, hi) = (edges[0], edges[n]);
+    let width = (hi - lo) / n as f64;
+    for &x in values {
+        if x.is_finite() && x >= lo && x <= hi {
+            let i = (((x - lo) / width) as usize).min(n - 1);
+            counts[i] += 1;
+        }
+    }
+    let total = values.len().max(1) as f64;
+    counts.iter().map(|&c| c as f64 / total).collect()
+}
+
+/// Number of finite values outside the edges.
+pub fn outside(values: &[f64], edges: &[f64]) -> usize {
+    let (lo, hi) = (edges[0], edges[edges.len() - 1]);
+    values
+        .iter()
+        .filter(|x| x.is_finite() && (**x < lo || **x > hi))
+        .count()
+}
+
+/// Overlaid histograms (share of trials per bin) with vertical markers.
+pub fn histogram(
+    series: &[Hist],
+    edges: &[f64],
+    x_desc: &str,
+    units: Units,
+    markers: &[Marker],
+) -> Result<String> {
+    let all: Vec<Vec<f64>> = series.iter().map(|s| shares(s.values, edges)).collect();
+    let top = all
+        .iter()
+        .flatten()
+        .fold(0.0f64, |a, &b| a.max(b))
+        .max(1e-9)
+        * 1.15;
+    let (lo, hi) = (edges[0], edges[edges.len() - 1]);
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .margin_right(24)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(lo..hi, 0.0..top)
+            .map_err(svg_err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .max_light_lines(0)
+            .bold_line_style(GRID.stroke_width(1))
+            .axis_style(FG)
+            .label_style(text(13))
+            .axis_desc_style(text(14))
+            .x_labels(8)
+            .y_labels(6)
+            .x_label_formatter(&|x| units.tick(*x))
+            .y_label_formatter(&|y| format!("{:.0} %", 100.0 * y))
+            .x_desc(x_desc)
+            .y_desc("share of trials")
+            .draw()
+            .map_err(svg_err)?;
+        let alpha = if series.len() > 1 { 0.08 } else { 0.5 };
+        for (s, sh) in series.iter().zip(&all) {
+            chart
+                .draw_series(
+                    sh.iter()
+                        .enumerate()
+                        .filter(|(_, v)| **v > 0.0)
+                        .map(|(i, v)| {
+                            Rectangle::new(
+                                [(edges[i], 0.0), (edges[i + 1], *v)],
+                                s.color.mix(alpha).filled(),
+                            )
+                        }),
+                )
+                .map_err(svg_err)?;
+            let mut step = vec![(edges[0], 0.0)];
+            for (i, v) in sh.iter().enumerate() {
+                step.push((edges[i], *v));
+                step.push((edges[i + 1], *v));
+            }
+            step.push((hi, 0.0));
+            chart
+                .draw_series(LineSeries::new(step, s.color.stroke_width(2)))
+                .map_err(svg_err)?;
+        }
+        for (k, m) in markers.iter().enumerate() {
+            chart
+                .draw_series(LineSeries::new(
+                    [(m.x, 0.0), (m.x, top)],
+                    m.color.stroke_width(2),
+                ))
+                .map_err(svg_err)?;
+            let right = m.x > (lo + hi) / 2.0;
+            let (anchor, dx) = if right {
+                (HPos::Right, -4)
+            } else {
+                (HPos::Left, 4)
+            };
+            let (px, py) = chart.backend_coord(&(m.x, top));
+            root.draw(&Text::new(
+                m.label.clone(),
+                (px + dx, py + 4 + 16 * k as i32),
+                text(12).pos(Pos::new(anchor, VPos::Top)),
+            ))
+            .map_err(svg_err)?;
+        }
+        root.present().map_err(svg_err)?;
+    }
+    Ok(buf)
+}
+
+/// A bar's value with its interval (P5–P95).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bar {
+    pub mid: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+/// Grouped bars with whiskers: `values[group][series]`.
+pub struct Bars<'a> {
+    pub groups: &'a [String],
+    pub colors: &'a [RGBColor],
+    pub values: &'a [Vec<Option<Bar>>],
+    pub y_desc: &'a str,
+    pub units: Units,
+    /// Text between group i and i + 1, one line per series (funnel
+    /// conversion rates).
+    pub between: &'a [Vec<String>],
+    /// Print each bar's value above it (only readable with few series).
+    pub value_labels: bool,
+    /// Pixel height of the chart (its width is fixed).
+    pub height: u32,
+}
+
+/// Grouped bars on a log axis: funnel stages span orders of magnitude.
+pub fn bars_log(b: &Bars) -> Result<String> {
+    let finite = || {
+        b.values
+            .iter()
+            .flatten()
+            .flatten()
+            .flat_map(|v| [v.mid, v.lo, v.hi])
+            .filter(|x| x.is_finite() && *x > 0.0)
+    };
+    let lo = finite().fold(f64::INFINITY, f64::min);
+    let hi = finite().fold(0.0f64, f64::max);
+    let (lo, hi) = if lo.is_finite() && hi > 0.0 {
+        (lo / 3.0, hi * 4.0)
+    } else {
+        (0.1, 10.0)
+    };
+    draw_bars(b, (lo..hi).log_scale(), lo, hi)
+}
+
+/// Grouped bars on a linear axis that always shows zero.
+pub fn bars_linear(b: &Bars) -> Result<String> {
+    let all: Vec<f64> = b
+        .values
+        .iter()
+        .flatten()
+        .flatten()
+        .flat_map(|v| [v.mid, v.lo, v.hi])
+        .filter(|x| x.is_finite())
+        .collect();
+    let lo = all.iter().copied().fold(0.0f64, f64::min);
+    let hi = all.iter().copied().fold(0.0f64, f64::max);
+    let pad = ((hi - lo) * 0.12).max(1e-9);
+    let (lo, hi) = (if lo < 0.0 { lo - pad } else { 0.0 }, hi + pad);
+    draw_bars(b, lo..hi, lo, hi)
+}
+
+fn draw_bars<Y, R>(b: &Bars, y: R, y_lo: f64, y_hi: f64) -> Result<String>
+where
+    R: AsRangedCoord<CoordDescType = Y, Value = f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let groups = b.groups.len().max(1);
+    let series = b.colors.len().max(1);
+    let base = if y_lo > 0.0 { y_lo } else { 0.0 };
+    let mut buf = String::new();
+    {
+        let root: DrawingArea<SVGBackend, Shift> =
+            SVGBackend::with_string(&mut buf, (WIDTH, b.height)).into_drawing_area();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .margin_top(20)
+            .x_label_area_size(30)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.0..groups as f64, y)
+            .map_err(svg_err)?;
+        let units = b.units;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .max_light_lines(0)
+            .x_labels(0)
+            .bold_line_style(GRID.stroke_width(1))
+            .axis_style(FG)
+            .label_style(text(13))
+            .axis_desc_style(text(14))
+            .y_labels(6)
+            .y_label_formatter(&|v| units.tick(*v))
+            .y_desc(b.y_desc)
+            .draw()
+            .map_err(svg_err)?;
+        if y_lo < 0.0 && y_hi > 0.0 {
+            chart
+                .draw_series(LineSeries::new(
+                    [(0.0, 0.0), (groups as f64, 0.0)],
+                    FG.stroke_width(1),
+                ))
+                .map_err(svg_err)?;
+        }
+        let slot = 0.8 / series as f64;
+        for (g, row) in b.values.iter().enumerate() {
+            for (s, v) in row.iter().enumerate() {
+                let Some(v) = v else { continue };
+                let color = b.colors[s % b.colors.len()];
+                let x0 = g as f64 + 0.1 + slot * s as f64 + slot * 0.08;
+                let x1 = x0 + slot * 0.84;
+                let xm = (x0 + x1) / 2.0;
+                let mid = clamp(v.mid, y_lo, y_hi);
+                chart
+                    .draw_series([Rectangle::new(
+                        [(x0, base), (x1, mid)],
+                        color.mix(0.8).filled(),
+                    )])
+                    .map_err(svg_err)?;
+                let (wlo, whi) = (clamp(v.lo, y_lo, y_hi), clamp(v.hi, y_lo, y_hi));
+                let cap = slot * 0.2;
+                for seg in [
+                    [(xm, wlo), (xm, whi)],
+                    [(xm - cap, wlo), (xm + cap, wlo)],
+                    [(xm - cap, whi), (xm + cap, whi)],
+                ] {
+                    chart
+                        .draw_series(LineSeries::new(seg, FG.stroke_width(1)))
+                        .map_err(svg_err)?;
+                }
+                if b.value_labels {
+                    let (px, py) = chart.backend_coord(&(xm, whi.max(mid)));
+                    root.draw(&Text::new(
+                        units.tick(v.mid),
+                        (px, py - 3),
+                        text(12).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    ))
+                    .map_err(svg_err)?;
+                }
+            }
+        }
+        for (g, name) in b.groups.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(g as f64 + 0.5, y_lo));
+            root.draw(&Text::new(
+                name.clone(),
+                (px, py + 8),
+                text(14).pos(Pos::new(HPos::Center, VPos::Top)),
+            ))
+            .map_err(svg_err)?;
+        }
+        for (g, lines) in b.between.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(g as f64 + 1.0, y_hi));
+            for (s, line) in lines.iter().enumerate() {
+                let color = b.colors[s % b.colors.len()];
+                root.draw(&Text::new(
+                    line.clone(),
+                    (px, py - 14 + 15 * s as i32),
+                    TextStyle::from((FONT, 13).into_font())
+                        .color(&color)
+                        .pos(Pos::new(HPos::Center, VPos::Top)),
+                ))
+                .map_err(svg_err)?;
+            }
+        }
+        root.present().map_err(svg_err)?;
+    }
+    Ok(buf)
+}
+
+fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
+    if x.is_finite() { x.clamp(lo, hi) } else { lo }
+}
+
+/// One plan's monthly cumulative profit.
+pub struct Fan<'a> {
+    pub color: RGBColor,
+    pub months: &'a [MonthSummary],
+}
+
+/// Cumulative profit by month: the first plan's P5–P95 and P25–P75 bands
+/// and median, other plans' medians, and the break-even line.
+pub fn fan(fans: &[Fan]) -> Result<String> {
+    let q = |m: &MonthSummary| {
+        let s = &m.summary;
+        [s.p5, s.p25, s.p50, s.p75, s.p95]
+    };
+    let horizon = fans
+        .iter()
+        .map(|f| f.months.len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let values: Vec<f64> = fans
+        .iter()
+        .flat_map(|f| f.months.iter().flat_map(q))
+        .flatten()
+        .collect();
+    let lo = values.iter().copied().fold(0.0f64, f64::min);
+    let hi = values.iter().copied().fold(0.0f64, f64::max);
+    let pad = ((hi - lo) * 0.08).max(1.0);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .margin_right(24)
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d(1.0..horizon as f64, lo..hi)
+            .map_err(svg_err)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(0)
+            .bold_line_style(GRID.stroke_width(1))
+            .axis_style(FG)
+            .label_style(text(13))
+            .axis_desc_style(text(14))
+            .x_labels(horizon.min(13))
+            .y_labels(7)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format::thousands(*y, 0))
+            .x_desc("month")
+            .y_desc("cumulative profit (NPV)")
+            .draw()
+            .map_err(svg_err)?;
+        let band = |f: &Fan, a: usize, b: usize| -> Vec<(f64, f64)> {
+            let upper = f
+                .months
+                .iter()
+                .filter_map(|m| q(m)[b].map(|v| (m.month as f64, v)));
+            let lower: Vec<(f64, f64)> = f
+                .months
+                .iter()
+                .filter_map(|m| q(m)[a].map(|v| (m.month as f64, v)))
+                .collect();
+            upper.chain(lower.into_iter().rev()).collect()
+        };
+        if let Some(first) = fans.first() {
+            chart
+                .draw_series([Polygon::new(band(first, 0, 4), first.color.mix(0.18))])
+                .map_err(svg_err)?;
+            chart
+                .draw_series([Polygon::new(band(first, 1, 3), first.color.mix(0.35))])
+                .map_err(svg_err)?;
+        }
+        chart
+            .draw_series(LineSeries::new(
+                [(1.0, 0.0), (horizon as f64, 0.0)],
+                BAD.stroke_width(2),
+            ))
+            .map_err(svg_err)?;
+        let (px, py) = chart.backend_coord(&(1.0, 0.0));
+        root.draw(&Text::new(
+            "break-even",
+            (px + 6, py - 4),
+            TextStyle::from((FONT, 12).into_font())
+                .color(&BAD)
+                .pos(Pos::new(HPos::Left, VPos::Bottom)),
+        ))
+        .map_err(svg_err)?;
+        for (i, f) in fans.iter().enumerate().rev() {
+            let width = if i == 0 { 3 } else { 2 };
+            chart
+                .draw_series(LineSeries::new(
+                    f.months
+                        .iter()
+                        .filter_map(|m| m.summary.p50.map(|v| (m.month as f64, v))),
+                    f.color.stroke_width(width),
+                ))
+                .map_err(svg_err)?;
+        }
+        root.present().map_err(svg_err)?;
+    }
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_count_every_value_inside_the_edges_once() {
+        let values = [0.0, 0.5, 1.0, 1.0, 2.0, f64::NAN, 9.0];
+        let e = [0.0, 1.0, 2.0];
+        let s = shares(&values, &e);
+        // The last edge is inclusive; NaN and 9 are out but still in the denominator.
+        assert_eq!(s, vec![2.0 / 7.0, 3.0 / 7.0]);
+        assert_eq!(outside(&values, &e), 1);
+    }
+
+    #[test]
+    fn edges_include_markers_and_survive_constant_data() {
+        let v = [5.0; 10];
+        let h = [Hist {
+            color: FG,
+            values: &v,
+        }];
+        let e = edges(&h, &[], 4);
+        assert_eq!(e.len(), 5);
+        assert!(e[0] < 5.0 && e[4] > 5.0);
+        let m = [Marker {
+            x: -3.0,
+            label: "zero".into(),
+            color: FG,
+        }];
+        let e = edges(&h, &m, 4);
+        assert!(e[0] <= -3.0);
+        assert_eq!(shares(&v, &e).iter().sum::<f64>(), 1.0);
+    }
+
+    #[test]
+    fn month_edges_centre_whole_months() {
+        let e = month_edges(3);
+        assert_eq!(e, vec![0.5, 1.5, 2.5, 3.5]);
+        assert_eq!(shares(&[1.0, 2.0, 3.0, 3.0], &e), vec![0.25, 0.25, 0.5]);
+    }
+}

@@ -1,0 +1,101 @@
+//! `racesim report` and `--report`: one self-contained HTML page with
+//! charts that a planner can e-mail to finance.
+//!
+//! Headline numbers come from the `Document` (so they equal the JSON
+//! output); shapes of distributions come from `Samples`, a per-trial pass
+//! over the same trials.
+
+pub mod charts;
+pub mod page;
+pub mod samples;
+mod sections;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::document::Document;
+use crate::output;
+use crate::scenario::Scenario;
+use crate::simulation::Plan;
+pub use samples::Samples;
+use sections::Ctx;
+
+/// Renders the report of a finished run. `plans` and `samples` must be
+/// those the `doc` was built from (same order, seed and trials).
+pub fn render(
+    scenario: &Scenario,
+    plans: &[Plan],
+    doc: &Document,
+    samples: &Samples,
+) -> Result<String> {
+    debug_assert_eq!(plans.len(), doc.plans.len());
+    debug_assert_eq!(samples.plans.len(), doc.plans.len());
+    let c = Ctx {
+        scenario,
+        doc,
+        samples,
+    };
+    let plan_names: Vec<&str> = doc.plans.iter().map(|p| p.plan.as_str()).collect();
+    let mut html = format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="generator" content="racesim {version}">
+<title>Forecast: {name}</title>
+<style>{style}</style>
+</head>
+<body>
+<main>
+<header><h1>Forecast: {name}</h1>
+<p>{trials} simulated trials · seed {seed} · {horizon}-month horizon · plans: {plans}. Money is in the scenario's currency; profit, revenue and cost are present values.</p></header>
+"#,
+        version = page::esc(&doc.racesim_version),
+        name = page::esc(&doc.scenario),
+        style = page::STYLE,
+        trials = crate::export::format::thousands(doc.trials as f64, 0),
+        seed = doc.seed,
+        horizon = doc.horizon_months,
+        plans = page::esc(&plan_names.join(", ")),
+    );
+    html.push_str(&sections::headline(&c));
+    html.push_str(&sections::targets(&c));
+    html.push_str(&sections::funnel(&c)?);
+    html.push_str(&sections::distributions(&c)?);
+    html.push_str(&sections::payback(&c)?);
+    html.push_str(&sections::channels(&c)?);
+    html.push_str(&sections::comparison(&c)?);
+    html.push_str(&sections::assumptions(&c));
+    html.push_str(&sections::details(&c));
+    html.push_str("</main>\n</body>\n</html>\n");
+    Ok(html)
+}
+
+/// Renders the report and writes it to `path` atomically. `compare` and
+/// `run --report` call this after building their Document.
+pub fn write_report(
+    path: &Path,
+    scenario: &Scenario,
+    plans: &[Plan],
+    doc: &Document,
+    samples: &Samples,
+) -> Result<()> {
+    let html = render(scenario, plans, doc, samples)?;
+    output::write_atomic(path, html.as_bytes())
+}
+
+/// Collects the per-trial samples behind `doc` and writes its report:
+/// what `run --report` and `compare --report` need in one call.
+pub fn write_report_for_run(
+    path: &Path,
+    scenario: &Scenario,
+    plans: &[Plan],
+    doc: &Document,
+    threads: usize,
+) -> Result<()> {
+    let samples = Samples::for_document(scenario, plans, doc, threads);
+    write_report(path, scenario, plans, doc, &samples)
+}

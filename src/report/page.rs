@@ -1,0 +1,107 @@
+//! The page around the sections: stylesheet, escaping and number cells.
+//!
+//! Everything is inline (no scripts, fonts or external stylesheets), so
+//! the file can be e-mailed and opened offline.
+
+use crate::export::format;
+use crate::metrics::Kind;
+
+use super::charts::Units;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// How a number is written for a reader (the JSON keeps full precision).
+pub fn display(units: Units, x: Option<f64>) -> String {
+    let Some(x) = x else { return "–".into() };
+    match units {
+        Units::Money => format::value(Some(x), Kind::Money),
+        Units::Percent => format!("{:.1} %", 100.0 * x),
+        Units::Count => format::value(Some(x), Kind::Count),
+        Units::Month => format::value(Some(x), Kind::Month),
+    }
+}
+
+/// A number with the exact value it shows in `data-value`, labelled by
+/// where it sits in the JSON document (`key`), so a reader's tool or a
+/// test can check it against `--format json`.
+pub fn num(key: &str, units: Units, x: Option<f64>) -> String {
+    let raw = x.map_or(String::new(), |v| format!("{v:?}"));
+    format!(
+        r#"<span class="num" data-key="{}" data-value="{}">{}</span>"#,
+        esc(key),
+        raw,
+        esc(&display(units, x))
+    )
+}
+
+pub const STYLE: &str = r##"
+:root {
+  color-scheme: light dark;
+  --bg: #ffffff; --fg: #1d2127; --muted: #5b6470; --grid: #d5d9de;
+  --card: #f4f6f8; --border: #dde1e6; --good: #2E9E5B; --bad: #D64541; --warn: #D4A017;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #15181c; --fg: #e6e9ed; --muted: #9aa3ad; --grid: #3a4048;
+    --card: #1f2329; --border: #2f353d; --good: #4cc07f; --bad: #f0625e; --warn: #e8b53a;
+  }
+}
+* { box-sizing: border-box; }
+html { background: var(--bg); color: var(--fg); }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+main { max-width: 960px; margin: 0 auto; padding: 24px 20px 48px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 20px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--border); }
+h3 { font-size: 16px; margin: 18px 0 6px; }
+p, figcaption, .muted { color: var(--muted); }
+figcaption { font-size: 13px; margin-top: 2px; }
+figure { margin: 8px 0 16px; break-inside: avoid; page-break-inside: avoid; }
+figure svg { width: 100%; height: auto; display: block; }
+svg [fill="#101010"] { fill: var(--fg); }
+svg [stroke="#101010"] { stroke: var(--fg); }
+svg [stroke="#A0A0A1"] { stroke: var(--grid); }
+table { border-collapse: collapse; width: 100%; font-size: 14px; margin: 6px 0 12px; }
+th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--border); vertical-align: top; }
+th { font-weight: 600; background: var(--card); }
+td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
+th.r { white-space: nowrap; }
+.kpi .mean { font-size: 18px; font-weight: 600; color: var(--fg); }
+.kpi .range { display: block; font-size: 12px; color: var(--muted); }
+.legend { display: flex; flex-wrap: wrap; gap: 14px; font-size: 13px; margin: 4px 0; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
+.bar { position: relative; height: 14px; background: var(--card); border: 1px solid var(--border); border-radius: 3px; min-width: 120px; }
+.bar > .fill { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 2px; }
+.bar > .req { position: absolute; top: -3px; bottom: -3px; width: 2px; background: var(--fg); }
+.good { color: var(--good); } .bad { color: var(--bad); }
+.fill.good { background: var(--good); } .fill.bad { background: var(--bad); } .fill.warn { background: var(--warn); }
+.mark { font-weight: 700; font-size: 16px; }
+.note { font-size: 13px; color: var(--muted); }
+code { font-size: 13px; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; font-size: 14px; }
+dt { color: var(--muted); } dd { margin: 0; }
+@page { margin: 14mm; }
+@media print {
+  :root { --bg: #ffffff; --fg: #000000; --muted: #444444; --grid: #cccccc; --card: #f2f2f2; --border: #cccccc;
+          --good: #2E9E5B; --bad: #D64541; --warn: #D4A017; }
+  html, body { background: #fff; }
+  body { font-size: 10pt; }
+  main { max-width: none; padding: 0; }
+  h2, h3, h2 + p, .legend { break-after: avoid; page-break-after: avoid; }
+  tr, .bar, .keep { break-inside: avoid; page-break-inside: avoid; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"##;
