@@ -320,6 +320,8 @@ pub struct Survival {
     histogram: Vec<u64>,
     /// ln r(k), built on first use in a trial.
     log_ratio: Vec<f64>,
+    /// (churn, polarization, max age) the tables were built for.
+    key: Option<(u64, u64, usize)>,
 }
 
 impl Survival {
@@ -327,6 +329,12 @@ impl Survival {
     /// up to `max_age`, reusing the allocation (called once per channel and
     /// trial, so it must not allocate in steady state).
     pub fn reset(&mut self, churn: f64, phi: f64, max_age: usize) {
+        // Channels usually share their engage assumptions (a `*` row, one
+        // draw per trial): keep the tables when nothing changed.
+        if self.key == Some((churn.to_bits(), phi.to_bits(), max_age)) {
+            return;
+        }
+        self.key = Some((churn.to_bits(), phi.to_bits(), max_age));
         self.survival.clear();
         self.ratio.clear();
         self.lifetimes.clear();
@@ -421,7 +429,12 @@ impl Survival {
                 // Churners are the rare side: walk their pmf from 0 with
                 // P(0) = keep^alive from the tabulated log.
                 let next = if churn <= 0.5 && (alive as f64) * churn < BINOMIAL_INVERSION_MEAN {
-                    let first = (alive as f64 * self.log_ratio[k]).exp();
+                    // Small powers by squaring are cheaper than exp.
+                    let first = if alive < 64 {
+                        pow_whole(keep, alive)
+                    } else {
+                        (alive as f64 * self.log_ratio[k]).exp()
+                    };
                     alive - binomial_inversion_from(rng, alive, churn, first)
                 } else {
                     binomial(rng, alive, keep)

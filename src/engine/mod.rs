@@ -64,6 +64,8 @@ pub struct Workspace {
     referral_rate: Vec<f64>,
     retention: Retention,
     overflow: bool,
+    /// The rate `discount` was computed for (it is usually fixed).
+    discount_rate: Option<u64>,
 }
 
 impl Workspace {
@@ -140,11 +142,11 @@ pub fn simulate(
     let campaign = scenario.campaign;
     let gross_margin = scenario.gross_margin.value(draws);
     let fixed_cost = scenario.fixed_cost.value(draws);
-    money::discount_factors(
-        scenario.discount_rate.value(draws),
-        horizon,
-        &mut ws.discount,
-    );
+    let discount_rate = scenario.discount_rate.value(draws);
+    if ws.discount_rate != Some(discount_rate.to_bits()) || ws.discount.len() != horizon + 1 {
+        money::discount_factors(discount_rate, horizon, &mut ws.discount);
+        ws.discount_rate = Some(discount_rate.to_bits());
+    }
     for v in [&mut ws.revenue, &mut ws.cost, &mut ws.referral_rate] {
         v.clear();
         v.resize(horizon + 2, 0.0);
