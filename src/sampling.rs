@@ -237,7 +237,7 @@ fn poisson_ptrs<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
         if k < 0.0 || (us < 0.013 && v > us) {
             continue;
         }
-        let lhs = v.ln() + inv_alpha.ln() - (a / (us * us) + b).ln();
+        let lhs = (v * inv_alpha / (a / (us * us) + b)).ln();
         // Rarely reached, so its logarithm of λ is not paid up front.
         if lhs <= -lambda + k * lambda.ln() - ln_factorial(k) {
             return k as u64;
