@@ -155,13 +155,8 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
                 (Some(r), Some(false)) => format!("gate ≥ {}  ✗ FAILED", percent(r)),
                 _ => String::new(),
             };
-            let _ = writeln!(
-                out,
-                "  {:<36}{:>10}   {}",
-                goal,
-                percent(t.probability),
-                status
-            );
+            let line = format!("  {:<36}{:>10}   {}", goal, percent(t.probability), status);
+            let _ = writeln!(out, "{}", line.trim_end());
         }
     }
 }
