@@ -18,6 +18,28 @@ use crate::sampling::{TrialRng, stream};
 use crate::scenario::{Channel, Param, Scenario};
 use engage::Retention;
 
+/// A channel's population draws, in three streams: the funnel (visitors,
+/// leads, customers), retention, and orders. When a plan changes the
+/// channel's spend the counts change, and so does how many random numbers
+/// each sampler consumes; separate streams keep that from shifting every
+/// later draw, so plans stay closely coupled (common random numbers) even
+/// on the channel whose spend they change.
+struct ChannelStreams {
+    funnel: TrialRng,
+    retention: TrialRng,
+    orders: TrialRng,
+}
+
+impl ChannelStreams {
+    fn new(seed: u64, trial: u64, key: u64) -> Self {
+        ChannelStreams {
+            funnel: stream(seed, trial, key),
+            retention: stream(seed, trial, key ^ 0x5245_5445_4e54_494f), // "RETENTIO"
+            orders: stream(seed, trial, key ^ 0x4f52_4445_5253_2121),    // "ORDERS!!"
+        }
+    }
+}
+
 /// Everything a trial reports (spec §5); NaN marks an undefined value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -172,14 +194,18 @@ pub fn simulate(
             continue;
         }
         let p = ChannelDraw::new(channel, draws);
-        let mut rng = stream(seed, trial, channel.population_key);
-        let visitors = reach::visitors(&mut rng, s, p.cost_per_visit, p.audience);
+        let mut rng = ChannelStreams::new(seed, trial, channel.population_key);
+        let visitors = reach::visitors(&mut rng.funnel, s, p.cost_per_visit, p.audience);
         let visitors = ws.cap(visitors);
-        let leads = act::leads(&mut rng, visitors, p.act_rate);
+        let leads = act::leads(&mut rng.funnel, visitors, p.act_rate);
         ws.new_by_month.clear();
         ws.new_by_month.resize(campaign, 0);
-        let customers =
-            convert::customers_by_month(&mut rng, leads, p.convert_rate, &mut ws.new_by_month);
+        let customers = convert::customers_by_month(
+            &mut rng.funnel,
+            leads,
+            p.convert_rate,
+            &mut ws.new_by_month,
+        );
         let mut channel_cost = 0.0;
         for t in 1..=campaign {
             ws.cost[t] += s / campaign as f64;
@@ -210,17 +236,17 @@ pub fn simulate(
     if let Some(ri) = scenario.referral_index() {
         let channel = &scenario.channels[ri];
         let p = ChannelDraw::new(channel, draws);
-        let mut rng = stream(seed, trial, channel.population_key);
+        let mut rng = ChannelStreams::new(seed, trial, channel.population_key);
         let (mut visitors, mut leads, mut customers) = (0, 0, 0);
         let mut flow = ChannelFlow::default();
         ws.retention.reset(p.churn, p.polarization, horizon);
         for t in 1..=horizon {
             // Referrals sent in month t−1 arrive now (those of month H are
             // never simulated).
-            let arrived = crate::sampling::poisson(&mut rng, ws.referral_rate[t - 1]);
+            let arrived = crate::sampling::poisson(&mut rng.funnel, ws.referral_rate[t - 1]);
             let arrived = ws.cap(arrived);
-            let l = act::leads(&mut rng, arrived, p.act_rate);
-            let n = convert::customers(&mut rng, l, p.convert_rate);
+            let l = act::leads(&mut rng.funnel, arrived, p.act_rate);
+            let n = convert::customers(&mut rng.funnel, l, p.convert_rate);
             visitors += arrived;
             leads += l;
             customers += n;
@@ -320,24 +346,25 @@ impl ChannelFlow {
     #[inline]
     fn month(
         &mut self,
-        rng: &mut TrialRng,
+        rng: &mut ChannelStreams,
         t: usize,
         new: u64,
         p: &ChannelDraw,
         ws: &mut Workspace,
     ) {
         let returning = ws.retention.returning(t);
-        let first_value = convert::first_orders_value(rng, new, p.order_value, p.order_value_cv);
+        let first_value =
+            convert::first_orders_value(&mut rng.orders, new, p.order_value, p.order_value_cv);
         let (repeats, repeat_value) = engage::repeat_orders(
-            rng,
+            &mut rng.orders,
             returning,
             p.repeat_rate,
             p.repeat_order_value,
             p.order_value_cv,
         );
         let repeats = ws.cap(repeats);
-        ws.retention.acquire(rng, t, new);
-        ws.retention.month_end(rng, t);
+        ws.retention.acquire(&mut rng.retention, t, new);
+        ws.retention.month_end(&mut rng.retention, t);
         let value = first_value + repeat_value;
         ws.revenue[t] += value;
         ws.active[t] += returning + new;
