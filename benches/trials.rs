@@ -56,7 +56,7 @@ fn trials(c: &mut Criterion) {
     group.throughput(Throughput::Elements(TRIALS));
     group.sample_size(20);
     group.bench_function("dtc_shop", |b| b.iter(|| black_box(simulate(&shop))));
-    for people in [1e4, 1e9] {
+    for people in [1e4, 1e9, 1e12] {
         let s = with_audience(people);
         group.bench_function(format!("dtc_shop_audience_{people:.0e}"), |b| {
             b.iter(|| black_box(simulate(&s)))
