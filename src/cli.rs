@@ -57,6 +57,17 @@ pub enum Format {
     Csv,
 }
 
+/// Where and how a command writes its result.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
 /// Options shared by every command that simulates.
 #[derive(Debug, Clone, Args)]
 pub struct SimulationArgs {
@@ -83,12 +94,8 @@ pub struct RunArgs {
     /// Budget plans CSV (`plan,channel,spend`) to simulate next to the baseline.
     #[arg(long)]
     pub plans: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Write the output to FILE (atomically) instead of standard output.
-    #[arg(long, short = 'o')]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
     #[command(flatten)]
     pub precision: PrecisionArgs,
     /// Also write an HTML report with charts to FILE.
@@ -168,12 +175,8 @@ pub struct CompareArgs {
     pub plans: PathBuf,
     #[command(flatten)]
     pub simulation: SimulationArgs,
-    /// Output format (json is the full result document).
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Write the output to FILE (atomically) instead of standard output.
-    #[arg(long, short = 'o')]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Also write an HTML report with charts to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -194,12 +197,8 @@ pub struct CurvesArgs {
     pub max_spend: Option<f64>,
     #[command(flatten)]
     pub simulation: SimulationArgs,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Write the output to FILE (atomically) instead of standard output.
-    #[arg(long, short = 'o')]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -235,12 +234,8 @@ pub struct OptimizeArgs {
     pub output_plans: Option<PathBuf>,
     #[command(flatten)]
     pub simulation: SimulationArgs,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Write the output to FILE (atomically) instead of standard output.
-    #[arg(long, short = 'o')]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 //! the spend difference, so its interval reflects the paired difference and
 //! not the far larger spread of profit itself.
 
+use crate::stats::Z90;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
@@ -15,9 +16,6 @@ use crate::metrics::Total;
 use crate::scenario::Scenario;
 use crate::simulation::{self, Against, COMPARED, Job, Plan};
 use crate::stats::Accumulator;
-
-/// z for a two-sided 90 % interval.
-const Z90: f64 = 1.644_853_626_951_472_2;
 
 /// What every curve shares: trials and seed (all curves of a document use
 /// the same ones, so they can be read side by side).

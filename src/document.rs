@@ -2,6 +2,7 @@
 //! every exporter (table, CSV, JSON, HTML) renders from, so they can never
 //! disagree about a number.
 
+use crate::stats::Z90;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -16,9 +17,6 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Version of the simulation model: bump whenever the same inputs and seed
 /// would give different numbers, so baselines know to expect a change.
 pub const MODEL_VERSION: u32 = 1;
-
-/// z for a two-sided 90 % interval.
-const Z90: f64 = 1.644_853_626_951_472_2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Document {

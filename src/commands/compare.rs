@@ -23,12 +23,12 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = plans::load(&args.plans, &scenario)?;
     let doc = simulate(&scenario, &plans, &opts)?;
-    let text = match args.format {
+    let text = match args.out.format {
         Format::Table => render_table(&doc),
         Format::Json => JsonExporter.render(&doc)?,
         Format::Csv => render_csv(&doc)?,
     };
-    output::emit(args.output.as_deref(), &text)?;
+    output::emit(args.out.output.as_deref(), &text)?;
     if let Some(path) = &args.report {
         report::write_report_for_run(path, &scenario, &plans, &doc, opts.threads)?;
     }

@@ -89,7 +89,7 @@ pub fn run(args: &CurvesArgs) -> Result<i32> {
         .collect::<Result<_, _>>()?;
     bar.finish_and_clear();
     let doc = CurvesDoc::new(&scenario, opts.trials, opts.seed, list);
-    let text = match args.format {
+    let text = match args.out.format {
         Format::Table => render_table(&doc),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&doc)?;
@@ -98,7 +98,7 @@ pub fn run(args: &CurvesArgs) -> Result<i32> {
         }
         Format::Csv => render_csv(&doc)?,
     };
-    output::emit(args.output.as_deref(), &text)?;
+    output::emit(args.out.output.as_deref(), &text)?;
     Ok(EXIT_OK)
 }
 

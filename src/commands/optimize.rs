@@ -252,7 +252,7 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
             );
         }
     }
-    let text = match args.format {
+    let text = match args.out.format {
         Format::Table => render_table(&doc, &objective),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&doc)?;
@@ -261,7 +261,7 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
         }
         Format::Csv => render_csv(&doc)?,
     };
-    output::emit(args.output.as_deref(), &text)?;
+    output::emit(args.out.output.as_deref(), &text)?;
     Ok(if reachable {
         EXIT_OK
     } else {

@@ -30,8 +30,8 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     if let Some(stop) = stop {
         eprintln!("note: {}", stop.note(&scenario.name));
     }
-    let text = export::exporter_for(args.format).render(&doc)?;
-    output::emit(args.output.as_deref(), &text)?;
+    let text = export::exporter_for(args.out.format).render(&doc)?;
+    output::emit(args.out.output.as_deref(), &text)?;
     if let Some(path) = &args.report {
         report::write_report_for_run(path, &scenario, &plans, &doc, opts.threads)?;
     }

@@ -5,14 +5,12 @@
 //! free has the same marginal ROI (otherwise moving a dollar from the lowest
 //! to the highest would gain), so unequal values point at binding bounds.
 
+use crate::stats::Z90;
 use serde::{Deserialize, Serialize};
 
 use super::Sample;
 use crate::metrics::Total;
 use crate::stats::Accumulator;
-
-/// z for a two-sided 90 % interval.
-const Z90: f64 = 1.644_853_626_951_472_2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MarginalRoi {

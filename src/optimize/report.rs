@@ -1,6 +1,7 @@
 //! The optimizer's result document (`--format json`), which the table and
 //! CSV render from.
 
+use crate::stats::Z90;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
@@ -9,9 +10,6 @@ use super::marginal::MarginalRoi;
 use crate::document::Document;
 use crate::sampling::{TrialRng, mix64};
 use crate::stats::Accumulator;
-
-/// z for a two-sided 90 % interval.
-const Z90: f64 = 1.644_853_626_951_472_2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptimizeDoc {

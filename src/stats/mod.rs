@@ -15,6 +15,9 @@ use crate::scenario::Scenario;
 pub use exact_sum::ExactSum;
 pub use sketch::QuantileSketch;
 
+/// z of a two-sided 90 % normal interval, used for every "90 % interval".
+pub const Z90: f64 = 1.644_853_626_951_472_2;
+
 /// The quantiles every summary reports.
 pub const QUANTILES: [f64; 7] = [0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95];
 
