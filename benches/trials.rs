@@ -65,5 +65,27 @@ fn trials(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, trials);
+/// A cohort's lifetimes customer by customer against one conditional
+/// binomial per age, at the shop's churn (13 %, φ = 0.4) over 23 months:
+/// the ratio of the two sets where `sampling::per_customer` switches.
+fn survival(c: &mut Criterion) {
+    use racesim::sampling::{Survival, stream};
+    let max_age = 23;
+    let mut group = c.benchmark_group("survival");
+    group.sample_size(20);
+    for n in [10u64, 50, 200, 1000] {
+        let mut s = Survival::default();
+        s.reset(0.13, 0.4, max_age);
+        let mut rng = stream(1, 2, 3);
+        group.bench_function(format!("customers_{n}"), |b| {
+            b.iter(|| black_box(s.sample_customers(&mut rng, black_box(n), max_age, |_, _| {})))
+        });
+        group.bench_function(format!("by_age_{n}"), |b| {
+            b.iter(|| black_box(s.sample_by_age(&mut rng, black_box(n), max_age, |_, _| {})))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, trials, survival);
 criterion_main!(benches);

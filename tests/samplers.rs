@@ -5,7 +5,7 @@
 //! 0.1 % chi-square quantile for shapes), never tuned to the draws.
 
 use racesim::sampling::{
-    AliasTable, Survival, binomial, order_value_sum, poisson, split_evenly, stream,
+    InversionTable, Survival, binomial, order_value_sum, poisson, split_evenly, stream,
 };
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -307,20 +307,42 @@ fn memoryless_churn_is_geometric() {
 }
 
 #[test]
-fn alias_table_matches_weights() {
-    let weights = [0.5, 0.0, 3.0, 1.25, 0.25, 5.0];
+fn inversion_table_matches_weights() {
+    // Zero-weight cells, cells much narrower than a byte's 1/256 (which
+    // straddle and take the exact second look) and wide ones.
+    let weights = [0.5, 0.0, 3.0, 0.001, 1.25, 0.003, 0.25, 5.0, 0.0];
     let total: f64 = weights.iter().sum();
-    let mut table = AliasTable::default();
-    table.build(weights.iter().copied());
+    let cdf: Vec<f64> = weights
+        .iter()
+        .scan(0.0, |acc, w| {
+            *acc += w / total;
+            Some(*acc)
+        })
+        .collect();
+    let mut table = InversionTable::default();
+    table.build(cdf.iter().copied());
+    assert!(table.straddling_share() > 0.0);
     let mut r = rng(12);
-    let draws: Vec<u64> = (0..200_000).map(|_| table.sample(&mut r) as u64).collect();
-    assert!(!draws.contains(&1), "a zero-weight cell was drawn");
-    assert_fits(
-        "alias",
-        &draws,
-        |k| weights.get(k as usize).map_or(0.0, |w| w / total),
-        5,
+    let draws: Vec<u64> = (0..400_000).map(|_| table.sample(&mut r) as u64).collect();
+    assert!(
+        !draws.contains(&1) && !draws.contains(&8),
+        "a zero-weight cell was drawn"
     );
+    let pmf = |k: u64| weights.get(k as usize).map_or(0.0, |w| w / total);
+    assert_fits("inversion table", &draws, pmf, 8);
+    // Eight draws per u64 in bulk: the same distribution.
+    let mut counts = vec![0u64; weights.len()];
+    table.count_draws(&mut r, 400_000, |k, c| counts[k] += c);
+    // The counters are left at zero: a second batch is counted on its own.
+    let mut again = vec![0u64; weights.len()];
+    table.count_draws(&mut r, 1_000, |k, c| again[k] += c);
+    assert_eq!(again.iter().sum::<u64>(), 1_000);
+    let bulk: Vec<u64> = counts
+        .iter()
+        .enumerate()
+        .flat_map(|(k, &c)| std::iter::repeat_n(k as u64, c as usize))
+        .collect();
+    assert_fits("inversion table, in bulk", &bulk, pmf, 8);
 }
 
 #[test]

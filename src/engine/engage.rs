@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use crate::sampling::{Survival, binomial, order_value_sum, per_customer, poisson};
+use crate::sampling::{Survival, binomial, order_value_sum, poisson};
 
 /// Tracks a channel's customers over the horizon.
 ///
@@ -47,7 +47,7 @@ impl Retention {
         if n == 0 || max_age == 0 {
             return;
         }
-        if self.survival.is_memoryless() && !per_customer(n, max_age) {
+        if self.survival.is_memoryless() && !self.survival.prefers_customers(n, max_age) {
             self.pool += n;
             // Pooled customers churn at this month's end with the rest.
             return;
