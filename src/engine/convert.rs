@@ -17,12 +17,6 @@ pub fn customers_by_month<R: Rng + ?Sized>(
     customers
 }
 
-/// Customers among `leads` arriving in a single month (referred visitors).
-#[inline]
-pub fn customers<R: Rng + ?Sized>(rng: &mut R, leads: u64, rate: f64) -> u64 {
-    binomial(rng, leads, rate)
-}
-
 /// Value of `orders` first orders.
 #[inline]
 pub fn first_orders_value<R: Rng + ?Sized>(

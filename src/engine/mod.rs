@@ -237,21 +237,28 @@ pub fn simulate(
         let channel = &scenario.channels[ri];
         let p = ChannelDraw::new(channel, draws);
         let mut rng = ChannelStreams::new(seed, trial, channel.population_key);
-        let (mut visitors, mut leads, mut customers) = (0, 0, 0);
+        let mut customers = 0;
+        let mut sent = 0.0;
         let mut flow = ChannelFlow::default();
         ws.retention.reset(p.churn, p.polarization, horizon);
         for t in 1..=horizon {
             // Referrals sent in month t−1 arrive now (those of month H are
             // never simulated).
-            let arrived = crate::sampling::poisson(&mut rng.funnel, ws.referral_rate[t - 1]);
-            let arrived = ws.cap(arrived);
-            let l = act::leads(&mut rng.funnel, arrived, p.act_rate);
-            let n = convert::customers(&mut rng.funnel, l, p.convert_rate);
-            visitors += arrived;
-            leads += l;
+            let rate = ws.referral_rate[t - 1];
+            sent += rate;
+            let n = reach::referred_customers(&mut rng.funnel, rate, p.act_rate, p.convert_rate);
+            let n = ws.cap(n);
             customers += n;
             flow.month(&mut rng, t, n, &p, ws);
         }
+        let (leads, visitors) = reach::referred_leads_and_visitors(
+            &mut rng.funnel,
+            sent,
+            p.act_rate,
+            p.convert_rate,
+            customers,
+        );
+        let (leads, visitors) = (ws.cap(leads), ws.cap(visitors));
         totals.add_channel(visitors, leads, customers, &flow);
         totals.referrals = visitors;
         fill_channel(

@@ -38,3 +38,40 @@ pub fn expected_visitors(spend: f64, cost_per_visit: f64, audience: Option<f64>)
         None => expected,
     }
 }
+
+/// New customers among the visitors referred in one month, who arrive in
+/// Poisson(`rate`) numbers (spec §4.4) and each become a lead with
+/// `act_rate` and then a customer with `convert_rate`.
+///
+/// Thinning a Poisson count keeps it Poisson, and the thinned-out visitors
+/// and leads are independent of the customers, so a month's customers are
+/// one Poisson(rate · act · convert) draw. Only customers carry on into
+/// later months; the visitors and leads that did not convert are only
+/// counted, so they are drawn once for the whole horizon
+/// (`referred_leads_and_visitors`) instead of month by month.
+#[inline]
+pub fn referred_customers<R: Rng + ?Sized>(
+    rng: &mut R,
+    rate: f64,
+    act_rate: f64,
+    convert_rate: f64,
+) -> u64 {
+    poisson(rng, rate * act_rate * convert_rate)
+}
+
+/// Referred (leads, visitors) over the horizon, given that `sent` referred
+/// visitors were expected in total (the sum of the monthly Poisson rates)
+/// and `customers` of them converted: the leads that did not buy are
+/// Poisson(sent · act · (1 − convert)) and the visitors that did not become
+/// leads Poisson(sent · (1 − act)), independent of the customers.
+pub fn referred_leads_and_visitors<R: Rng + ?Sized>(
+    rng: &mut R,
+    sent: f64,
+    act_rate: f64,
+    convert_rate: f64,
+    customers: u64,
+) -> (u64, u64) {
+    let leads = customers + poisson(rng, sent * act_rate * (1.0 - convert_rate));
+    let visitors = leads + poisson(rng, sent * (1.0 - act_rate));
+    (leads, visitors)
+}
