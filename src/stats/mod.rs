@@ -96,11 +96,10 @@ impl Accumulator {
     }
 
     pub fn summary(&self, kind: Kind) -> Summary {
-        let q = |p: f64| {
-            self.sketch
-                .quantile(p, kind.is_whole())
-                .map(|v| v.clamp(self.min, self.max))
-        };
+        let [p5, p10, p25, p50, p75, p90, p95] = self
+            .sketch
+            .quantiles(&QUANTILES, kind.is_whole())
+            .map(|q| q.map(|v| v.clamp(self.min, self.max)));
         let defined = self.defined > 0;
         let sd = self.sd();
         Summary {
@@ -108,13 +107,13 @@ impl Accumulator {
             sd,
             se: sd.map(|sd| sd / (self.defined as f64).sqrt()),
             min: defined.then_some(self.min),
-            p5: q(0.05),
-            p10: q(0.10),
-            p25: q(0.25),
-            p50: q(0.50),
-            p75: q(0.75),
-            p90: q(0.90),
-            p95: q(0.95),
+            p5,
+            p10,
+            p25,
+            p50,
+            p75,
+            p90,
+            p95,
             max: defined.then_some(self.max),
             defined: self.defined,
         }

@@ -48,12 +48,32 @@ impl Store {
         self.total += u64::from(n);
     }
 
-    fn merge(&mut self, other: &Store) {
-        for (i, &c) in other.counts.iter().enumerate() {
-            if c > 0 {
-                self.add(other.offset + i as i32, c);
-            }
+    /// Widens the key range to cover `low..=high`.
+    fn cover(&mut self, low: i32, high: i32) {
+        if self.counts.is_empty() {
+            self.offset = low;
         }
+        if low < self.offset {
+            let grow = (self.offset - low) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.offset = low;
+        }
+        let len = (high - self.offset) as usize + 1;
+        if len > self.counts.len() {
+            self.counts.resize(len, 0);
+        }
+    }
+
+    fn merge(&mut self, other: &Store) {
+        let Some(last) = other.counts.len().checked_sub(1) else {
+            return;
+        };
+        self.cover(other.offset, other.offset + last as i32);
+        let start = (other.offset - self.offset) as usize;
+        for (a, b) in self.counts[start..].iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.total += other.total;
     }
 
     /// (key, count) from the lowest key up.
@@ -113,52 +133,70 @@ impl QuantileSketch {
         self.positive.total + self.negative.total + self.zero
     }
 
-    /// The value of 0-based rank `rank` in sorted order (approximately).
-    fn at_rank(&self, rank: u64) -> f64 {
-        let mut seen = 0u64;
-        for (k, c) in self.negative.ascending().rev() {
-            seen += c;
-            if seen > rank {
-                return -Self::representative(k);
-            }
-        }
-        seen += self.zero;
-        if seen > rank {
-            return 0.0;
-        }
-        for (k, c) in self.positive.ascending() {
-            seen += c;
-            if seen > rank {
-                return Self::representative(k);
-            }
-        }
-        // rank ≥ count: the largest value.
-        self.positive
+    /// The values of the 0-based ranks `ranks` (ascending) in sorted
+    /// order, approximately, in one walk over the buckets; ranks at or past
+    /// the count give the largest value.
+    fn at_ranks(&self, ranks: &[u64], out: &mut [f64]) {
+        let buckets = self
+            .negative
             .ascending()
-            .next_back()
-            .map(|(k, _)| Self::representative(k))
-            .unwrap_or(0.0)
+            .rev()
+            .map(|(k, c)| (-Self::representative(k), c))
+            .chain(std::iter::once((0.0, self.zero)))
+            .chain(
+                self.positive
+                    .ascending()
+                    .map(|(k, c)| (Self::representative(k), c)),
+            )
+            .filter(|&(_, c)| c > 0);
+        let mut next = 0;
+        let mut seen = 0u64;
+        let mut largest = 0.0;
+        for (value, count) in buckets {
+            seen += count;
+            largest = value;
+            while next < ranks.len() && ranks[next] < seen {
+                out[next] = value;
+                next += 1;
+            }
+        }
+        out[next..].fill(largest);
     }
 
-    /// The q-quantile with linear interpolation between the two nearest
-    /// ranks (numpy's default definition), each known to relative error α.
-    /// `whole` rounds each rank's value to an integer first, which makes
-    /// quantiles of counts below 1/α exact.
-    pub fn quantile(&self, q: f64, whole: bool) -> Option<f64> {
+    /// The `qs`-quantiles (ascending) with linear interpolation between the
+    /// two nearest ranks (numpy's default definition), each rank's value
+    /// known to relative error α. `whole` rounds each rank's value to an
+    /// integer first, which makes quantiles of counts below 1/α exact.
+    pub fn quantiles<const N: usize>(&self, qs: &[f64; N], whole: bool) -> [Option<f64>; N] {
         let n = self.count();
         if n == 0 {
-            return None;
+            return [None; N];
         }
-        let rank = q.clamp(0.0, 1.0) * (n - 1) as f64;
-        let lo = rank.floor() as u64;
-        let hi = rank.ceil() as u64;
+        let position = |q: f64| q.clamp(0.0, 1.0) * (n - 1) as f64;
+        // Each quantile needs the ranks on either side of its position.
+        let mut ranks = [0u64; 64];
+        let mut values = [0.0f64; 64];
+        assert!(2 * N <= ranks.len(), "at most 32 quantiles at once");
+        for (i, &q) in qs.iter().enumerate() {
+            ranks[2 * i] = position(q).floor() as u64;
+            ranks[2 * i + 1] = position(q).ceil() as u64;
+        }
+        self.at_ranks(&ranks[..2 * N], &mut values[..2 * N]);
         let fix = |v: f64| if whole { v.round() } else { v };
-        let a = fix(self.at_rank(lo));
-        if hi == lo {
-            return Some(a);
-        }
-        let b = fix(self.at_rank(hi));
-        Some(a + (b - a) * (rank - lo as f64))
+        std::array::from_fn(|i| {
+            let (a, b) = (fix(values[2 * i]), fix(values[2 * i + 1]));
+            let fraction = position(qs[i]) - ranks[2 * i] as f64;
+            Some(if fraction == 0.0 {
+                a
+            } else {
+                a + (b - a) * fraction
+            })
+        })
+    }
+
+    /// The q-quantile (see `quantiles`).
+    pub fn quantile(&self, q: f64, whole: bool) -> Option<f64> {
+        self.quantiles(&[q], whole)[0]
     }
 }
 
