@@ -8,7 +8,34 @@ use anyhow::{Context, Result};
 /// Writes `bytes` to `path` via a temporary file in the same directory and
 /// a rename, so readers see either the old file or the complete new one,
 /// and a failure never clobbers earlier results.
+///
+/// What "the file" is follows the user: a symbolic link is followed, so the
+/// link stays and the file it names is replaced; something that is not a
+/// regular file (a pipe, `/dev/stdout`, a terminal) is written to in place,
+/// since it cannot be replaced and holds no earlier result to protect.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    // `metadata` follows links: this is what the path finally names.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes).and_then(|_| f.flush()))
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
+    if path.is_dir() {
+        anyhow::bail!("cannot write {}: it is a directory", path.display());
+    }
+    let linked = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let target = if linked {
+        // A dangling link names the file to create.
+        std::fs::canonicalize(path).ok().or_else(|| {
+            let to = std::fs::read_link(path).ok()?;
+            Some(path.parent().map_or(to.clone(), |dir| dir.join(&to)))
+        })
+    } else {
+        None
+    };
+    let path = target.as_deref().unwrap_or(path);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
