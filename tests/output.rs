@@ -40,11 +40,12 @@ fn a_pipe_is_written_in_place() {
         .status()
         .unwrap();
     assert!(made.success());
-    let reader = {
+    let (sent, received) = std::sync::mpsc::channel();
+    {
         let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::read(fifo).unwrap())
-    };
-    ws.run(&[
+        std::thread::spawn(move || sent.send(std::fs::read(fifo).unwrap()));
+    }
+    let args = [
         "run",
         "s.csv",
         "-n",
@@ -54,15 +55,22 @@ fn a_pipe_is_written_in_place() {
         "csv",
         "-o",
         "results.pipe",
-    ])
-    .assert_ok();
-    let got = String::from_utf8(reader.join().unwrap()).unwrap();
+    ];
+    ws.run(&args).assert_ok();
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+        "the pipe was replaced by a file"
+    );
+    // A reader left waiting would mean nothing was written to the pipe.
+    let got = received
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the reader got nothing");
+    let got = String::from_utf8(got).unwrap();
     assert!(
         got.starts_with("plan,channel,metric,month,mean"),
         "{got:.60}"
     );
-    use std::os::unix::fs::FileTypeExt;
-    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }
 
 #[test]
