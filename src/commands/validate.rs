@@ -110,6 +110,6 @@ pub fn render(scn: &Scenario) -> String {
 
 pub fn run(args: &ValidateArgs) -> Result<i32> {
     let scn = scenario::load(&args.scenario)?;
-    print!("{}", render(&scn));
+    crate::output::emit(None, &render(&scn))?;
     Ok(EXIT_OK)
 }
