@@ -70,6 +70,21 @@ impl InputProblem {
     }
 }
 
+/// The most characters of an offending value that a message quotes.
+pub const CLIP_CHARS: usize = 80;
+
+/// `text` as an error message quotes it: whole when short, else its first
+/// characters and how long it really is, so a runaway cell (a whole file
+/// pasted into one field) does not flood the terminal.
+pub fn clip(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= CLIP_CHARS {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(CLIP_CHARS - 20).collect();
+    format!("{head}… ({n} characters)")
+}
+
 /// All problems found in one input file. Reporting them together saves the
 /// planner a fix-rerun loop per typo.
 #[derive(Debug, Clone, PartialEq)]

@@ -24,7 +24,15 @@ pub fn load(path: &Path, scenario: &Scenario) -> Result<Vec<Plan>, InputError> {
 }
 
 pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Plan>, InputError> {
-    let rows = crate::scenario::read_table(path, text, &COLUMNS, &COLUMNS)?;
+    let rows = crate::scenario::read_table(
+        path,
+        text,
+        &crate::scenario::TableSpec {
+            columns: &COLUMNS,
+            required: &COLUMNS,
+            number_column: "spend",
+        },
+    )?;
     let mut plans = vec![Plan::baseline(scenario)];
     let mut problems = Vec::new();
     let mut seen: HashMap<(String, String), u64> = HashMap::new();

@@ -169,6 +169,120 @@ fn value_that_is_neither_number_nor_distribution() {
 }
 
 #[test]
+fn number_out_of_range_is_named_as_such() {
+    rejects(
+        "plan,*,fixed_cost,1e400,",
+        L,
+        &[
+            "plan.fixed_cost: `1e400` is out of range",
+            "at most about 1.8e308",
+        ],
+    );
+    rejects(
+        "act,search,rate,\"uniform(0, 1e999)\",",
+        L,
+        &["`1e999` in `uniform(0, 1e999)` is out of range"],
+    );
+}
+
+#[test]
+fn distribution_with_text_after_the_parenthesis() {
+    rejects(
+        "act,search,rate,\"uniform(0.1, 0.2) x\",",
+        L,
+        &[
+            "act.rate: `uniform(0.1, 0.2) x` has text after its closing parenthesis: `x`",
+            "the value is `uniform(0.1, 0.2)` alone",
+        ],
+    );
+    rejects(
+        "act,search,rate,\"uniform(0.1, 0.2\",",
+        L,
+        &[
+            "`uniform(0.1, 0.2` is missing its closing parenthesis",
+            "`uniform(0.1, 0.2)`",
+        ],
+    );
+}
+
+#[test]
+fn quoted_number_with_separators_says_how_to_write_it() {
+    rejects(
+        "reach,display,spend,\"60,000\",",
+        L,
+        &[
+            "reach.spend: `60,000` has a thousands separator",
+            "write `60000`",
+        ],
+    );
+    rejects(
+        "reach,display,spend,\"1,250,000.50\",",
+        L,
+        &[
+            "`1,250,000.50` has a thousands separator",
+            "write `1250000.50`",
+        ],
+    );
+    rejects(
+        "act,search,rate,\"0,45\",",
+        L,
+        &["act.rate: `0,45` has a decimal comma", "write `0.45`"],
+    );
+}
+
+#[test]
+fn unquoted_thousands_separator_is_not_read_as_a_small_number() {
+    // `60,000` unquoted is `60` in the value column and `000` in the note:
+    // read as it stands, the spend would silently be 60.
+    for (row, written, meant) in [
+        ("reach,display,spend,60,000", "60,000", "60000"),
+        ("plan,*,fixed_cost,1,000,", "1,000", "1000"),
+        ("reach,display,spend,1,000,000,", "1,000,000", "1000000"),
+        ("reach,display,spend,12,500.50", "12,500.50", "12500.50"),
+        ("target,*,customers,>= 5,000,", ">= 5,000", ">= 5000"),
+    ] {
+        rejects(
+            row,
+            L,
+            &[
+                &format!("value `{written}` has a thousands separator"),
+                &format!("write `{meant}`"),
+            ],
+        );
+    }
+    // Without a note column the separator makes the row too long; the
+    // message still names the separator.
+    let text = "stage,channel,metric,value\nact,*,rate,0.1\nplan,*,fixed_cost,2,500\n";
+    check_both("s.csv", text).assert_input_error(
+        "s.csv",
+        Some(3),
+        &["value `2,500` has a thousands separator", "write `2500`"],
+    );
+    // A note that merely starts with digits is a note.
+    let (_ws, out) = validate_str(
+        "s.csv",
+        with_base("plan,*,fixed_cost,60,000 extra for creative"),
+    );
+    out.assert_ok();
+}
+
+#[test]
+fn overlong_value_is_quoted_in_part() {
+    let long = "1".repeat(200_000);
+    let out = check_both("s.csv", with_base(&format!("engage,*,churn,x{long},")));
+    out.assert_input_error(
+        "s.csv",
+        Some(L),
+        &["engage.churn: `x111", "… (200001 characters)`"],
+    );
+    assert!(
+        out.stderr.len() < 1000,
+        "{} bytes of stderr",
+        out.stderr.len()
+    );
+}
+
+#[test]
 fn unknown_distribution_suggests_the_closest() {
     rejects(
         "act,search,rate,\"lognromal(0.1, 0.01)\",",
@@ -632,6 +746,88 @@ fn header_only_file_is_a_valid_empty_scenario() {
 }
 
 #[test]
+fn unclosed_quote_is_named() {
+    // A quote that opens a field and never closes would swallow the rest
+    // of the file into one field.
+    let out = check_both(
+        "s.csv",
+        with_base("plan,*,fixed_cost,\"100,\nengage,*,churn,0.1,"),
+    );
+    out.assert_input_error(
+        "s.csv",
+        Some(L),
+        &[
+            "the quote that opens `\"100,` is never closed",
+            "close the quote with another `\"`",
+        ],
+    );
+    assert!(!out.stderr.contains("neither"), "{}", out.stderr);
+    // After padding, CSV does not treat the quote as quoting, but racesim
+    // does; unclosed, it is named too.
+    rejects(
+        "reach,*,cost_per_visit, \"pert(1, 2, 3),",
+        L,
+        &["the quote that opens `\"pert(1, 2, 3)` is never closed"],
+    );
+}
+
+#[test]
+fn semicolon_separated_file_is_named_as_such() {
+    let text = "stage;channel;metric;value;note\nact;*;rate;0.1;\n";
+    let out = check_both("s.csv", text);
+    out.assert_input_error(
+        "s.csv",
+        Some(1),
+        &[
+            "the header `stage;channel;metric;value;note` seems to use `;` to separate columns; racesim needs commas",
+            "stage,channel,metric,value,note",
+        ],
+    );
+    // One message, not one per column.
+    assert!(!out.stderr.contains("problems"), "{}", out.stderr);
+    run_plans("plan;channel;spend\nshift;search;800\n").assert_input_error(
+        "p.csv",
+        Some(1),
+        &["seems to use `;`", "plan,channel,spend"],
+    );
+}
+
+#[test]
+fn header_with_trailing_empty_columns_is_accepted() {
+    // Spreadsheets export blank columns as trailing empty cells, in rows
+    // and in the header alike.
+    let text = BASE.replacen("value,note\n", "value,note,,\n", 1);
+    let (_ws, out) = validate_str("s.csv", text);
+    out.assert_ok();
+    // An empty column between named ones is still a mistake, said once.
+    let text = "stage,,channel,metric,value,,note\nact,,*,rate,0.1,,\n";
+    let out = check_both("s.csv", text);
+    out.assert_input_error(
+        "s.csv",
+        Some(1),
+        &[
+            "column 2 of the header is empty",
+            "column 6 of the header is empty",
+        ],
+    );
+    assert_eq!(out.stderr.matches("column 2 ").count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn first_line_that_is_a_row_is_not_taken_for_a_header() {
+    let out = check_both("s.csv", "act,*,rate,0.1,\nconvert,*,rate,0.2,\n");
+    out.assert_input_error(
+        "s.csv",
+        Some(1),
+        &[
+            "the first line `act,*,rate,0.1,` names none of the columns, so the file has no header",
+            "stage,channel,metric,value,note",
+        ],
+    );
+    assert!(!out.stderr.contains("problems"), "{}", out.stderr);
+}
+
+#[test]
 fn row_with_more_fields_than_the_header() {
     rejects(
         "act,search,rate,0.1,agency quote, revised in May",
@@ -729,6 +925,15 @@ fn line_numbers_with_crlf_line_endings() {
 }
 
 #[test]
+fn line_numbers_with_old_mac_line_endings() {
+    // A lone CR ends a line, as in files saved by classic Mac OS apps.
+    bad_row_is_on_line(
+        "stage,channel,metric,value\ract,*,rate,0.1\r# note\r\rconvert,*,rate,2\r",
+        5,
+    );
+}
+
+#[test]
 fn line_numbers_count_blank_lines() {
     bad_row_is_on_line(
         "stage,channel,metric,value\nact,*,rate,0.1\n\nconvert,*,rate,2\n",
@@ -818,6 +1023,31 @@ fn plans_non_number_spend() {
         Some(2),
         &["spend `pert(1, 2, 3)` is not a number"],
     );
+}
+
+#[test]
+fn plans_spend_with_a_thousands_separator() {
+    for (plans, written, meant) in [
+        (
+            "plan,channel,spend\nshift,search,40,000\n",
+            "40,000",
+            "40000",
+        ),
+        (
+            "plan,channel,spend\nshift,search,40,000,\n",
+            "40,000",
+            "40000",
+        ),
+    ] {
+        run_plans(plans).assert_input_error(
+            "p.csv",
+            Some(2),
+            &[
+                &format!("spend `{written}` has a thousands separator"),
+                &format!("write `{meant}`"),
+            ],
+        );
+    }
 }
 
 #[test]

@@ -143,7 +143,11 @@ fn render(rows: &[Row], style: Style) -> Vec<u8> {
         } else {
             s.contains(',')
         };
-        if quoted {
+        if quoted && style.padding {
+            // Padding around a quoted field: plain CSV takes such quotes
+            // literally, racesim strips them.
+            format!("  \"{s}\" ")
+        } else if quoted {
             format!("\"{s}\"")
         } else if style.padding {
             format!("  {s} ")
@@ -289,7 +293,8 @@ fn all_tolerated_spellings_together_give_the_same_forecast() {
     assert!(text.contains("\r\n\r\n"));
     assert!(text.contains("\r\n# about row"));
     assert!(text.contains("VALUE,METRIC,NOTE,CHANNEL,STAGE"));
-    assert!(text.contains("\"20000\""));
+    assert!(text.contains("  \"20000\" ,"));
+    assert!(text.contains("  \"blended margin, after shipping\" "));
     assert!(text.contains("  SeArCh "));
     assert!(text.contains("PERT(0.9, 1.2, 1.8)"));
     assert!(!text.contains("\"PERT"));

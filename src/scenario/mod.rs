@@ -5,14 +5,15 @@
 
 mod inputs;
 mod parse;
+mod table;
 mod target;
 pub mod value;
 
 use std::path::PathBuf;
 
 pub use inputs::{CHANNEL_INPUTS, Domain, INPUTS, Input, PLAN_INPUTS, Stage};
-pub(crate) use parse::read_table;
 pub use parse::{decode_utf8, load, parse_str};
+pub(crate) use table::{TableSpec, read_table};
 pub use target::{Op, Target, TargetMetric, parse_comparison};
 pub use value::{Sampler, ValueSpec};
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::inputs::{CHANNEL_INPUTS, Input, PLAN_INPUTS, Stage};
+use super::table::{TableSpec, read_table};
 use super::target::{Target, TargetMetric, parse_comparison};
 use super::value::{Sampler, ValueSpec, parse_value};
 use super::{Assumption, Channel, Param, REFERRAL, Resolved, Scenario, Source, fingerprint};
@@ -33,9 +34,12 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
 pub fn decode_utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, InputError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()]
+        // A line ends at `\n`, or at a `\r` not followed by one (old Mac).
+        let before = &bytes[..e.valid_up_to()];
+        let line = 1 + before
             .iter()
-            .filter(|b| **b == b'\n')
+            .enumerate()
+            .filter(|&(i, b)| *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
             .count() as u64;
         InputError::single(
             path,
@@ -55,165 +59,6 @@ struct Row {
     note: String,
 }
 
-/// Reads the CSV layer: header, rows, line numbers. Shared with the plans
-/// reader, which has the same tolerance rules.
-pub(crate) fn read_table(
-    path: &Path,
-    text: &str,
-    columns: &[&str],
-    required: &[&str],
-) -> Result<Vec<(u64, Vec<String>)>, InputError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .comment(Some(b'#'))
-        .from_reader(text.as_bytes());
-    // The csv crate miscounts lines after CRLF, blank and comment lines, so
-    // lines are counted here from each record's byte offset.
-    let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
-    let bytes = text.as_bytes();
-    let line_of = |pos: Option<&csv::Position>| {
-        let Some(p) = pos else { return 0 };
-        // The reported offset can sit before the line breaks and comment
-        // lines that precede the record: step over them first.
-        let mut at = p.byte() as usize;
-        loop {
-            while at < bytes.len() && (bytes[at] == b'\r' || bytes[at] == b'\n') {
-                at += 1;
-            }
-            if at < bytes.len() && bytes[at] == b'#' {
-                at = newlines
-                    .iter()
-                    .find(|&&nl| nl > at)
-                    .map_or(bytes.len(), |nl| nl + 1);
-                continue;
-            }
-            break;
-        }
-        1 + newlines.partition_point(|&nl| nl < at) as u64
-    };
-    let mut problems = Vec::new();
-    let mut header: Option<(u64, Vec<Option<usize>>)> = None;
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = line_of(e.position());
-                problems.push(InputProblem::at(
-                    line,
-                    format!("cannot read this CSV line: {e}"),
-                ));
-                continue;
-            }
-        };
-        let line = line_of(record.position());
-        if record.iter().all(|f| f.is_empty()) {
-            continue;
-        }
-        let Some((_, map)) = &header else {
-            // The header: map each column to its position in `columns`.
-            let mut map = Vec::new();
-            let mut seen = HashMap::new();
-            for cell in record.iter() {
-                let name = cell.to_ascii_lowercase();
-                match columns.iter().position(|c| *c == name) {
-                    Some(i) => {
-                        if seen.insert(i, ()).is_some() {
-                            problems.push(InputProblem::at(
-                                line,
-                                format!("column `{name}` appears twice"),
-                            ));
-                        }
-                        map.push(Some(i));
-                    }
-                    None => {
-                        problems.push(
-                            InputProblem::at(line, format!("unknown column `{cell}`")).help_opt(
-                                did_you_mean(&name, columns.iter().copied()).or_else(|| {
-                                    Some(format!("the columns are {}", columns.join(", ")))
-                                }),
-                            ),
-                        );
-                        map.push(None);
-                    }
-                }
-            }
-            for req in required {
-                let i = columns.iter().position(|c| c == req).unwrap_or(usize::MAX);
-                if !map.contains(&Some(i)) {
-                    problems.push(
-                        InputProblem::at(line, format!("the header has no `{req}` column")).help(
-                            format!(
-                                "the first line must name the columns: {}",
-                                columns.join(",")
-                            ),
-                        ),
-                    );
-                }
-            }
-            header = Some((line, map));
-            continue;
-        };
-        let mut cells: Vec<String> = record.iter().map(str::to_string).collect();
-        rejoin_unquoted_distribution(&mut cells);
-        if cells.len() > map.len() && cells[map.len()..].iter().any(|c| !c.is_empty()) {
-            problems.push(
-                InputProblem::at(
-                    line,
-                    format!(
-                        "this row has {} fields but the header has {}",
-                        cells.len(),
-                        map.len()
-                    ),
-                )
-                .help("quote a field that contains a comma: \"pert(0.9, 1.2, 1.8)\""),
-            );
-            continue;
-        }
-        let mut fields = vec![String::new(); columns.len()];
-        for (cell, slot) in cells.into_iter().zip(map) {
-            if let Some(i) = slot {
-                fields[*i] = cell;
-            }
-        }
-        rows.push((line, fields));
-    }
-    if header.is_none() {
-        problems.push(
-            InputProblem::whole_file("the file has no header line").help(format!(
-                "the first line must name the columns: {}",
-                columns.join(",")
-            )),
-        );
-    }
-    if problems.is_empty() {
-        Ok(rows)
-    } else {
-        Err(InputError {
-            file: path.to_path_buf(),
-            problems,
-        })
-    }
-}
-
-/// `pert(0.9, 1.2, 1.8)` written without quotes arrives as three cells;
-/// the parentheses make the intent unambiguous, so put it back together.
-fn rejoin_unquoted_distribution(cells: &mut Vec<String>) {
-    let mut i = 0;
-    while i < cells.len() {
-        if cells[i].contains('(')
-            && !cells[i].contains(')')
-            && let Some(end) = (i + 1..cells.len()).find(|&j| cells[j].contains(')'))
-        {
-            let joined = cells[i..=end].join(", ");
-            cells.splice(i..=end, [joined]);
-        }
-        i += 1;
-    }
-}
-
 fn valid_channel_name(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -222,7 +67,15 @@ fn valid_channel_name(name: &str) -> bool {
 }
 
 pub fn parse_str(path: &Path, text: &str) -> Result<Scenario, InputError> {
-    let table = read_table(path, text, &COLUMNS, &COLUMNS[..4])?;
+    let table = read_table(
+        path,
+        text,
+        &TableSpec {
+            columns: &COLUMNS,
+            required: &COLUMNS[..4],
+            number_column: "value",
+        },
+    )?;
     let rows: Vec<Row> = table
         .into_iter()
         .map(|(line, mut f)| Row {
