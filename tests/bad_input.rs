@@ -523,10 +523,120 @@ reach,search,cost_per_visit,1.5,
 
 #[test]
 fn channel_without_spend_needs_nothing() {
-    // A channel named only by an act row has no visitors, so no
+    // A placeholder channel with zero spend has no visitors, so no
     // cost_per_visit, convert or order value is required.
-    let (_ws, out) = validate_str("s.csv", with_base("act,display,rate,0.05,"));
+    let (_ws, out) = validate_str(
+        "s.csv",
+        with_base("reach,display,spend,0,\nact,display,rate,0.05,"),
+    );
     out.assert_ok();
+    assert!(out.stdout_text().contains("CHANNEL display"));
+}
+
+#[test]
+fn channel_without_reach_rows_is_a_misspelling() {
+    // Spec §2: a channel exists when any row names it. One that no reach
+    // row names never gets visitors: its rows would silently do nothing.
+    rejects(
+        "convert,serach,rate,0.5,search override",
+        L,
+        &[
+            "channel `serach` has no reach rows, so it never has visitors and its rows have no effect",
+            "did you mean `search`?",
+        ],
+    );
+    rejects(
+        "engage,*,referral_rate,0.01,\nact,referal,rate,0.3,",
+        L + 1,
+        &[
+            "channel `referal` has no reach rows",
+            "did you mean `referral`?",
+        ],
+    );
+    // No close name: say how to keep a placeholder on purpose.
+    let out = check_both(
+        "s.csv",
+        with_base("act,display,rate,0.02,\nengage,display,churn,0.1,"),
+    );
+    out.assert_input_error(
+        "s.csv",
+        Some(L),
+        &[
+            "channel `display` has no reach rows",
+            "(it is also named on lines 8)",
+            "add the row `reach,display,spend,0`",
+        ],
+    );
+    assert!(
+        !out.stderr.contains("problems"),
+        "one problem per channel:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn missing_input_points_at_a_misspelt_channel_row() {
+    let text = "\
+stage,channel,metric,value,note
+reach,search,spend,1000,
+reach,search,cost_per_visit,1.5,
+act,serach,rate,0.1,
+convert,*,rate,0.2,
+convert,*,order_value,50,
+";
+    let out = check_both("s.csv", text);
+    out.assert_input_error(
+        "s.csv",
+        Some(2),
+        &[
+            "s.csv:2: channel `search` needs `act.rate` because it has spend 1000",
+            "line 4 gives `act.rate` to channel `serach`: did you mean `search`?",
+            "s.csv:4: channel `serach` has no reach rows",
+        ],
+    );
+}
+
+#[test]
+fn invalid_row_is_not_also_reported_missing() {
+    // The row is there; only its value is wrong. Saying "add a row" too
+    // would send the planner looking for the wrong mistake.
+    // Each case replaces one line of BASE with an invalid value.
+    for (line, row, problem) in [
+        (
+            3,
+            "reach,search,cost_per_visit,0,",
+            "reach.cost_per_visit = `0`: the value is outside",
+        ),
+        (
+            3,
+            "reach,search,cost_per_visit,\"uniform(0, 1)\",",
+            "reach.cost_per_visit = `uniform(0, 1)`: the distribution's range",
+        ),
+        (
+            4,
+            "act,*,rate,lots,",
+            "act.rate: `lots` is neither a number",
+        ),
+        (
+            6,
+            "convert,*,order_value,-5,",
+            "convert.order_value = `-5`: the value is outside",
+        ),
+    ] {
+        let mut lines: Vec<&str> = BASE.lines().collect();
+        lines[line - 1] = row;
+        let out = check_both("s.csv", lines.join("\n") + "\n");
+        out.assert_input_error("s.csv", Some(line as u64), &[problem]);
+        assert!(!out.stderr.contains("needs"), "{row}: {}", out.stderr);
+        assert!(!out.stderr.contains("problems"), "{row}: {}", out.stderr);
+    }
+    // A rejected horizon is not compared with the campaign as the default.
+    let out = check_both(
+        "s.csv",
+        with_base("plan,*,horizon_months,0,\nplan,*,campaign_months,13,"),
+    );
+    out.assert_input_error("s.csv", Some(L), &["plan.horizon_months = `0`"]);
+    assert!(!out.stderr.contains("longer than"), "{}", out.stderr);
 }
 
 /// A scenario whose funnel rows all name `search`, so the built-in
@@ -575,9 +685,18 @@ fn referral_problem_points_at_the_referral_rate_row() {
 
 #[test]
 fn referral_inputs_are_optional_without_referrals() {
-    // No referral_rate anywhere: referral rows are inert, nothing required.
+    // No referral_rate anywhere: referral rows are inert, nothing required,
+    // and validate says they have no effect.
     let (_ws, out) = validate_str("s.csv", format!("{NAMED_ONLY}act,referral,rate,0.3,\n"));
     out.assert_ok();
+    assert!(
+        out.stdout_text().contains(
+            "the `referral` channel is inactive: no channel has referral_rate > 0, so its row on line 7 has no effect"
+        ),
+        "{}",
+        out.stdout_text()
+    );
+    assert!(!out.stdout_text().contains("CHANNEL referral"));
     // With referrals but `*` rows, the referral channel inherits them.
     let (_ws, out) = validate_str("s.csv", with_base("engage,*,referral_rate,0.05,"));
     out.assert_ok();
@@ -844,7 +963,7 @@ fn several_problems_are_reported_together() {
     let text = with_base(
         "reahc,search,audience,5000,\n\
          act,search,rate,1.5,\n\
-         act,social,rate,\"lognromal(0.1, 0.01)\",\n\
+         convert,search,rate,\"lognromal(0.1, 0.01)\",\n\
          target,*,proft,> 0,",
     );
     let out = check_both("s.csv", text);
@@ -855,7 +974,7 @@ fn several_problems_are_reported_together() {
             "4 problems in s.csv:",
             "s.csv:7: unknown stage `reahc`",
             "s.csv:8: act.rate = `1.5`",
-            "s.csv:9: act.rate: unknown distribution `lognromal`",
+            "s.csv:9: convert.rate: unknown distribution `lognromal`",
             "s.csv:10: unknown total target metric `proft`",
             "did you mean `reach`?",
             "did you mean `lognormal`?",
@@ -959,6 +1078,7 @@ reach,search,spend,1000
 reach,search,cost_per_visit,1.5
 reach,social,spend,500
 reach,social,cost_per_visit,0.8
+reach,display,spend,0
 act,*,rate,0.1
 act,display,rate,0.02
 convert,*,rate,0.2

@@ -766,7 +766,7 @@ fn json_undefined_metrics_are_null_with_zero_defined() {
     let ws = Workspace::new();
     ws.write(
         "idle.csv",
-        "stage,channel,metric,value\nact,search,rate,0.1\nconvert,*,rate,0.2\n",
+        "stage,channel,metric,value\nreach,search,spend,0\nact,search,rate,0.1\nconvert,*,rate,0.2\n",
     );
     let doc = run_json(&ws, "idle.csv", &["-n", "50"]);
     let metrics = &doc["plans"][0]["metrics"];
@@ -1284,6 +1284,24 @@ fn plans_keep_untouched_channels_identical() {
         }
     }
     assert_ne!(base["display"]["visitors"], plan["display"]["visitors"]);
+}
+
+#[test]
+fn validate_shows_negative_zero_as_zero() {
+    let ws = Workspace::new();
+    ws.write(
+        "s.csv",
+        "stage,channel,metric,value\nplan,*,discount_rate,-0\nreach,web,spend,-0\n",
+    );
+    let out = ws.run(&["validate", "s.csv"]);
+    out.assert_ok();
+    let text = out.stdout_text();
+    let plan = section(&text, "PLAN");
+    assert!(
+        input_line(&plan, "discount_rate").contains("  0  "),
+        "{text}"
+    );
+    assert!(!text.contains("-0"), "{text}");
 }
 
 // ------------------------------------------------------------ standard output

@@ -113,22 +113,35 @@ impl Channel {
     }
 
     /// The inputs a channel needs before it can receive visitors, with
-    /// the ones missing (spec §2.2).
+    /// the ones missing (spec §2.2), as `stage.metric` names.
     pub fn missing_funnel_inputs(&self, needs_cost: bool) -> Vec<&'static str> {
-        let mut missing = Vec::new();
-        if needs_cost && self.cost_per_visit.is_none() {
-            missing.push("reach.cost_per_visit");
-        }
-        if self.act_rate.is_none() {
-            missing.push("act.rate");
-        }
-        if self.convert_rate.is_none() {
-            missing.push("convert.rate");
-        }
-        if self.order_value.is_none() {
-            missing.push("convert.order_value");
-        }
-        missing
+        self.missing_funnel(needs_cost)
+            .into_iter()
+            .map(|input| match input {
+                Input::CostPerVisit => "reach.cost_per_visit",
+                Input::ActRate => "act.rate",
+                Input::ConvertRate => "convert.rate",
+                _ => "convert.order_value",
+            })
+            .collect()
+    }
+
+    /// The inputs a channel needs before it can receive visitors that it
+    /// lacks (spec §2.2).
+    pub fn missing_funnel(&self, needs_cost: bool) -> Vec<Input> {
+        [
+            (
+                Input::CostPerVisit,
+                needs_cost && self.cost_per_visit.is_none(),
+            ),
+            (Input::ActRate, self.act_rate.is_none()),
+            (Input::ConvertRate, self.convert_rate.is_none()),
+            (Input::OrderValue, self.order_value.is_none()),
+        ]
+        .into_iter()
+        .filter(|(_, missing)| *missing)
+        .map(|(input, _)| input)
+        .collect()
     }
 }
 
