@@ -421,12 +421,67 @@ fn plain_number_outside_the_domain() {
         (
             "reach,*,cost_per_visit,0,",
             "reach.cost_per_visit = `0`",
-            "a value > 0",
+            "an amount > 0",
         ),
     ];
     for (row, what, help) in cases {
         rejects(row, L, &[what, "outside the allowed domain", help]);
     }
+}
+
+#[test]
+fn money_and_spread_beyond_any_plan_are_rejected() {
+    // Far beyond any budget, and large enough to overflow downstream into
+    // null or constant results: rejected with the limit.
+    for (row, what, help) in [
+        (
+            "reach,display,spend,1e13,",
+            "reach.spend = `1e13`",
+            "spend must be an amount ≥ 0 and at most 1e12",
+        ),
+        (
+            "plan,*,fixed_cost,1e308,",
+            "plan.fixed_cost = `1e308`",
+            "at most 1e12",
+        ),
+        (
+            "reach,*,cost_per_visit,2e12,",
+            "reach.cost_per_visit = `2e12`",
+            "an amount > 0 and at most 1e12",
+        ),
+        (
+            "convert,search,order_value,1e308,",
+            "convert.order_value = `1e308`",
+            "at most 1e12",
+        ),
+        (
+            "engage,*,repeat_order_value,\"uniform(1e-300, 1.7e308)\",",
+            "the distribution's range ([1e-300, 1.7e308])",
+            "repeat_order_value must be an amount > 0 and at most 1e12",
+        ),
+        (
+            "convert,search,order_value,\"lognormal(2e12, 10)\",",
+            "convert.order_value = `lognormal(2e12, 10)`: the distribution's range (mean 2e12)",
+            "for lognormal: a mean at most 1e12",
+        ),
+        (
+            "convert,*,order_value_cv,1e300,",
+            "convert.order_value_cv = `1e300`",
+            "order_value_cv must be a value from 0 to 100",
+        ),
+    ] {
+        rejects(row, L, &[what, "outside the allowed domain", help]);
+    }
+    // The log-normal's shape comes from (sd/mean)²: bounded, so it stays a
+    // distribution instead of collapsing into its mean.
+    rejects(
+        "convert,search,order_value,\"lognormal(1, 1e200)\",",
+        L,
+        &[
+            "convert.order_value: `lognormal(1, 1e200)` has sd/mean = 1e200, more than racesim allows (1e3)",
+            "an sd at most 1e3 times the mean",
+        ],
+    );
 }
 
 #[test]
@@ -446,7 +501,7 @@ fn distribution_whose_support_leaves_the_domain() {
         L,
         &[
             "reach.cost_per_visit = `pert(0, 1, 2)`: the distribution's range ([0, 2])",
-            "cost_per_visit must be a value > 0",
+            "cost_per_visit must be an amount > 0",
         ],
     );
     rejects(
@@ -747,6 +802,11 @@ fn target_with_bad_comparison() {
         &["the confidence `80` after `@` must be a share in (0, 1]"],
     );
     rejects("target,*,roi,,", L, &["target `` must start with one of"]);
+    rejects(
+        "target,*,roi,>= 1e400,",
+        L,
+        &["`1e400` in target `>= 1e400` is out of range"],
+    );
 }
 
 #[test]
@@ -1132,6 +1192,25 @@ fn plans_negative_spend() {
 }
 
 #[test]
+fn plans_spend_beyond_any_budget() {
+    run_plans("plan,channel,spend\nshift,search,5e12\n").assert_input_error(
+        "p.csv",
+        Some(2),
+        &["spend `5e12` is too large", "spend must be at most 1e12"],
+    );
+    run_plans("plan,channel,spend\nshift,search,1e400\n").assert_input_error(
+        "p.csv",
+        Some(2),
+        &["spend `1e400` is out of range", "at most 1e12"],
+    );
+    run_plans("plan,channel,spend\nshift,search,\"40,000\"\n").assert_input_error(
+        "p.csv",
+        Some(2),
+        &["spend: `40,000` has a thousands separator", "write `40000`"],
+    );
+}
+
+#[test]
 fn plans_non_number_spend() {
     run_plans("plan,channel,spend\nshift,search,lots\n").assert_input_error(
         "p.csv",
@@ -1350,10 +1429,12 @@ fn extreme_but_valid_inputs_do_not_panic() {
         "reach,search,audience,1e15,",
         "engage,*,churn_polarization,0.999999999999,\nengage,*,churn,0.5,",
         "engage,*,churn_polarization,\"beta(50, 0.01)\",\nengage,*,churn,0.5,",
-        "convert,*,order_value_cv,1e200,",
+        "convert,*,order_value_cv,100,",
         "convert,*,order_value_cv,1e-200,",
         "plan,*,discount_rate,1e300,",
-        "plan,*,fixed_cost,1e308,",
+        "plan,*,fixed_cost,1e12,",
+        "convert,search,order_value,\"lognormal(1e12, 1e15)\",",
+        "reach,display,spend,1e12,\nreach,display,cost_per_visit,1,",
         "engage,*,churn,0,\nengage,*,repeat_rate,1000,\nplan,*,horizon_months,600,",
     ] {
         let ws = Workspace::new();

@@ -11,7 +11,9 @@ pub mod value;
 
 use std::path::PathBuf;
 
-pub use inputs::{CHANNEL_INPUTS, Domain, INPUTS, Input, PLAN_INPUTS, Stage};
+pub use inputs::{
+    CHANNEL_INPUTS, Domain, INPUTS, Input, MAX_MONEY, MAX_ORDER_VALUE_CV, PLAN_INPUTS, Stage,
+};
 pub use parse::{decode_utf8, load, parse_str};
 pub(crate) use table::{TableSpec, read_table};
 pub use target::{Op, Target, TargetMetric, parse_comparison};
@@ -196,20 +198,25 @@ impl Scenario {
     /// Checks that a spend vector (from a plan) can be simulated: every
     /// channel given spend has what it needs to turn spend into visitors.
     pub fn check_spend(&self, spend: &[f64]) -> Result<(), String> {
-        for (c, s) in self.channels.iter().zip(spend) {
-            if *s > 0.0 {
-                if c.is_referral {
-                    return Err("the `referral` channel cannot be given spend".into());
-                }
-                let missing = c.missing_funnel_inputs(true);
-                if !missing.is_empty() {
-                    return Err(format!(
-                        "channel `{}` gets spend {} but the scenario has no {} for it",
-                        c.name,
-                        s,
-                        missing.join(", ")
-                    ));
-                }
+        (0..self.channels.len().min(spend.len()))
+            .try_for_each(|i| self.check_channel_spend(i, spend[i]))
+    }
+
+    /// Checks that channel `index` can be simulated with `spend`.
+    pub fn check_channel_spend(&self, index: usize, spend: f64) -> Result<(), String> {
+        let c = &self.channels[index];
+        if spend > 0.0 {
+            if c.is_referral {
+                return Err("the `referral` channel cannot be given spend".into());
+            }
+            let missing = c.missing_funnel_inputs(true);
+            if !missing.is_empty() {
+                return Err(format!(
+                    "channel `{}` gets spend {} but the scenario has no {} for it",
+                    c.name,
+                    value::show(spend),
+                    missing.join(", ")
+                ));
             }
         }
         Ok(())

@@ -304,14 +304,19 @@ impl<'p> Builder<'p> {
                 "the distribution's range"
             };
             let s = spec.support();
-            let range = if spec.is_number() {
+            let range = if let (ValueSpec::LogNormal { mean, .. }, super::Domain::Money { .. }) =
+                (&spec, def.domain)
+            {
+                // Its tail is allowed; only its mean can be too large.
+                format!(" (mean {mean:e})")
+            } else if spec.is_number() {
                 String::new()
             } else {
                 format!(
                     " ({}{}, {}{})",
                     if s.low_open { "(" } else { "[" },
-                    s.low,
-                    s.high,
+                    super::value::show(s.low),
+                    super::value::show(s.high),
                     if s.high_open { ")" } else { "]" }
                 )
             };

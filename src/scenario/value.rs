@@ -76,20 +76,36 @@ impl ValueSpec {
     }
 }
 
+/// A number as a message or listing shows it: plainly (`0.08`, `60000`),
+/// or in exponent form when that would take dozens of digits (`1e-300`).
+pub fn show(x: f64) -> String {
+    if x != 0.0 && !(1e-6..1e15).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 impl std::fmt::Display for ValueSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = show;
         match *self {
-            ValueSpec::Number(x) => write!(f, "{x}"),
-            ValueSpec::Uniform { low, high } => write!(f, "uniform({low}, {high})"),
+            ValueSpec::Number(x) => write!(f, "{}", n(x)),
+            ValueSpec::Uniform { low, high } => write!(f, "uniform({}, {})", n(low), n(high)),
             ValueSpec::Triangular { low, mode, high } => {
-                write!(f, "triangular({low}, {mode}, {high})")
+                write!(f, "triangular({}, {}, {})", n(low), n(mode), n(high))
             }
-            ValueSpec::Pert { low, mode, high } => write!(f, "pert({low}, {mode}, {high})"),
-            ValueSpec::Beta { a, b } => write!(f, "beta({a}, {b})"),
-            ValueSpec::LogNormal { mean, sd } => write!(f, "lognormal({mean}, {sd})"),
+            ValueSpec::Pert { low, mode, high } => {
+                write!(f, "pert({}, {}, {})", n(low), n(mode), n(high))
+            }
+            ValueSpec::Beta { a, b } => write!(f, "beta({}, {})", n(a), n(b)),
+            ValueSpec::LogNormal { mean, sd } => write!(f, "lognormal({}, {})", n(mean), n(sd)),
         }
     }
 }
+
+/// The largest sd/mean ratio of a `lognormal(mean, sd)`.
+pub const MAX_LOGNORMAL_SPREAD: f64 = 1e3;
 
 /// Why a value cell was rejected; the caller adds file and line.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,7 +173,7 @@ fn has_thousands_separator(t: &str) -> bool {
 
 /// A value that is not a number: explain the likely spreadsheet habit
 /// behind it, or list what is allowed.
-fn not_a_number(t: &str) -> ValueError {
+pub fn not_a_number(t: &str) -> ValueError {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if has_thousands_separator(t) {
         let plain = t.replace(',', "");
@@ -362,10 +378,20 @@ fn check_parameters(spec: &ValueSpec, text: &str) -> Result<(), ValueError> {
             }
         }
         ValueSpec::LogNormal { mean, sd } => {
-            if mean > 0.0 && sd > 0.0 {
-                Ok(())
-            } else {
+            if !(mean > 0.0 && sd > 0.0) {
                 fail(format!("`{text}` needs mean > 0 and sd > 0"))
+            } else if sd / mean > MAX_LOGNORMAL_SPREAD {
+                Err(value_error(
+                    format!(
+                        "`{text}` has sd/mean = {:e}, more than racesim allows ({MAX_LOGNORMAL_SPREAD:e})",
+                        sd / mean
+                    ),
+                    Some(format!(
+                        "an sd at most {MAX_LOGNORMAL_SPREAD:e} times the mean: beyond it nearly every draw is close to 0 and the mean rests on a few astronomic ones"
+                    )),
+                ))
+            } else {
+                Ok(())
             }
         }
     }
@@ -413,8 +439,16 @@ impl Sampler {
                 beta,
             }),
             ValueSpec::LogNormal { mean, sd } => {
-                // Spec: the log-normal's own mean and sd are the given ones.
-                let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
+                // Spec: the log-normal's own mean and sd are the given ones:
+                // sigma² = ln(1 + (sd/mean)²), written so that neither a tiny
+                // ratio (precision) nor a huge one (overflow of the square)
+                // loses the spread.
+                let r = sd / mean;
+                let sigma2 = if r < 1e150 {
+                    (r * r).ln_1p()
+                } else {
+                    2.0 * r.ln() + (1.0 / (r * r)).ln_1p()
+                };
                 let mu = mean.ln() - sigma2 / 2.0;
                 LogNormal::new(mu, sigma2.sqrt())
                     .ok()
@@ -457,6 +491,38 @@ mod tests {
         );
         assert!(parse_value("inf").is_err());
         assert!(parse_value("NaN").is_err());
+    }
+
+    #[test]
+    fn lognormal_keeps_its_spread_at_extreme_ratios() {
+        use rand::SeedableRng;
+        // (sd/mean)² overflows for this ratio; the shape must not collapse
+        // into the constant mean.
+        let wide = Sampler::new(&ValueSpec::LogNormal {
+            mean: 1.0,
+            sd: 1e200,
+        });
+        assert!(!wide.is_constant());
+        // 1 + (sd/mean)² rounds to 1 here; the spread must survive too.
+        let narrow = Sampler::new(&ValueSpec::LogNormal {
+            mean: 1.0,
+            sd: 1e-9,
+        });
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+        let draws: Vec<f64> = (0..1000).map(|_| narrow.sample(&mut rng)).collect();
+        let mean = draws.iter().sum::<f64>() / 1000.0;
+        let sd = (draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 999.0).sqrt();
+        assert!((mean - 1.0).abs() < 1e-9, "{mean}");
+        assert!(sd > 0.5e-9 && sd < 2e-9, "{sd}");
+    }
+
+    #[test]
+    fn shows_extreme_numbers_compactly() {
+        assert_eq!(show(60000.0), "60000");
+        assert_eq!(show(0.08), "0.08");
+        assert_eq!(show(1e-300), "1e-300");
+        assert_eq!(show(1.7e308), "1.7e308");
+        assert_eq!(parse_value("-0").unwrap().to_string(), "0");
     }
 
     #[test]
