@@ -462,7 +462,7 @@ fn money_and_spread_beyond_any_plan_are_rejected() {
         (
             "convert,search,order_value,\"lognormal(2e12, 10)\",",
             "convert.order_value = `lognormal(2e12, 10)`: the distribution's range (mean 2e12)",
-            "for lognormal: a mean at most 1e12",
+            "a lognormal may have a longer tail, but its mean must be at most 1e12",
         ),
         (
             "convert,*,order_value_cv,1e300,",

@@ -102,7 +102,7 @@ impl Domain {
             Domain::NonNegative => "a value ≥ 0".into(),
             Domain::Positive => "a value > 0".into(),
             Domain::Money { positive } => format!(
-                "an amount {} 0 and at most {MAX_MONEY:e} (for lognormal: a mean at most {MAX_MONEY:e})",
+                "an amount {} 0 and at most {MAX_MONEY:e}",
                 if positive { ">" } else { "≥" }
             ),
             Domain::UpTo(max) => format!("a value from 0 to {max}"),

@@ -330,6 +330,16 @@ impl<'p> Builder<'p> {
                 ),
             )
             .help(format!("{} must be {}", def.name, def.domain.describe()));
+            if matches!(spec, ValueSpec::LogNormal { .. })
+                && matches!(def.domain, super::Domain::Money { .. })
+            {
+                p = p.help(format!(
+                    "{} must be {}; a lognormal may have a longer tail, but its mean must be at most {:e}",
+                    def.name,
+                    def.domain.describe(),
+                    super::MAX_MONEY
+                ));
+            }
             if matches!(spec, ValueSpec::LogNormal { .. }) && def.domain == super::Domain::Rate {
                 p = p.help("a rate must stay in [0, 1]: use beta(a, b) or pert(low, mode, high) instead of lognormal");
             }
