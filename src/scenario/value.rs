@@ -440,12 +440,15 @@ impl Sampler {
             }),
             ValueSpec::LogNormal { mean, sd } => {
                 // Spec: the log-normal's own mean and sd are the given ones:
-                // sigma² = ln(1 + (sd/mean)²), written so that neither a tiny
-                // ratio (precision) nor a huge one (overflow of the square)
-                // loses the spread.
+                // sigma² = ln(1 + (sd/mean)²). A tiny ratio would lose the
+                // spread to rounding (1 + r² == 1) and a huge one overflow
+                // the square, so those get forms of their own; the common
+                // range keeps the plain formula, bit for bit (baselines).
                 let r = sd / mean;
-                let sigma2 = if r < 1e150 {
+                let sigma2 = if r < 1e-3 {
                     (r * r).ln_1p()
+                } else if r < 1e150 {
+                    (1.0 + r * r).ln()
                 } else {
                     2.0 * r.ln() + (1.0 / (r * r)).ln_1p()
                 };
