@@ -16,6 +16,22 @@ pub const EXIT_INPUT: i32 = 2;
 /// racesim could not do its job for another reason (I/O, internal error).
 pub const EXIT_FAILURE: i32 = 3;
 
+/// Standard output is written only through error-handled writes
+/// (`output::emit`), never `print!`, which panics when the write fails.
+///
+/// A *broken pipe* means the reader went away before racesim finished
+/// writing, as in `racesim validate big.csv | head -1`: the reader got what
+/// it asked for, so racesim stops quietly with [`EXIT_OK`], like other Unix
+/// tools. Any other write error (a full disk, `> /dev/full`) is a failure:
+/// racesim says so on stderr and exits with [`EXIT_FAILURE`].
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// One problem found in an input file, located precisely enough that a
 /// planner can fix it without reading racesim's source.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +68,21 @@ impl InputProblem {
         self.help = help;
         self
     }
+}
+
+/// The most characters of an offending value that a message quotes.
+pub const CLIP_CHARS: usize = 80;
+
+/// `text` as an error message quotes it: whole when short, else its first
+/// characters and how long it really is, so a runaway cell (a whole file
+/// pasted into one field) does not flood the terminal.
+pub fn clip(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= CLIP_CHARS {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(CLIP_CHARS - 20).collect();
+    format!("{head}… ({n} characters)")
 }
 
 /// All problems found in one input file. Reporting them together saves the
@@ -103,6 +134,9 @@ pub struct UsageError(pub String);
 
 /// Maps an error chain to the documented exit code.
 pub fn exit_code_for(err: &anyhow::Error) -> i32 {
+    if is_broken_pipe(err) {
+        return EXIT_OK;
+    }
     for cause in err.chain() {
         if cause.downcast_ref::<InputError>().is_some()
             || cause.downcast_ref::<UsageError>().is_some()

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::error::{InputError, InputProblem};
-use crate::scenario::{REFERRAL, Scenario, value::parse_number};
+use crate::error::{InputError, InputProblem, clip};
+use crate::scenario::value::{NumberError, not_a_number, read_number};
+use crate::scenario::{MAX_MONEY, REFERRAL, Scenario};
 use crate::simulation::Plan;
 use crate::suggest::did_you_mean;
 
@@ -24,10 +25,24 @@ pub fn load(path: &Path, scenario: &Scenario) -> Result<Vec<Plan>, InputError> {
 }
 
 pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Plan>, InputError> {
-    let rows = crate::scenario::read_table(path, text, &COLUMNS, &COLUMNS)?;
+    let rows = crate::scenario::read_table(
+        path,
+        text,
+        &crate::scenario::TableSpec {
+            columns: &COLUMNS,
+            required: &COLUMNS,
+            number_column: "spend",
+        },
+    )?;
     let mut plans = vec![Plan::baseline(scenario)];
     let mut problems = Vec::new();
     let mut seen: HashMap<(String, String), u64> = HashMap::new();
+    // Name → index, so that each row costs the same however long the files.
+    let channel_at: HashMap<&str, usize> = scenario
+        .paid_channels()
+        .map(|(i, c)| (c.name.as_str(), i))
+        .collect();
+    let mut plan_at: HashMap<String, usize> = HashMap::new();
     for (line, f) in rows {
         let plan_name = f[0].trim().to_string();
         let channel = f[1].to_ascii_lowercase();
@@ -45,10 +60,7 @@ pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Pla
             );
             continue;
         }
-        let Some(ci) = scenario
-            .channel_index(&channel)
-            .filter(|&i| !scenario.channels[i].is_referral)
-        else {
+        let Some(&ci) = channel_at.get(channel.as_str()) else {
             let help = if channel == REFERRAL {
                 Some(
                     "the `referral` channel has no spend: its visitors come from customers"
@@ -70,24 +82,43 @@ pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Pla
                     ))
                 })
             };
-            problems
-                .push(InputProblem::at(line, format!("unknown channel `{}`", f[1])).help_opt(help));
+            problems.push(
+                InputProblem::at(line, format!("unknown channel `{}`", clip(&f[1]))).help_opt(help),
+            );
             continue;
         };
-        let spend = match parse_number(&f[2]) {
-            Some(s) if s >= 0.0 => s,
-            Some(s) => {
+        let spend = match read_number(&f[2]) {
+            Ok(s) if (0.0..=MAX_MONEY).contains(&s) => s,
+            Ok(s) if s < 0.0 => {
                 problems.push(
-                    InputProblem::at(line, format!("spend `{s}` is negative"))
+                    InputProblem::at(line, format!("spend `{}` is negative", clip(&f[2])))
                         .help("spend must be ≥ 0"),
                 );
                 continue;
             }
-            None => {
+            Ok(_) => {
                 problems.push(
-                    InputProblem::at(line, format!("spend `{}` is not a number", f[2]))
-                        .help("write a plain amount such as 40000"),
+                    InputProblem::at(line, format!("spend `{}` is too large", clip(&f[2])))
+                        .help(format!("spend must be at most {MAX_MONEY:e}")),
                 );
+                continue;
+            }
+            Err(NumberError::OutOfRange) => {
+                problems.push(
+                    InputProblem::at(line, format!("spend `{}` is out of range", clip(&f[2])))
+                        .help(format!("spend must be at most {MAX_MONEY:e}")),
+                );
+                continue;
+            }
+            Err(NumberError::NotANumber) => {
+                let why = not_a_number(&f[2]);
+                let p = if why.message.contains("separator") || why.message.contains("comma") {
+                    InputProblem::at(line, format!("spend: {}", why.message)).help_opt(why.help)
+                } else {
+                    InputProblem::at(line, format!("spend `{}` is not a number", clip(&f[2])))
+                        .help("write a plain amount such as 40000")
+                };
+                problems.push(p);
                 continue;
             }
         };
@@ -95,24 +126,24 @@ pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Pla
             problems.push(InputProblem::at(
                 line,
                 format!(
-                    "plan `{plan_name}` sets channel `{channel}` twice (first on line {first})"
+                    "plan `{}` sets channel `{channel}` twice (first on line {first})",
+                    clip(&plan_name)
                 ),
             ));
             continue;
         }
-        let index = match plans.iter().position(|p| p.name == plan_name) {
-            Some(i) => i,
-            None => {
-                plans.push(Plan {
-                    name: plan_name.clone(),
-                    spend: scenario.baseline_spend(),
-                });
-                plans.len() - 1
-            }
-        };
+        let index = *plan_at.entry(plan_name.clone()).or_insert_with(|| {
+            plans.push(Plan {
+                name: plan_name.clone(),
+                spend: scenario.baseline_spend(),
+            });
+            plans.len() - 1
+        });
         plans[index].spend[ci] = spend;
+        // Other channels keep the scenario's spend, which it can simulate,
+        // or a spend of their own row, checked there.
         if spend > 0.0
-            && let Err(msg) = scenario.check_spend(&plans[index].spend)
+            && let Err(msg) = scenario.check_channel_spend(ci, spend)
         {
             problems.push(InputProblem::at(line, msg));
         }

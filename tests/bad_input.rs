@@ -169,6 +169,120 @@ fn value_that_is_neither_number_nor_distribution() {
 }
 
 #[test]
+fn number_out_of_range_is_named_as_such() {
+    rejects(
+        "plan,*,fixed_cost,1e400,",
+        L,
+        &[
+            "plan.fixed_cost: `1e400` is out of range",
+            "at most about 1.8e308",
+        ],
+    );
+    rejects(
+        "act,search,rate,\"uniform(0, 1e999)\",",
+        L,
+        &["`1e999` in `uniform(0, 1e999)` is out of range"],
+    );
+}
+
+#[test]
+fn distribution_with_text_after_the_parenthesis() {
+    rejects(
+        "act,search,rate,\"uniform(0.1, 0.2) x\",",
+        L,
+        &[
+            "act.rate: `uniform(0.1, 0.2) x` has text after its closing parenthesis: `x`",
+            "the value is `uniform(0.1, 0.2)` alone",
+        ],
+    );
+    rejects(
+        "act,search,rate,\"uniform(0.1, 0.2\",",
+        L,
+        &[
+            "`uniform(0.1, 0.2` is missing its closing parenthesis",
+            "`uniform(0.1, 0.2)`",
+        ],
+    );
+}
+
+#[test]
+fn quoted_number_with_separators_says_how_to_write_it() {
+    rejects(
+        "reach,display,spend,\"60,000\",",
+        L,
+        &[
+            "reach.spend: `60,000` has a thousands separator",
+            "write `60000`",
+        ],
+    );
+    rejects(
+        "reach,display,spend,\"1,250,000.50\",",
+        L,
+        &[
+            "`1,250,000.50` has a thousands separator",
+            "write `1250000.50`",
+        ],
+    );
+    rejects(
+        "act,search,rate,\"0,45\",",
+        L,
+        &["act.rate: `0,45` has a decimal comma", "write `0.45`"],
+    );
+}
+
+#[test]
+fn unquoted_thousands_separator_is_not_read_as_a_small_number() {
+    // `60,000` unquoted is `60` in the value column and `000` in the note:
+    // read as it stands, the spend would silently be 60.
+    for (row, written, meant) in [
+        ("reach,display,spend,60,000", "60,000", "60000"),
+        ("plan,*,fixed_cost,1,000,", "1,000", "1000"),
+        ("reach,display,spend,1,000,000,", "1,000,000", "1000000"),
+        ("reach,display,spend,12,500.50", "12,500.50", "12500.50"),
+        ("target,*,customers,>= 5,000,", ">= 5,000", ">= 5000"),
+    ] {
+        rejects(
+            row,
+            L,
+            &[
+                &format!("value `{written}` has a thousands separator"),
+                &format!("write `{meant}`"),
+            ],
+        );
+    }
+    // Without a note column the separator makes the row too long; the
+    // message still names the separator.
+    let text = "stage,channel,metric,value\nact,*,rate,0.1\nplan,*,fixed_cost,2,500\n";
+    check_both("s.csv", text).assert_input_error(
+        "s.csv",
+        Some(3),
+        &["value `2,500` has a thousands separator", "write `2500`"],
+    );
+    // A note that merely starts with digits is a note.
+    let (_ws, out) = validate_str(
+        "s.csv",
+        with_base("plan,*,fixed_cost,60,000 extra for creative"),
+    );
+    out.assert_ok();
+}
+
+#[test]
+fn overlong_value_is_quoted_in_part() {
+    let long = "1".repeat(200_000);
+    let out = check_both("s.csv", with_base(&format!("engage,*,churn,x{long},")));
+    out.assert_input_error(
+        "s.csv",
+        Some(L),
+        &["engage.churn: `x111", "… (200001 characters)`"],
+    );
+    assert!(
+        out.stderr.len() < 1000,
+        "{} bytes of stderr",
+        out.stderr.len()
+    );
+}
+
+#[test]
 fn unknown_distribution_suggests_the_closest() {
     rejects(
         "act,search,rate,\"lognromal(0.1, 0.01)\",",
@@ -307,12 +421,67 @@ fn plain_number_outside_the_domain() {
         (
             "reach,*,cost_per_visit,0,",
             "reach.cost_per_visit = `0`",
-            "a value > 0",
+            "an amount > 0",
         ),
     ];
     for (row, what, help) in cases {
         rejects(row, L, &[what, "outside the allowed domain", help]);
     }
+}
+
+#[test]
+fn money_and_spread_beyond_any_plan_are_rejected() {
+    // Far beyond any budget, and large enough to overflow downstream into
+    // null or constant results: rejected with the limit.
+    for (row, what, help) in [
+        (
+            "reach,display,spend,1e13,",
+            "reach.spend = `1e13`",
+            "spend must be an amount ≥ 0 and at most 1e12",
+        ),
+        (
+            "plan,*,fixed_cost,1e308,",
+            "plan.fixed_cost = `1e308`",
+            "at most 1e12",
+        ),
+        (
+            "reach,*,cost_per_visit,2e12,",
+            "reach.cost_per_visit = `2e12`",
+            "an amount > 0 and at most 1e12",
+        ),
+        (
+            "convert,search,order_value,1e308,",
+            "convert.order_value = `1e308`",
+            "at most 1e12",
+        ),
+        (
+            "engage,*,repeat_order_value,\"uniform(1e-300, 1.7e308)\",",
+            "the distribution's range ([1e-300, 1.7e308])",
+            "repeat_order_value must be an amount > 0 and at most 1e12",
+        ),
+        (
+            "convert,search,order_value,\"lognormal(2e12, 10)\",",
+            "convert.order_value = `lognormal(2e12, 10)`: the distribution's range (mean 2e12)",
+            "a lognormal may have a longer tail, but its mean must be at most 1e12",
+        ),
+        (
+            "convert,*,order_value_cv,1e300,",
+            "convert.order_value_cv = `1e300`",
+            "order_value_cv must be a value from 0 to 100",
+        ),
+    ] {
+        rejects(row, L, &[what, "outside the allowed domain", help]);
+    }
+    // The log-normal's shape comes from (sd/mean)²: bounded, so it stays a
+    // distribution instead of collapsing into its mean.
+    rejects(
+        "convert,search,order_value,\"lognormal(1, 1e200)\",",
+        L,
+        &[
+            "convert.order_value: `lognormal(1, 1e200)` has sd/mean = 1e200, more than racesim allows (1e3)",
+            "an sd at most 1e3 times the mean",
+        ],
+    );
 }
 
 #[test]
@@ -332,7 +501,7 @@ fn distribution_whose_support_leaves_the_domain() {
         L,
         &[
             "reach.cost_per_visit = `pert(0, 1, 2)`: the distribution's range ([0, 2])",
-            "cost_per_visit must be a value > 0",
+            "cost_per_visit must be an amount > 0",
         ],
     );
     rejects(
@@ -409,10 +578,120 @@ reach,search,cost_per_visit,1.5,
 
 #[test]
 fn channel_without_spend_needs_nothing() {
-    // A channel named only by an act row has no visitors, so no
+    // A placeholder channel with zero spend has no visitors, so no
     // cost_per_visit, convert or order value is required.
-    let (_ws, out) = validate_str("s.csv", with_base("act,display,rate,0.05,"));
+    let (_ws, out) = validate_str(
+        "s.csv",
+        with_base("reach,display,spend,0,\nact,display,rate,0.05,"),
+    );
     out.assert_ok();
+    assert!(out.stdout_text().contains("CHANNEL display"));
+}
+
+#[test]
+fn channel_without_reach_rows_is_a_misspelling() {
+    // Spec §2: a channel exists when any row names it. One that no reach
+    // row names never gets visitors: its rows would silently do nothing.
+    rejects(
+        "convert,serach,rate,0.5,search override",
+        L,
+        &[
+            "channel `serach` has no reach rows, so it never has visitors and its rows have no effect",
+            "did you mean `search`?",
+        ],
+    );
+    rejects(
+        "engage,*,referral_rate,0.01,\nact,referal,rate,0.3,",
+        L + 1,
+        &[
+            "channel `referal` has no reach rows",
+            "did you mean `referral`?",
+        ],
+    );
+    // No close name: say how to keep a placeholder on purpose.
+    let out = check_both(
+        "s.csv",
+        with_base("act,display,rate,0.02,\nengage,display,churn,0.1,"),
+    );
+    out.assert_input_error(
+        "s.csv",
+        Some(L),
+        &[
+            "channel `display` has no reach rows",
+            "(it is also named on lines 8)",
+            "add the row `reach,display,spend,0`",
+        ],
+    );
+    assert!(
+        !out.stderr.contains("problems"),
+        "one problem per channel:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn missing_input_points_at_a_misspelt_channel_row() {
+    let text = "\
+stage,channel,metric,value,note
+reach,search,spend,1000,
+reach,search,cost_per_visit,1.5,
+act,serach,rate,0.1,
+convert,*,rate,0.2,
+convert,*,order_value,50,
+";
+    let out = check_both("s.csv", text);
+    out.assert_input_error(
+        "s.csv",
+        Some(2),
+        &[
+            "s.csv:2: channel `search` needs `act.rate` because it has spend 1000",
+            "line 4 gives `act.rate` to channel `serach`: did you mean `search`?",
+            "s.csv:4: channel `serach` has no reach rows",
+        ],
+    );
+}
+
+#[test]
+fn invalid_row_is_not_also_reported_missing() {
+    // The row is there; only its value is wrong. Saying "add a row" too
+    // would send the planner looking for the wrong mistake.
+    // Each case replaces one line of BASE with an invalid value.
+    for (line, row, problem) in [
+        (
+            3,
+            "reach,search,cost_per_visit,0,",
+            "reach.cost_per_visit = `0`: the value is outside",
+        ),
+        (
+            3,
+            "reach,search,cost_per_visit,\"uniform(0, 1)\",",
+            "reach.cost_per_visit = `uniform(0, 1)`: the distribution's range",
+        ),
+        (
+            4,
+            "act,*,rate,lots,",
+            "act.rate: `lots` is neither a number",
+        ),
+        (
+            6,
+            "convert,*,order_value,-5,",
+            "convert.order_value = `-5`: the value is outside",
+        ),
+    ] {
+        let mut lines: Vec<&str> = BASE.lines().collect();
+        lines[line - 1] = row;
+        let out = check_both("s.csv", lines.join("\n") + "\n");
+        out.assert_input_error("s.csv", Some(line as u64), &[problem]);
+        assert!(!out.stderr.contains("needs"), "{row}: {}", out.stderr);
+        assert!(!out.stderr.contains("problems"), "{row}: {}", out.stderr);
+    }
+    // A rejected horizon is not compared with the campaign as the default.
+    let out = check_both(
+        "s.csv",
+        with_base("plan,*,horizon_months,0,\nplan,*,campaign_months,13,"),
+    );
+    out.assert_input_error("s.csv", Some(L), &["plan.horizon_months = `0`"]);
+    assert!(!out.stderr.contains("longer than"), "{}", out.stderr);
 }
 
 /// A scenario whose funnel rows all name `search`, so the built-in
@@ -461,9 +740,18 @@ fn referral_problem_points_at_the_referral_rate_row() {
 
 #[test]
 fn referral_inputs_are_optional_without_referrals() {
-    // No referral_rate anywhere: referral rows are inert, nothing required.
+    // No referral_rate anywhere: referral rows are inert, nothing required,
+    // and validate says they have no effect.
     let (_ws, out) = validate_str("s.csv", format!("{NAMED_ONLY}act,referral,rate,0.3,\n"));
     out.assert_ok();
+    assert!(
+        out.stdout_text().contains(
+            "the `referral` channel is inactive: no channel has referral_rate > 0, so its row on line 7 has no effect"
+        ),
+        "{}",
+        out.stdout_text()
+    );
+    assert!(!out.stdout_text().contains("CHANNEL referral"));
     // With referrals but `*` rows, the referral channel inherits them.
     let (_ws, out) = validate_str("s.csv", with_base("engage,*,referral_rate,0.05,"));
     out.assert_ok();
@@ -514,6 +802,11 @@ fn target_with_bad_comparison() {
         &["the confidence `80` after `@` must be a share in (0, 1]"],
     );
     rejects("target,*,roi,,", L, &["target `` must start with one of"]);
+    rejects(
+        "target,*,roi,>= 1e400,",
+        L,
+        &["`1e400` in target `>= 1e400` is out of range"],
+    );
 }
 
 #[test]
@@ -632,6 +925,88 @@ fn header_only_file_is_a_valid_empty_scenario() {
 }
 
 #[test]
+fn unclosed_quote_is_named() {
+    // A quote that opens a field and never closes would swallow the rest
+    // of the file into one field.
+    let out = check_both(
+        "s.csv",
+        with_base("plan,*,fixed_cost,\"100,\nengage,*,churn,0.1,"),
+    );
+    out.assert_input_error(
+        "s.csv",
+        Some(L),
+        &[
+            "the quote that opens `\"100,` is never closed",
+            "close the quote with another `\"`",
+        ],
+    );
+    assert!(!out.stderr.contains("neither"), "{}", out.stderr);
+    // After padding, CSV does not treat the quote as quoting, but racesim
+    // does; unclosed, it is named too.
+    rejects(
+        "reach,*,cost_per_visit, \"pert(1, 2, 3),",
+        L,
+        &["the quote that opens `\"pert(1, 2, 3)` is never closed"],
+    );
+}
+
+#[test]
+fn semicolon_separated_file_is_named_as_such() {
+    let text = "stage;channel;metric;value;note\nact;*;rate;0.1;\n";
+    let out = check_both("s.csv", text);
+    out.assert_input_error(
+        "s.csv",
+        Some(1),
+        &[
+            "the header `stage;channel;metric;value;note` seems to use `;` to separate columns; racesim needs commas",
+            "stage,channel,metric,value,note",
+        ],
+    );
+    // One message, not one per column.
+    assert!(!out.stderr.contains("problems"), "{}", out.stderr);
+    run_plans("plan;channel;spend\nshift;search;800\n").assert_input_error(
+        "p.csv",
+        Some(1),
+        &["seems to use `;`", "plan,channel,spend"],
+    );
+}
+
+#[test]
+fn header_with_trailing_empty_columns_is_accepted() {
+    // Spreadsheets export blank columns as trailing empty cells, in rows
+    // and in the header alike.
+    let text = BASE.replacen("value,note\n", "value,note,,\n", 1);
+    let (_ws, out) = validate_str("s.csv", text);
+    out.assert_ok();
+    // An empty column between named ones is still a mistake, said once.
+    let text = "stage,,channel,metric,value,,note\nact,,*,rate,0.1,,\n";
+    let out = check_both("s.csv", text);
+    out.assert_input_error(
+        "s.csv",
+        Some(1),
+        &[
+            "column 2 of the header is empty",
+            "column 6 of the header is empty",
+        ],
+    );
+    assert_eq!(out.stderr.matches("column 2 ").count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn first_line_that_is_a_row_is_not_taken_for_a_header() {
+    let out = check_both("s.csv", "act,*,rate,0.1,\nconvert,*,rate,0.2,\n");
+    out.assert_input_error(
+        "s.csv",
+        Some(1),
+        &[
+            "the first line `act,*,rate,0.1,` names none of the columns, so the file has no header",
+            "stage,channel,metric,value,note",
+        ],
+    );
+    assert!(!out.stderr.contains("problems"), "{}", out.stderr);
+}
+
+#[test]
 fn row_with_more_fields_than_the_header() {
     rejects(
         "act,search,rate,0.1,agency quote, revised in May",
@@ -648,7 +1023,7 @@ fn several_problems_are_reported_together() {
     let text = with_base(
         "reahc,search,audience,5000,\n\
          act,search,rate,1.5,\n\
-         act,social,rate,\"lognromal(0.1, 0.01)\",\n\
+         convert,search,rate,\"lognromal(0.1, 0.01)\",\n\
          target,*,proft,> 0,",
     );
     let out = check_both("s.csv", text);
@@ -659,7 +1034,7 @@ fn several_problems_are_reported_together() {
             "4 problems in s.csv:",
             "s.csv:7: unknown stage `reahc`",
             "s.csv:8: act.rate = `1.5`",
-            "s.csv:9: act.rate: unknown distribution `lognromal`",
+            "s.csv:9: convert.rate: unknown distribution `lognromal`",
             "s.csv:10: unknown total target metric `proft`",
             "did you mean `reach`?",
             "did you mean `lognormal`?",
@@ -729,6 +1104,15 @@ fn line_numbers_with_crlf_line_endings() {
 }
 
 #[test]
+fn line_numbers_with_old_mac_line_endings() {
+    // A lone CR ends a line, as in files saved by classic Mac OS apps.
+    bad_row_is_on_line(
+        "stage,channel,metric,value\ract,*,rate,0.1\r# note\r\rconvert,*,rate,2\r",
+        5,
+    );
+}
+
+#[test]
 fn line_numbers_count_blank_lines() {
     bad_row_is_on_line(
         "stage,channel,metric,value\nact,*,rate,0.1\n\nconvert,*,rate,2\n",
@@ -754,6 +1138,7 @@ reach,search,spend,1000
 reach,search,cost_per_visit,1.5
 reach,social,spend,500
 reach,social,cost_per_visit,0.8
+reach,display,spend,0
 act,*,rate,0.1
 act,display,rate,0.02
 convert,*,rate,0.2
@@ -807,6 +1192,25 @@ fn plans_negative_spend() {
 }
 
 #[test]
+fn plans_spend_beyond_any_budget() {
+    run_plans("plan,channel,spend\nshift,search,5e12\n").assert_input_error(
+        "p.csv",
+        Some(2),
+        &["spend `5e12` is too large", "spend must be at most 1e12"],
+    );
+    run_plans("plan,channel,spend\nshift,search,1e400\n").assert_input_error(
+        "p.csv",
+        Some(2),
+        &["spend `1e400` is out of range", "at most 1e12"],
+    );
+    run_plans("plan,channel,spend\nshift,search,\"40,000\"\n").assert_input_error(
+        "p.csv",
+        Some(2),
+        &["spend: `40,000` has a thousands separator", "write `40000`"],
+    );
+}
+
+#[test]
 fn plans_non_number_spend() {
     run_plans("plan,channel,spend\nshift,search,lots\n").assert_input_error(
         "p.csv",
@@ -818,6 +1222,31 @@ fn plans_non_number_spend() {
         Some(2),
         &["spend `pert(1, 2, 3)` is not a number"],
     );
+}
+
+#[test]
+fn plans_spend_with_a_thousands_separator() {
+    for (plans, written, meant) in [
+        (
+            "plan,channel,spend\nshift,search,40,000\n",
+            "40,000",
+            "40000",
+        ),
+        (
+            "plan,channel,spend\nshift,search,40,000,\n",
+            "40,000",
+            "40000",
+        ),
+    ] {
+        run_plans(plans).assert_input_error(
+            "p.csv",
+            Some(2),
+            &[
+                &format!("spend `{written}` has a thousands separator"),
+                &format!("write `{meant}`"),
+            ],
+        );
+    }
 }
 
 #[test]
@@ -1000,10 +1429,12 @@ fn extreme_but_valid_inputs_do_not_panic() {
         "reach,search,audience,1e15,",
         "engage,*,churn_polarization,0.999999999999,\nengage,*,churn,0.5,",
         "engage,*,churn_polarization,\"beta(50, 0.01)\",\nengage,*,churn,0.5,",
-        "convert,*,order_value_cv,1e200,",
+        "convert,*,order_value_cv,100,",
         "convert,*,order_value_cv,1e-200,",
         "plan,*,discount_rate,1e300,",
-        "plan,*,fixed_cost,1e308,",
+        "plan,*,fixed_cost,1e12,",
+        "convert,search,order_value,\"lognormal(1e12, 1e15)\",",
+        "reach,display,spend,1e12,\nreach,display,cost_per_visit,1,",
         "engage,*,churn,0,\nengage,*,repeat_rate,1000,\nplan,*,horizon_months,600,",
     ] {
         let ws = Workspace::new();

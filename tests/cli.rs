@@ -143,7 +143,11 @@ fn render(rows: &[Row], style: Style) -> Vec<u8> {
         } else {
             s.contains(',')
         };
-        if quoted {
+        if quoted && style.padding {
+            // Padding around a quoted field: plain CSV takes such quotes
+            // literally, racesim strips them.
+            format!("  \"{s}\" ")
+        } else if quoted {
             format!("\"{s}\"")
         } else if style.padding {
             format!("  {s} ")
@@ -289,7 +293,8 @@ fn all_tolerated_spellings_together_give_the_same_forecast() {
     assert!(text.contains("\r\n\r\n"));
     assert!(text.contains("\r\n# about row"));
     assert!(text.contains("VALUE,METRIC,NOTE,CHANNEL,STAGE"));
-    assert!(text.contains("\"20000\""));
+    assert!(text.contains("  \"20000\" ,"));
+    assert!(text.contains("  \"blended margin, after shipping\" "));
     assert!(text.contains("  SeArCh "));
     assert!(text.contains("PERT(0.9, 1.2, 1.8)"));
     assert!(!text.contains("\"PERT"));
@@ -761,7 +766,7 @@ fn json_undefined_metrics_are_null_with_zero_defined() {
     let ws = Workspace::new();
     ws.write(
         "idle.csv",
-        "stage,channel,metric,value\nact,search,rate,0.1\nconvert,*,rate,0.2\n",
+        "stage,channel,metric,value\nreach,search,spend,0\nact,search,rate,0.1\nconvert,*,rate,0.2\n",
     );
     let doc = run_json(&ws, "idle.csv", &["-n", "50"]);
     let metrics = &doc["plans"][0]["metrics"];
@@ -1279,4 +1284,107 @@ fn plans_keep_untouched_channels_identical() {
         }
     }
     assert_ne!(base["display"]["visitors"], plan["display"]["visitors"]);
+}
+
+#[test]
+fn validate_shows_negative_zero_as_zero() {
+    let ws = Workspace::new();
+    ws.write(
+        "s.csv",
+        "stage,channel,metric,value\nplan,*,discount_rate,-0\nreach,web,spend,-0\n",
+    );
+    let out = ws.run(&["validate", "s.csv"]);
+    out.assert_ok();
+    let text = out.stdout_text();
+    let plan = section(&text, "PLAN");
+    assert!(
+        input_line(&plan, "discount_rate").contains("  0  "),
+        "{text}"
+    );
+    assert!(!text.contains("-0"), "{text}");
+}
+
+// ------------------------------------------------------------ standard output
+
+/// A valid scenario whose `validate` listing is far larger than a pipe's
+/// buffer (64 KiB), so writing it must block until the reader is gone.
+fn many_channels(n: usize) -> String {
+    let mut s = String::from(
+        "stage,channel,metric,value,note\nact,*,rate,0.1,\nconvert,*,rate,0.2,\nconvert,*,order_value,50,\n",
+    );
+    for i in 0..n {
+        s.push_str(&format!("reach,channel_{i},spend,0,\n"));
+    }
+    s
+}
+
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    // `racesim validate big.csv | head -1`: the reader leaves early. That is
+    // not a failure (exit 0, nothing on stderr), and certainly no panic.
+    let ws = Workspace::new();
+    ws.write("big.csv", many_channels(2000));
+    let listing = ws.run(&["validate", "big.csv"]);
+    listing.assert_ok();
+    assert!(
+        listing.stdout.len() > 256 * 1024,
+        "the listing must overflow a pipe"
+    );
+    for args in [
+        &["validate", "big.csv"][..],
+        &["run", "big.csv", "-q", "-n", "10", "-f", "csv"],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_racesim"))
+            .current_dir(ws.dir())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end at once, as `head` does after its line.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(EXIT_OK), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn output_to_a_full_device_is_a_failure() {
+    // `racesim validate s.csv > /dev/full`: a write error other than a
+    // closed pipe is reported (exit 3), not a panic (exit 101).
+    let ws = shop();
+    for args in [
+        &["validate", "shop.csv"][..],
+        &["run", "shop.csv", "-q", "-n", "10"],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_racesim"))
+            .current_dir(ws.dir())
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(common::EXIT_FAILURE),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.starts_with("error: cannot write to standard output"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("No space left on device"),
+            "{args:?}: {stderr}"
+        );
+    }
 }

@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::cli::ValidateArgs;
 use crate::error::EXIT_OK;
-use crate::scenario::{self, Input, Resolved, Scenario, Source};
+use crate::scenario::{self, Input, REFERRAL, Resolved, Scenario, Source};
 
 fn describe(scn: &Scenario, r: &Resolved, input: Input) -> (String, String, String) {
     let row = |i: usize| &scn.assumptions[i];
@@ -87,6 +87,27 @@ pub fn render(scn: &Scenario) -> String {
             let _ = writeln!(out, "  {:<26}{:<28}{:<22}{}", label, value, from, note);
         }
     }
+    // Rows for the built-in channel while no channel refers are accepted
+    // (spec §2.2: referral needs its inputs only when referrals happen) but
+    // have no effect: say so, as the reviewer may expect otherwise.
+    if scn.referral_index().is_none() {
+        let lines: Vec<String> = scn
+            .assumptions
+            .iter()
+            .filter(|a| a.channel == REFERRAL)
+            .map(|a| a.line.to_string())
+            .collect();
+        if !lines.is_empty() {
+            let _ = writeln!(out, "\nNOTES");
+            let _ = writeln!(
+                out,
+                "  the `referral` channel is inactive: no channel has referral_rate > 0, so its {} on line{} {} no effect",
+                if lines.len() == 1 { "row" } else { "rows" },
+                if lines.len() == 1 { "" } else { "s" },
+                lines.join(", ") + if lines.len() == 1 { " has" } else { " have" }
+            );
+        }
+    }
     if !scn.targets.is_empty() {
         let _ = writeln!(out, "\nTARGETS");
         for t in &scn.targets {
@@ -110,6 +131,6 @@ pub fn render(scn: &Scenario) -> String {
 
 pub fn run(args: &ValidateArgs) -> Result<i32> {
     let scn = scenario::load(&args.scenario)?;
-    print!("{}", render(&scn));
+    crate::output::emit(None, &render(&scn))?;
     Ok(EXIT_OK)
 }

@@ -3,6 +3,16 @@
 
 use super::value::{Support, ValueSpec};
 
+/// The largest amount of money an input may state (a spend, a cost, an
+/// order value): far beyond any real budget, yet small enough that no sum
+/// or product of such amounts over a simulation can overflow.
+pub const MAX_MONEY: f64 = 1e12;
+
+/// The largest coefficient of variation of order values: beyond it almost
+/// every order is worth nearly nothing and a rare one almost everything,
+/// which the gamma sums can no longer represent.
+pub const MAX_ORDER_VALUE_CV: f64 = 100.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Stage {
     Plan,
@@ -70,6 +80,12 @@ pub enum Domain {
     NonNegative,
     /// > 0.
     Positive,
+    /// An amount of money: ≥ 0 (> 0 if `positive`) and at most
+    /// [`MAX_MONEY`]. A log-normal's unbounded tail is allowed, but its
+    /// mean must be at most [`MAX_MONEY`].
+    Money { positive: bool },
+    /// In [0, max].
+    UpTo(f64),
     /// In [0, 1): a polarization of 1 would make every customer churn at
     /// once or never, which the sBG model cannot express.
     Polarization,
@@ -85,6 +101,11 @@ impl Domain {
             Domain::Rate => "a rate in [0, 1]".into(),
             Domain::NonNegative => "a value ≥ 0".into(),
             Domain::Positive => "a value > 0".into(),
+            Domain::Money { positive } => format!(
+                "an amount {} 0 and at most {MAX_MONEY:e}",
+                if positive { ">" } else { "≥" }
+            ),
+            Domain::UpTo(max) => format!("a value from 0 to {max}"),
             Domain::Polarization => "a value in [0, 1)".into(),
             Domain::Whole { min, max } if max.is_finite() => {
                 format!("a whole number from {min} to {max}")
@@ -108,6 +129,19 @@ impl Domain {
             Domain::Rate => low >= 0.0 && high <= 1.0,
             Domain::NonNegative => low >= 0.0,
             Domain::Positive => low > 0.0 || (low == 0.0 && low_open),
+            Domain::Money { positive } => {
+                let low_ok = if positive {
+                    low > 0.0 || (low == 0.0 && low_open)
+                } else {
+                    low >= 0.0
+                };
+                let high_ok = match *spec {
+                    ValueSpec::LogNormal { mean, .. } => mean <= MAX_MONEY,
+                    _ => high <= MAX_MONEY,
+                };
+                low_ok && high_ok
+            }
+            Domain::UpTo(max) => low >= 0.0 && high <= max,
             Domain::Polarization => low >= 0.0 && (high < 1.0 || (high == 1.0 && high_open)),
             Domain::Whole { min, max } => {
                 spec.is_number() && whole(low) && low >= min && low <= max
@@ -189,7 +223,7 @@ pub const INPUTS: [InputDef; 19] = [
         Input::FixedCost,
         Stage::Plan,
         "fixed_cost",
-        Domain::NonNegative,
+        Domain::Money { positive: false },
         false,
         "one-off cost in month 1",
     ),
@@ -219,7 +253,7 @@ pub const INPUTS: [InputDef; 19] = [
         Input::Spend,
         Stage::Reach,
         "spend",
-        Domain::NonNegative,
+        Domain::Money { positive: false },
         true,
         "channel budget over the campaign",
     ),
@@ -227,7 +261,7 @@ pub const INPUTS: [InputDef; 19] = [
         Input::CostPerVisit,
         Stage::Reach,
         "cost_per_visit",
-        Domain::Positive,
+        Domain::Money { positive: true },
         false,
         "cost of one visit at low spend",
     ),
@@ -259,7 +293,7 @@ pub const INPUTS: [InputDef; 19] = [
         Input::OrderValue,
         Stage::Convert,
         "order_value",
-        Domain::Positive,
+        Domain::Money { positive: true },
         false,
         "mean value of one order",
     ),
@@ -267,7 +301,7 @@ pub const INPUTS: [InputDef; 19] = [
         Input::OrderValueCv,
         Stage::Convert,
         "order_value_cv",
-        Domain::NonNegative,
+        Domain::UpTo(MAX_ORDER_VALUE_CV),
         false,
         "coefficient of variation of order values",
     ),
@@ -283,7 +317,7 @@ pub const INPUTS: [InputDef; 19] = [
         Input::RepeatOrderValue,
         Stage::Engage,
         "repeat_order_value",
-        Domain::Positive,
+        Domain::Money { positive: true },
         false,
         "mean value of a repeat order",
     ),

@@ -5,14 +5,17 @@
 
 mod inputs;
 mod parse;
+mod table;
 mod target;
 pub mod value;
 
 use std::path::PathBuf;
 
-pub use inputs::{CHANNEL_INPUTS, Domain, INPUTS, Input, PLAN_INPUTS, Stage};
-pub(crate) use parse::read_table;
+pub use inputs::{
+    CHANNEL_INPUTS, Domain, INPUTS, Input, MAX_MONEY, MAX_ORDER_VALUE_CV, PLAN_INPUTS, Stage,
+};
 pub use parse::{decode_utf8, load, parse_str};
+pub(crate) use table::{TableSpec, read_table};
 pub use target::{Op, Target, TargetMetric, parse_comparison};
 pub use value::{Sampler, ValueSpec};
 
@@ -112,22 +115,35 @@ impl Channel {
     }
 
     /// The inputs a channel needs before it can receive visitors, with
-    /// the ones missing (spec §2.2).
+    /// the ones missing (spec §2.2), as `stage.metric` names.
     pub fn missing_funnel_inputs(&self, needs_cost: bool) -> Vec<&'static str> {
-        let mut missing = Vec::new();
-        if needs_cost && self.cost_per_visit.is_none() {
-            missing.push("reach.cost_per_visit");
-        }
-        if self.act_rate.is_none() {
-            missing.push("act.rate");
-        }
-        if self.convert_rate.is_none() {
-            missing.push("convert.rate");
-        }
-        if self.order_value.is_none() {
-            missing.push("convert.order_value");
-        }
-        missing
+        self.missing_funnel(needs_cost)
+            .into_iter()
+            .map(|input| match input {
+                Input::CostPerVisit => "reach.cost_per_visit",
+                Input::ActRate => "act.rate",
+                Input::ConvertRate => "convert.rate",
+                _ => "convert.order_value",
+            })
+            .collect()
+    }
+
+    /// The inputs a channel needs before it can receive visitors that it
+    /// lacks (spec §2.2).
+    pub fn missing_funnel(&self, needs_cost: bool) -> Vec<Input> {
+        [
+            (
+                Input::CostPerVisit,
+                needs_cost && self.cost_per_visit.is_none(),
+            ),
+            (Input::ActRate, self.act_rate.is_none()),
+            (Input::ConvertRate, self.convert_rate.is_none()),
+            (Input::OrderValue, self.order_value.is_none()),
+        ]
+        .into_iter()
+        .filter(|(_, missing)| *missing)
+        .map(|(input, _)| input)
+        .collect()
     }
 }
 
@@ -182,20 +198,25 @@ impl Scenario {
     /// Checks that a spend vector (from a plan) can be simulated: every
     /// channel given spend has what it needs to turn spend into visitors.
     pub fn check_spend(&self, spend: &[f64]) -> Result<(), String> {
-        for (c, s) in self.channels.iter().zip(spend) {
-            if *s > 0.0 {
-                if c.is_referral {
-                    return Err("the `referral` channel cannot be given spend".into());
-                }
-                let missing = c.missing_funnel_inputs(true);
-                if !missing.is_empty() {
-                    return Err(format!(
-                        "channel `{}` gets spend {} but the scenario has no {} for it",
-                        c.name,
-                        s,
-                        missing.join(", ")
-                    ));
-                }
+        (0..self.channels.len().min(spend.len()))
+            .try_for_each(|i| self.check_channel_spend(i, spend[i]))
+    }
+
+    /// Checks that channel `index` can be simulated with `spend`.
+    pub fn check_channel_spend(&self, index: usize, spend: f64) -> Result<(), String> {
+        let c = &self.channels[index];
+        if spend > 0.0 {
+            if c.is_referral {
+                return Err("the `referral` channel cannot be given spend".into());
+            }
+            let missing = c.missing_funnel_inputs(true);
+            if !missing.is_empty() {
+                return Err(format!(
+                    "channel `{}` gets spend {} but the scenario has no {} for it",
+                    c.name,
+                    value::show(spend),
+                    missing.join(", ")
+                ));
             }
         }
         Ok(())

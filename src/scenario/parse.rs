@@ -2,16 +2,17 @@
 //! (BOM, CRLF, comments, padding, quoted numbers, any column order, any
 //! case), strict about meaning, and never content with a vague error.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::inputs::{CHANNEL_INPUTS, Input, PLAN_INPUTS, Stage};
+use super::table::{TableSpec, read_table};
 use super::target::{Target, TargetMetric, parse_comparison};
 use super::value::{Sampler, ValueSpec, parse_value};
 use super::{Assumption, Channel, Param, REFERRAL, Resolved, Scenario, Source, fingerprint};
-use crate::error::{InputError, InputProblem};
+use crate::error::{InputError, InputProblem, clip};
 use crate::metrics::{PerChannel, Total, channel_names, total_names};
-use crate::suggest::did_you_mean;
+use crate::suggest::{closest, did_you_mean};
 
 const COLUMNS: [&str; 5] = ["stage", "channel", "metric", "value", "note"];
 
@@ -33,9 +34,12 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
 pub fn decode_utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, InputError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()]
+        // A line ends at `\n`, or at a `\r` not followed by one (old Mac).
+        let before = &bytes[..e.valid_up_to()];
+        let line = 1 + before
             .iter()
-            .filter(|b| **b == b'\n')
+            .enumerate()
+            .filter(|&(i, b)| *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
             .count() as u64;
         InputError::single(
             path,
@@ -55,165 +59,6 @@ struct Row {
     note: String,
 }
 
-/// Reads the CSV layer: header, rows, line numbers. Shared with the plans
-/// reader, which has the same tolerance rules.
-pub(crate) fn read_table(
-    path: &Path,
-    text: &str,
-    columns: &[&str],
-    required: &[&str],
-) -> Result<Vec<(u64, Vec<String>)>, InputError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .comment(Some(b'#'))
-        .from_reader(text.as_bytes());
-    // The csv crate miscounts lines after CRLF, blank and comment lines, so
-    // lines are counted here from each record's byte offset.
-    let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
-    let bytes = text.as_bytes();
-    let line_of = |pos: Option<&csv::Position>| {
-        let Some(p) = pos else { return 0 };
-        // The reported offset can sit before the line breaks and comment
-        // lines that precede the record: step over them first.
-        let mut at = p.byte() as usize;
-        loop {
-            while at < bytes.len() && (bytes[at] == b'\r' || bytes[at] == b'\n') {
-                at += 1;
-            }
-            if at < bytes.len() && bytes[at] == b'#' {
-                at = newlines
-                    .iter()
-                    .find(|&&nl| nl > at)
-                    .map_or(bytes.len(), |nl| nl + 1);
-                continue;
-            }
-            break;
-        }
-        1 + newlines.partition_point(|&nl| nl < at) as u64
-    };
-    let mut problems = Vec::new();
-    let mut header: Option<(u64, Vec<Option<usize>>)> = None;
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = line_of(e.position());
-                problems.push(InputProblem::at(
-                    line,
-                    format!("cannot read this CSV line: {e}"),
-                ));
-                continue;
-            }
-        };
-        let line = line_of(record.position());
-        if record.iter().all(|f| f.is_empty()) {
-            continue;
-        }
-        let Some((_, map)) = &header else {
-            // The header: map each column to its position in `columns`.
-            let mut map = Vec::new();
-            let mut seen = HashMap::new();
-            for cell in record.iter() {
-                let name = cell.to_ascii_lowercase();
-                match columns.iter().position(|c| *c == name) {
-                    Some(i) => {
-                        if seen.insert(i, ()).is_some() {
-                            problems.push(InputProblem::at(
-                                line,
-                                format!("column `{name}` appears twice"),
-                            ));
-                        }
-                        map.push(Some(i));
-                    }
-                    None => {
-                        problems.push(
-                            InputProblem::at(line, format!("unknown column `{cell}`")).help_opt(
-                                did_you_mean(&name, columns.iter().copied()).or_else(|| {
-                                    Some(format!("the columns are {}", columns.join(", ")))
-                                }),
-                            ),
-                        );
-                        map.push(None);
-                    }
-                }
-            }
-            for req in required {
-                let i = columns.iter().position(|c| c == req).unwrap_or(usize::MAX);
-                if !map.contains(&Some(i)) {
-                    problems.push(
-                        InputProblem::at(line, format!("the header has no `{req}` column")).help(
-                            format!(
-                                "the first line must name the columns: {}",
-                                columns.join(",")
-                            ),
-                        ),
-                    );
-                }
-            }
-            header = Some((line, map));
-            continue;
-        };
-        let mut cells: Vec<String> = record.iter().map(str::to_string).collect();
-        rejoin_unquoted_distribution(&mut cells);
-        if cells.len() > map.len() && cells[map.len()..].iter().any(|c| !c.is_empty()) {
-            problems.push(
-                InputProblem::at(
-                    line,
-                    format!(
-                        "this row has {} fields but the header has {}",
-                        cells.len(),
-                        map.len()
-                    ),
-                )
-                .help("quote a field that contains a comma: \"pert(0.9, 1.2, 1.8)\""),
-            );
-            continue;
-        }
-        let mut fields = vec![String::new(); columns.len()];
-        for (cell, slot) in cells.into_iter().zip(map) {
-            if let Some(i) = slot {
-                fields[*i] = cell;
-            }
-        }
-        rows.push((line, fields));
-    }
-    if header.is_none() {
-        problems.push(
-            InputProblem::whole_file("the file has no header line").help(format!(
-                "the first line must name the columns: {}",
-                columns.join(",")
-            )),
-        );
-    }
-    if problems.is_empty() {
-        Ok(rows)
-    } else {
-        Err(InputError {
-            file: path.to_path_buf(),
-            problems,
-        })
-    }
-}
-
-/// `pert(0.9, 1.2, 1.8)` written without quotes arrives as three cells;
-/// the parentheses make the intent unambiguous, so put it back together.
-fn rejoin_unquoted_distribution(cells: &mut Vec<String>) {
-    let mut i = 0;
-    while i < cells.len() {
-        if cells[i].contains('(')
-            && !cells[i].contains(')')
-            && let Some(end) = (i + 1..cells.len()).find(|&j| cells[j].contains(')'))
-        {
-            let joined = cells[i..=end].join(", ");
-            cells.splice(i..=end, [joined]);
-        }
-        i += 1;
-    }
-}
-
 fn valid_channel_name(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -222,7 +67,15 @@ fn valid_channel_name(name: &str) -> bool {
 }
 
 pub fn parse_str(path: &Path, text: &str) -> Result<Scenario, InputError> {
-    let table = read_table(path, text, &COLUMNS, &COLUMNS[..4])?;
+    let table = read_table(
+        path,
+        text,
+        &TableSpec {
+            columns: &COLUMNS,
+            required: &COLUMNS[..4],
+            number_column: "value",
+        },
+    )?;
     let rows: Vec<Row> = table
         .into_iter()
         .map(|(line, mut f)| Row {
@@ -254,8 +107,17 @@ struct Builder<'p> {
     targets: Vec<TargetRow>,
     /// Channel names in order of first appearance.
     channel_order: Vec<String>,
+    /// The lines of the rows (targets aside) naming each channel.
+    channel_lines: HashMap<String, Vec<u64>>,
+    /// Channels named by some `reach` row, valid or not.
+    reached: HashSet<String>,
     /// (stage, channel, metric) → line, to catch duplicates.
     seen: HashMap<(Stage, String, String), u64>,
+    /// (input, channel or `*`) → index into `assumptions`.
+    index: HashMap<(Input, String), usize>,
+    /// Rows of a known metric whose value was rejected: the problem is
+    /// already reported, so the metric is not also reported missing.
+    rejected: HashSet<(Input, String)>,
 }
 
 impl<'p> Builder<'p> {
@@ -266,7 +128,11 @@ impl<'p> Builder<'p> {
             assumptions: Vec::new(),
             targets: Vec::new(),
             channel_order: Vec::new(),
+            channel_lines: HashMap::new(),
+            reached: HashSet::new(),
             seen: HashMap::new(),
+            index: HashMap::new(),
+            rejected: HashSet::new(),
         }
     }
 
@@ -296,7 +162,7 @@ impl<'p> Builder<'p> {
             let help = did_you_mean(&row.stage, Stage::ALL.iter().map(|s| s.name()))
                 .unwrap_or_else(|| "stages: plan, reach, act, convert, engage, target".into());
             self.problem(
-                InputProblem::at(line, format!("unknown stage `{}`", row.stage)).help(help),
+                InputProblem::at(line, format!("unknown stage `{}`", clip(&row.stage))).help(help),
             );
             return;
         };
@@ -306,7 +172,7 @@ impl<'p> Builder<'p> {
                 self.problem(
                     InputProblem::at(
                         line,
-                        format!("`{}` is not a valid channel name", row.channel),
+                        format!("`{}` is not a valid channel name", clip(&row.channel)),
                     )
                     .help(
                         "use `*` or lowercase letters, digits, `_` and `-`, such as `paid_search`",
@@ -334,8 +200,17 @@ impl<'p> Builder<'p> {
                 return;
             }
             // Targets only refer to channels; the other stages create them.
-            if stage != Stage::Target && !self.channel_order.contains(&channel) {
-                self.channel_order.push(channel.clone());
+            if stage != Stage::Target {
+                match self.channel_lines.get_mut(&channel) {
+                    Some(lines) => lines.push(line),
+                    None => {
+                        self.channel_order.push(channel.clone());
+                        self.channel_lines.insert(channel.clone(), vec![line]);
+                    }
+                }
+                if stage == Stage::Reach {
+                    self.reached.insert(channel.clone());
+                }
             }
         }
         let key = (stage, channel.clone(), row.metric.clone());
@@ -346,7 +221,7 @@ impl<'p> Builder<'p> {
                     format!(
                         "{}.{} for `{}` is given twice (first on line {first})",
                         stage.name(),
-                        row.metric,
+                        clip(&row.metric),
                         channel
                     ),
                 )
@@ -380,7 +255,7 @@ impl<'p> Builder<'p> {
             self.problem(
                 InputProblem::at(
                     line,
-                    format!("unknown {} metric `{}`", stage.name(), row.metric),
+                    format!("unknown {} metric `{}`", stage.name(), clip(&row.metric)),
                 )
                 .help_opt(help),
             );
@@ -390,6 +265,7 @@ impl<'p> Builder<'p> {
         let spec = match parse_value(&row.value) {
             Ok(s) => s,
             Err(e) => {
+                self.rejected.insert((input, channel.clone()));
                 self.problem(
                     InputProblem::at(
                         line,
@@ -401,6 +277,7 @@ impl<'p> Builder<'p> {
             }
         };
         if def.fixed && !spec.is_number() {
+            self.rejected.insert((input, channel.clone()));
             self.problem(
                 InputProblem::at(
                     line,
@@ -408,7 +285,7 @@ impl<'p> Builder<'p> {
                         "{}.{} must be a plain number, not `{}`",
                         stage.name(),
                         def.name,
-                        row.value
+                        clip(&row.value)
                     ),
                 )
                 .help(format!(
@@ -420,20 +297,26 @@ impl<'p> Builder<'p> {
             return;
         }
         if !def.domain.contains(&spec) {
+            self.rejected.insert((input, channel.clone()));
             let what = if spec.is_number() {
                 "the value"
             } else {
                 "the distribution's range"
             };
             let s = spec.support();
-            let range = if spec.is_number() {
+            let range = if let (ValueSpec::LogNormal { mean, .. }, super::Domain::Money { .. }) =
+                (&spec, def.domain)
+            {
+                // Its tail is allowed; only its mean can be too large.
+                format!(" (mean {mean:e})")
+            } else if spec.is_number() {
                 String::new()
             } else {
                 format!(
                     " ({}{}, {}{})",
                     if s.low_open { "(" } else { "[" },
-                    s.low,
-                    s.high,
+                    super::value::show(s.low),
+                    super::value::show(s.high),
                     if s.high_open { ")" } else { "]" }
                 )
             };
@@ -443,10 +326,20 @@ impl<'p> Builder<'p> {
                     "{}.{} = `{}`: {what}{range} is outside the allowed domain",
                     stage.name(),
                     def.name,
-                    row.value
+                    clip(&row.value)
                 ),
             )
             .help(format!("{} must be {}", def.name, def.domain.describe()));
+            if matches!(spec, ValueSpec::LogNormal { .. })
+                && matches!(def.domain, super::Domain::Money { .. })
+            {
+                p = p.help(format!(
+                    "{} must be {}; a lognormal may have a longer tail, but its mean must be at most {:e}",
+                    def.name,
+                    def.domain.describe(),
+                    super::MAX_MONEY
+                ));
+            }
             if matches!(spec, ValueSpec::LogNormal { .. }) && def.domain == super::Domain::Rate {
                 p = p.help("a rate must stay in [0, 1]: use beta(a, b) or pert(low, mode, high) instead of lognormal");
             }
@@ -455,6 +348,8 @@ impl<'p> Builder<'p> {
         }
         let stream_key =
             fingerprint(format!("{}/{}/{}", stage.name(), channel, def.name).as_bytes());
+        self.index
+            .insert((input, channel.clone()), self.assumptions.len());
         self.assumptions.push(Assumption {
             line,
             stage,
@@ -486,7 +381,7 @@ impl<'p> Builder<'p> {
             self.problem(
                 InputProblem::at(
                     line,
-                    format!("unknown {scope} target metric `{}`", row.metric),
+                    format!("unknown {scope} target metric `{}`", clip(&row.metric)),
                 )
                 .help(help),
             );
@@ -508,14 +403,86 @@ impl<'p> Builder<'p> {
 
     /// The row that gives `input` for `channel`: its own, else the `*` one.
     fn lookup(&self, input: Input, channel: &str) -> Option<(usize, bool)> {
-        let find = |ch: &str| {
-            self.assumptions
-                .iter()
-                .position(|a| a.input == input && a.channel == ch)
-        };
+        let find = |ch: &str| self.index.get(&(input, ch.to_string())).copied();
         find(channel)
             .map(|i| (i, true))
             .or_else(|| find("*").map(|i| (i, false)))
+    }
+
+    /// The channel's own row giving `input`, if any.
+    fn lookup_own(&self, input: Input, channel: &str) -> Option<usize> {
+        self.index.get(&(input, channel.to_string())).copied()
+    }
+
+    /// Was a row giving `input` to `channel` (its own or `*`) rejected?
+    fn rejected_for(&self, input: Input, channel: &str) -> bool {
+        self.rejected.contains(&(input, channel.to_string()))
+            || self.rejected.contains(&(input, "*".to_string()))
+    }
+
+    /// Channels that no reach row names (the built-in `referral` aside):
+    /// they never get visitors, so their rows can have no effect, which is
+    /// almost always a misspelt channel name. Reports each, and returns
+    /// the likely intended name of each misspelt one.
+    fn dead_channels(&mut self) -> HashMap<String, String> {
+        let live: Vec<&str> = self
+            .channel_order
+            .iter()
+            .filter(|n| self.reached.contains(*n))
+            .map(String::as_str)
+            .chain([REFERRAL])
+            .collect();
+        let dead: Vec<&String> = self
+            .channel_order
+            .iter()
+            .filter(|n| *n != REFERRAL && !self.reached.contains(*n))
+            .collect();
+        // Suggestions compare names pairwise: bound the work, so that a
+        // generated file with thousands of channels still loads at once.
+        let mut budget: usize = 4_000_000;
+        let mut intended = HashMap::new();
+        let mut problems = Vec::new();
+        for name in dead {
+            let near = if budget >= live.len() {
+                budget -= live.len();
+                closest(name, live.iter().copied())
+            } else {
+                None
+            };
+            let lines = &self.channel_lines[name];
+            let also = match lines.len() {
+                1 => String::new(),
+                2..=6 => format!(
+                    " (it is also named on lines {})",
+                    lines[1..]
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                n => format!(" (it is also named on {} more lines)", n - 1),
+            };
+            let help = match near {
+                Some(n) => {
+                    intended.insert(name.clone(), n.to_string());
+                    format!("did you mean `{n}`?")
+                }
+                None => format!(
+                    "to keep `{name}` as a channel without spend on purpose (for a plan to fund), add the row `reach,{name},spend,0`"
+                ),
+            };
+            problems.push(
+                InputProblem::at(
+                    lines[0],
+                    format!(
+                        "channel `{name}` has no reach rows, so it never has visitors and its rows have no effect{also}"
+                    ),
+                )
+                .help(help),
+            );
+        }
+        self.problems.append(&mut problems);
+        intended
     }
 
     fn resolve(&mut self) -> Scenario {
@@ -569,7 +536,11 @@ impl<'p> Builder<'p> {
         let fixed = |input: Input| plan_value(input).fixed().unwrap_or(0.0);
         let horizon = fixed(Input::HorizonMonths) as usize;
         let campaign = fixed(Input::CampaignMonths) as usize;
-        if campaign > horizon {
+        // Against a rejected value (reported already) the comparison would
+        // use the default instead, and mislead.
+        let months_valid = !self.rejected_for(Input::HorizonMonths, "*")
+            && !self.rejected_for(Input::CampaignMonths, "*");
+        if campaign > horizon && months_valid {
             let line = self
                 .lookup(Input::CampaignMonths, "*")
                 .map(|(i, _)| self.assumptions[i].line)
@@ -578,6 +549,16 @@ impl<'p> Builder<'p> {
                 InputProblem::at(line, format!("campaign_months ({campaign}) is longer than horizon_months ({horizon})"))
                     .help("the campaign must fit inside the simulated horizon: raise horizon_months or shorten the campaign"),
             );
+        }
+
+        let intended = self.dead_channels();
+        // Misspelt channel → the channel it was probably meant for.
+        let mut misspelt_for: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (typo, meant) in &intended {
+            misspelt_for.entry(meant.as_str()).or_default().push(typo);
+        }
+        for typos in misspelt_for.values_mut() {
+            typos.sort_unstable();
         }
 
         let mut channels = Vec::new();
@@ -605,7 +586,8 @@ impl<'p> Builder<'p> {
             if !needs {
                 continue;
             }
-            let missing = c.missing_funnel_inputs(!c.is_referral);
+            let mut missing = c.missing_funnel(!c.is_referral);
+            missing.retain(|&input| !self.rejected_for(input, &c.name));
             if !missing.is_empty() {
                 let why = if c.is_referral {
                     "referrals are simulated (some referral_rate > 0)".to_string()
@@ -625,7 +607,32 @@ impl<'p> Builder<'p> {
                         .map(|(i, _)| self.assumptions[i].line)
                         .unwrap_or(0)
                 };
-                let stage_names: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+                let label = |i: Input| format!("{}.{}", i.def().stage.name(), i.def().name);
+                let stage_names: Vec<String> =
+                    missing.iter().map(|&m| format!("`{}`", label(m))).collect();
+                // A row meant for this channel but under a misspelt name.
+                let typo_row = misspelt_for
+                    .get(c.name.as_str())
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|typo| missing.iter().map(move |&m| (typo, m)))
+                    .find_map(|(typo, m)| {
+                        self.lookup_own(m, typo)
+                            .map(|i| (typo, m, self.assumptions[i].line))
+                    });
+                let help = match typo_row {
+                    Some((typo, m, row_line)) => format!(
+                        "line {row_line} gives `{}` to channel `{typo}`: did you mean `{}`?",
+                        label(m),
+                        c.name
+                    ),
+                    None => format!(
+                        "add a row such as `{},{},{},...` or a `*` row that every channel shares",
+                        missing[0].def().stage.name(),
+                        c.name,
+                        missing[0].def().name
+                    ),
+                };
                 let p = InputProblem {
                     line: (line > 0).then_some(line),
                     message: format!(
@@ -633,23 +640,23 @@ impl<'p> Builder<'p> {
                         c.name,
                         stage_names.join(", ")
                     ),
-                    help: Some(format!(
-                        "add a row such as `{},{},{},...` or a `*` row that every channel shares",
-                        missing[0].split('.').next().unwrap_or(""),
-                        c.name,
-                        missing[0].split('.').nth(1).unwrap_or("")
-                    )),
+                    help: Some(help),
                 };
                 self.problem(p);
             }
         }
 
+        let channel_at: HashMap<&str, usize> = channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.as_str(), i))
+            .collect();
         let mut targets = Vec::new();
         for t in std::mem::take(&mut self.targets) {
             let metric = if t.channel == "*" {
                 TargetMetric::Total(Total::from_name(&t.metric).expect("checked when read"))
             } else {
-                match channels.iter().position(|c| c.name == t.channel) {
+                match channel_at.get(t.channel.as_str()).copied() {
                     Some(ci) => TargetMetric::Channel(
                         ci,
                         PerChannel::from_name(&t.metric).expect("checked when read"),
@@ -661,7 +668,7 @@ impl<'p> Builder<'p> {
                             did_you_mean(&t.channel, channels.iter().map(|c| c.name.as_str()))
                         };
                         self.problem(
-                            InputProblem::at(t.line, format!("target names channel `{}`, which the scenario does not simulate", t.channel))
+                            InputProblem::at(t.line, format!("target names channel `{}`, which the scenario does not simulate", clip(&t.channel)))
                                 .help_opt(help),
                         );
                         continue;

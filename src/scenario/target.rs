@@ -71,6 +71,8 @@ impl Target {
 
 /// Parses `>= 0.25` or `>= 0.25 @ 0.8` into (op, value, required share).
 pub fn parse_comparison(text: &str) -> Result<(Op, f64, Option<f64>), String> {
+    use crate::error::clip;
+    use crate::scenario::value::{NumberError, read_number};
     let t = text.trim();
     let (cmp, gate) = match t.split_once('@') {
         Some((c, g)) => (c.trim(), Some(g.trim())),
@@ -86,18 +88,28 @@ pub fn parse_comparison(text: &str) -> Result<(Op, f64, Option<f64>), String> {
         (Op::Lt, r)
     } else {
         return Err(format!(
-            "target `{t}` must start with one of >=, >, <=, < (for example `>= 0.25` or `> 0 @ 0.8`)"
+            "target `{}` must start with one of >=, >, <=, < (for example `>= 0.25` or `> 0 @ 0.8`)",
+            clip(t)
         ));
     };
-    let value = crate::scenario::value::parse_number(rest)
-        .ok_or_else(|| format!("`{}` in target `{t}` is not a number", rest.trim()))?;
+    let value = read_number(rest).map_err(|e| {
+        let what = match e {
+            NumberError::NotANumber => "is not a number",
+            NumberError::OutOfRange => "is out of range",
+        };
+        format!("`{}` in target `{}` {what}", clip(rest.trim()), clip(t))
+    })?;
     let required = match gate {
         None => None,
         Some(g) => {
-            let p = crate::scenario::value::parse_number(g)
+            let p = read_number(g)
+                .ok()
                 .filter(|p| *p > 0.0 && *p <= 1.0)
                 .ok_or_else(|| {
-                    format!("the confidence `{g}` after `@` must be a share in (0, 1], such as 0.8")
+                    format!(
+                        "the confidence `{}` after `@` must be a share in (0, 1], such as 0.8",
+                        clip(g)
+                    )
                 })?;
             Some(p)
         }

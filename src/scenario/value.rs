@@ -3,6 +3,7 @@
 use rand::Rng;
 use rand_distr::{Beta, Distribution, LogNormal, Triangular, Uniform};
 
+use crate::error::clip;
 use crate::suggest::did_you_mean;
 
 /// Names accepted in a value cell, for suggestions.
@@ -75,20 +76,36 @@ impl ValueSpec {
     }
 }
 
+/// A number as a message or listing shows it: plainly (`0.08`, `60000`),
+/// or in exponent form when that would take dozens of digits (`1e-300`).
+pub fn show(x: f64) -> String {
+    if x != 0.0 && !(1e-6..1e15).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 impl std::fmt::Display for ValueSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = show;
         match *self {
-            ValueSpec::Number(x) => write!(f, "{x}"),
-            ValueSpec::Uniform { low, high } => write!(f, "uniform({low}, {high})"),
+            ValueSpec::Number(x) => write!(f, "{}", n(x)),
+            ValueSpec::Uniform { low, high } => write!(f, "uniform({}, {})", n(low), n(high)),
             ValueSpec::Triangular { low, mode, high } => {
-                write!(f, "triangular({low}, {mode}, {high})")
+                write!(f, "triangular({}, {}, {})", n(low), n(mode), n(high))
             }
-            ValueSpec::Pert { low, mode, high } => write!(f, "pert({low}, {mode}, {high})"),
-            ValueSpec::Beta { a, b } => write!(f, "beta({a}, {b})"),
-            ValueSpec::LogNormal { mean, sd } => write!(f, "lognormal({mean}, {sd})"),
+            ValueSpec::Pert { low, mode, high } => {
+                write!(f, "pert({}, {}, {})", n(low), n(mode), n(high))
+            }
+            ValueSpec::Beta { a, b } => write!(f, "beta({}, {})", n(a), n(b)),
+            ValueSpec::LogNormal { mean, sd } => write!(f, "lognormal({}, {})", n(mean), n(sd)),
         }
     }
 }
+
+/// The largest sd/mean ratio of a `lognormal(mean, sd)`.
+pub const MAX_LOGNORMAL_SPREAD: f64 = 1e3;
 
 /// Why a value cell was rejected; the caller adds file and line.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,18 +121,96 @@ fn value_error(message: impl Into<String>, help: Option<String>) -> ValueError {
     }
 }
 
-/// Parses a plain number, accepting the forms a spreadsheet exports
-/// (`60000`, `1e6`, `0.08`) but not `inf` or `NaN`, which are never a
-/// meaningful assumption.
-pub fn parse_number(text: &str) -> Option<f64> {
+/// Why a text is not a usable number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberError {
+    NotANumber,
+    /// Written as a number, but beyond what a 64-bit float holds (`1e400`).
+    OutOfRange,
+}
+
+/// Reads a plain number, accepting the forms a spreadsheet exports
+/// (`60000`, `1e6`, `0.08`, `+5`) but not `inf` or `NaN`, which are never a
+/// meaningful assumption. `-0` reads as `0`, so it never shows as `-0`.
+pub fn read_number(text: &str) -> Result<f64, NumberError> {
     let t = text.trim();
     if t.is_empty()
         || t.chars()
             .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
     {
-        return None;
+        return Err(NumberError::NotANumber);
     }
-    t.parse::<f64>().ok().filter(|x| x.is_finite())
+    match t.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x + 0.0),
+        Ok(_) => Err(NumberError::OutOfRange),
+        Err(_) => Err(NumberError::NotANumber),
+    }
+}
+
+/// Parses a plain number; see [`read_number`].
+pub fn parse_number(text: &str) -> Option<f64> {
+    read_number(text).ok()
+}
+
+const OUT_OF_RANGE_HELP: &str =
+    "a number must be at most about 1.8e308 in size (and no input allows more than 1e12)";
+
+/// `1,000` or `12,500.50`: digits in groups of three after a comma.
+fn has_thousands_separator(t: &str) -> bool {
+    let t = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let mut groups = t.split(',');
+    let lead = groups.next().unwrap_or("");
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let rest: Vec<&str> = groups.collect();
+    if !digits(lead) || lead.len() > 3 || lead.starts_with('0') || rest.is_empty() {
+        return false;
+    }
+    rest.iter().enumerate().all(|(i, g)| {
+        let (int, frac) = g.split_once('.').unwrap_or((g, ""));
+        int.len() == 3 && digits(int) && (frac.is_empty() || (i + 1 == rest.len() && digits(frac)))
+    })
+}
+
+/// A value that is not a number: explain the likely spreadsheet habit
+/// behind it, or list what is allowed.
+pub fn not_a_number(t: &str) -> ValueError {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if has_thousands_separator(t) {
+        let plain = t.replace(',', "");
+        let decimal = if t.matches(',').count() == 1 && !t.contains('.') {
+            format!(
+                " (if the comma is a decimal comma, write `{}`)",
+                t.replace(',', ".")
+            )
+        } else {
+            String::new()
+        };
+        return value_error(
+            format!("`{t}` has a thousands separator"),
+            Some(format!(
+                "write `{plain}`: racesim takes numbers without thousands separators{decimal}"
+            )),
+        );
+    }
+    if let Some((int, frac)) = t.strip_prefix(['-', '+']).unwrap_or(t).split_once(',')
+        && digits(int)
+        && digits(frac)
+    {
+        return value_error(
+            format!("`{t}` has a decimal comma"),
+            Some(format!(
+                "write `{}`: racesim needs a decimal point",
+                t.replace(',', ".")
+            )),
+        );
+    }
+    value_error(
+        format!("`{}` is neither a number nor a distribution", clip(t)),
+        Some(
+            "allowed: a number, uniform(low, high), triangular(low, mode, high), pert(low, mode, high), beta(a, b), lognormal(mean, sd)"
+                .into(),
+        ),
+    )
 }
 
 pub fn parse_value(text: &str) -> Result<ValueSpec, ValueError> {
@@ -129,34 +224,52 @@ pub fn parse_value(text: &str) -> Result<ValueSpec, ValueError> {
             ),
         ));
     }
-    if let Some(x) = parse_number(t) {
-        return Ok(ValueSpec::Number(x));
+    match read_number(t) {
+        Ok(x) => return Ok(ValueSpec::Number(x)),
+        Err(NumberError::OutOfRange) => {
+            return Err(value_error(
+                format!("`{}` is out of range", clip(t)),
+                Some(OUT_OF_RANGE_HELP.into()),
+            ));
+        }
+        Err(NumberError::NotANumber) => {}
     }
     let Some(open) = t.find('(') else {
-        return Err(value_error(
-            format!("`{t}` is neither a number nor a distribution"),
-            Some(
-                "allowed: a number, uniform(low, high), triangular(low, mode, high), pert(low, mode, high), beta(a, b), lognormal(mean, sd)"
-                    .into(),
-            ),
-        ));
+        return Err(not_a_number(t));
     };
     if !t.ends_with(')') {
-        return Err(value_error(
-            format!("`{t}` is missing its closing parenthesis"),
-            None,
-        ));
+        return Err(match t.find(')') {
+            Some(close) => value_error(
+                format!(
+                    "`{}` has text after its closing parenthesis: `{}`",
+                    clip(t),
+                    clip(t[close + 1..].trim())
+                ),
+                Some(format!(
+                    "the value is `{}` alone; a remark belongs in the note column",
+                    clip(&t[..=close])
+                )),
+            ),
+            None => value_error(
+                format!("`{}` is missing its closing parenthesis", clip(t)),
+                Some(format!("end it with `)`: `{})`", clip(t))),
+            ),
+        });
     }
     let name = t[..open].trim().to_ascii_lowercase();
     let inner = &t[open + 1..t.len() - 1];
     let mut args = Vec::new();
     for part in inner.split(',') {
-        match parse_number(part) {
-            Some(x) => args.push(x),
-            None => {
+        match read_number(part) {
+            Ok(x) => args.push(x),
+            Err(e) => {
+                let what = match e {
+                    NumberError::NotANumber => "is not a number",
+                    NumberError::OutOfRange => "is out of range",
+                };
                 return Err(value_error(
-                    format!("`{}` in `{t}` is not a number", part.trim()),
-                    None,
+                    format!("`{}` in `{}` {what}", clip(part.trim()), clip(t)),
+                    (e == NumberError::OutOfRange).then(|| OUT_OF_RANGE_HELP.into()),
                 ));
             }
         }
@@ -166,7 +279,11 @@ pub fn parse_value(text: &str) -> Result<ValueSpec, ValueError> {
             Ok(())
         } else {
             Err(value_error(
-                format!("{name} takes {want} arguments, `{t}` has {}", args.len()),
+                format!(
+                    "{name} takes {want} arguments, `{}` has {}",
+                    clip(t),
+                    args.len()
+                ),
                 Some(format!("write {sig}")),
             ))
         }
@@ -212,7 +329,10 @@ pub fn parse_value(text: &str) -> Result<ValueSpec, ValueError> {
         other => {
             let help = did_you_mean(other, DISTRIBUTION_FORMS.iter().copied())
                 .or_else(|| Some(format!("allowed forms: {}", DISTRIBUTION_FORMS.join(", "))));
-            return Err(value_error(format!("unknown distribution `{other}`"), help));
+            return Err(value_error(
+                format!("unknown distribution `{}`", clip(other)),
+                help,
+            ));
         }
     };
     check_parameters(&spec, t)?;
@@ -220,6 +340,7 @@ pub fn parse_value(text: &str) -> Result<ValueSpec, ValueError> {
 }
 
 fn check_parameters(spec: &ValueSpec, text: &str) -> Result<(), ValueError> {
+    let text = &clip(text);
     let fail = |msg: String| Err(value_error(msg, None));
     match *spec {
         ValueSpec::Number(_) => Ok(()),
@@ -257,10 +378,20 @@ fn check_parameters(spec: &ValueSpec, text: &str) -> Result<(), ValueError> {
             }
         }
         ValueSpec::LogNormal { mean, sd } => {
-            if mean > 0.0 && sd > 0.0 {
-                Ok(())
-            } else {
+            if !(mean > 0.0 && sd > 0.0) {
                 fail(format!("`{text}` needs mean > 0 and sd > 0"))
+            } else if sd / mean > MAX_LOGNORMAL_SPREAD {
+                Err(value_error(
+                    format!(
+                        "`{text}` has sd/mean = {:e}, more than racesim allows ({MAX_LOGNORMAL_SPREAD:e})",
+                        sd / mean
+                    ),
+                    Some(format!(
+                        "an sd at most {MAX_LOGNORMAL_SPREAD:e} times the mean: beyond it nearly every draw is close to 0 and the mean rests on a few astronomic ones"
+                    )),
+                ))
+            } else {
+                Ok(())
             }
         }
     }
@@ -308,8 +439,19 @@ impl Sampler {
                 beta,
             }),
             ValueSpec::LogNormal { mean, sd } => {
-                // Spec: the log-normal's own mean and sd are the given ones.
-                let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
+                // Spec: the log-normal's own mean and sd are the given ones:
+                // sigma² = ln(1 + (sd/mean)²). A tiny ratio would lose the
+                // spread to rounding (1 + r² == 1) and a huge one overflow
+                // the square, so those get forms of their own; the common
+                // range keeps the plain formula, bit for bit (baselines).
+                let r = sd / mean;
+                let sigma2 = if r < 1e-3 {
+                    (r * r).ln_1p()
+                } else if r < 1e150 {
+                    (1.0 + r * r).ln()
+                } else {
+                    2.0 * r.ln() + (1.0 / (r * r)).ln_1p()
+                };
                 let mu = mean.ln() - sigma2 / 2.0;
                 LogNormal::new(mu, sigma2.sqrt())
                     .ok()
@@ -352,6 +494,38 @@ mod tests {
         );
         assert!(parse_value("inf").is_err());
         assert!(parse_value("NaN").is_err());
+    }
+
+    #[test]
+    fn lognormal_keeps_its_spread_at_extreme_ratios() {
+        use rand::SeedableRng;
+        // (sd/mean)² overflows for this ratio; the shape must not collapse
+        // into the constant mean.
+        let wide = Sampler::new(&ValueSpec::LogNormal {
+            mean: 1.0,
+            sd: 1e200,
+        });
+        assert!(!wide.is_constant());
+        // 1 + (sd/mean)² rounds to 1 here; the spread must survive too.
+        let narrow = Sampler::new(&ValueSpec::LogNormal {
+            mean: 1.0,
+            sd: 1e-9,
+        });
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+        let draws: Vec<f64> = (0..1000).map(|_| narrow.sample(&mut rng)).collect();
+        let mean = draws.iter().sum::<f64>() / 1000.0;
+        let sd = (draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 999.0).sqrt();
+        assert!((mean - 1.0).abs() < 1e-9, "{mean}");
+        assert!(sd > 0.5e-9 && sd < 2e-9, "{sd}");
+    }
+
+    #[test]
+    fn shows_extreme_numbers_compactly() {
+        assert_eq!(show(60000.0), "60000");
+        assert_eq!(show(0.08), "0.08");
+        assert_eq!(show(1e-300), "1e-300");
+        assert_eq!(show(1.7e308), "1.7e308");
+        assert_eq!(parse_value("-0").unwrap().to_string(), "0");
     }
 
     #[test]
