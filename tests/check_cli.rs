@@ -282,11 +282,53 @@ fn a_corrupted_baseline_is_a_clear_input_error() {
     let path = dir.path().join("baselines/b2b_leadgen.json");
     let good = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, &good[..good.len() / 2]).unwrap();
-    let err = check(dir.path(), &[]).code(2).get_output().stderr.clone();
-    let err = String::from_utf8(err).unwrap();
+    let junit = dir.path().join("junit.xml");
+    let out = check(
+        dir.path(),
+        &["--format", "markdown", "--junit", junit.to_str().unwrap()],
+    )
+    .code(2)
+    .get_output()
+    .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("b2b_leadgen.json"), "{err}");
     assert!(err.contains("not valid JSON"), "{err}");
-    assert!(err.contains("--update"), "{err}");
+    // The hint can be pasted: it names the scenario and the baselines.
+    let hint = "racesim check scenarios/b2b_leadgen.csv --baselines baselines --update";
+    assert!(err.contains(hint), "{err}");
+    // The report is still printed, for the pull-request comment, with the
+    // error in it and the other scenario checked as usual.
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("## racesim check: ❌ failed"), "{md}");
+    assert!(
+        md.contains("| ❌ | b2b_leadgen | could not be checked |"),
+        "{md}"
+    );
+    assert!(md.contains("not valid JSON"), "{md}");
+    assert!(md.contains(hint), "{md}");
+    assert!(
+        md.contains("| ✅ | dtc_shop | identical to baseline |"),
+        "{md}"
+    );
+    // And the JUnit file has a failing case for it.
+    let text = std::fs::read_to_string(&junit).unwrap();
+    let xml = roxmltree::Document::parse(&text).unwrap();
+    let failure = xml
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("a failing test case");
+    let case = failure.parent().unwrap();
+    assert_eq!(case.attribute("classname"), Some("b2b_leadgen"));
+    assert!(failure.text().unwrap().contains("not valid JSON"));
+    let (code, report) = check_json(dir.path(), &[]);
+    assert_eq!(code, 2);
+    let b2b = scenario(&report, "b2b_leadgen");
+    assert_eq!(b2b["baseline"]["status"], "error");
+    assert!(b2b["error"].as_str().unwrap().contains("not valid JSON"));
+    assert_eq!(
+        scenario(&report, "dtc_shop")["baseline"]["status"],
+        "identical"
+    );
 
     std::fs::write(
         &path,
@@ -306,6 +348,153 @@ fn a_corrupted_baseline_is_a_clear_input_error() {
 }
 
 #[test]
+fn a_bad_scenario_is_reported_and_the_others_still_checked() {
+    let dir = workspace();
+    edit(
+        dir.path(),
+        "b2b_leadgen.csv",
+        "engage,*,churn,0.03",
+        "engage,*,churn,1.7",
+    );
+    let junit = dir.path().join("junit.xml");
+    let (code, report) = check_json(dir.path(), &["--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(report["passed"], false);
+    let b2b = scenario(&report, "b2b_leadgen");
+    assert_eq!(b2b["baseline"]["status"], "error");
+    assert!(b2b["trials"].is_null());
+    assert!(
+        b2b["error"].as_str().unwrap().contains("b2b_leadgen.csv:"),
+        "{b2b:#}"
+    );
+    assert_eq!(
+        scenario(&report, "dtc_shop")["baseline"]["status"],
+        "identical"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let xml = roxmltree::Document::parse(&xml).unwrap();
+    let root = xml.root_element();
+    assert_eq!(root.attribute("failures"), Some("1"));
+    let text = check(dir.path(), &[]).code(2).get_output().stdout.clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("FAIL b2b_leadgen: could not be checked"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    error: scenarios/b2b_leadgen.csv:"),
+        "{text}"
+    );
+    assert!(text.contains("1 could not be checked"), "{text}");
+}
+
+#[test]
+fn an_unwritable_junit_file_fails_after_the_report_is_printed() {
+    let dir = workspace();
+    let out = check(dir.path(), &["--junit", "no/such/dir/junit.xml"])
+        .code(3)
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("PASSED: 2 of 2 scenarios passed"), "{text}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("no/such/dir/junit.xml"), "{err}");
+}
+
+#[test]
+fn a_reformatted_baseline_is_not_identical() {
+    let dir = workspace();
+    let path = dir.path().join("baselines/b2b_leadgen.json");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let value: Value = serde_json::from_str(&good).unwrap();
+    // The same values, minified: not the bytes racesim writes.
+    std::fs::write(&path, serde_json::to_string(&value).unwrap()).unwrap();
+    let (code, report) = check_json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    let b2b = scenario(&report, "b2b_leadgen");
+    assert_eq!(b2b["baseline"]["status"], "reformatted", "{b2b:#}");
+    // Not blamed on the numbers: nothing is listed as changed.
+    assert_eq!(b2b["baseline"]["moved"].as_array().unwrap().len(), 0);
+    let text = check(dir.path(), &[]).code(1).get_output().stdout.clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains(
+            "FAIL b2b_leadgen: same numbers, but the baseline file is not in racesim's format"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("refresh it with `racesim check scenarios/b2b_leadgen.csv --baselines baselines --update`"),
+        "{text}"
+    );
+    // Windows line endings are named as such.
+    std::fs::write(&path, good.replace('\n', "\r\n")).unwrap();
+    let text = check(dir.path(), &[]).code(1).get_output().stdout.clone();
+    assert!(String::from_utf8(text).unwrap().contains("CRLF"));
+    // --update restores racesim's bytes.
+    check(dir.path(), &["--update"]).code(0);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), good);
+    check(dir.path(), &[]).code(0);
+}
+
+#[test]
+fn update_writes_all_baselines_or_none() {
+    let dir = workspace();
+    let before = read_baselines(dir.path());
+    // Two scenarios to write: dtc_shop changed, and a new one whose
+    // baseline path is a directory, so it cannot be written.
+    edit(
+        dir.path(),
+        "dtc_shop.csv",
+        "convert,*,rate,\"pert(0.22, 0.30, 0.40)\"",
+        "convert,*,rate,\"pert(0.30, 0.40, 0.50)\"",
+    );
+    std::fs::write(
+        dir.path().join("scenarios/zz_new.csv"),
+        small("b2b_leadgen"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("baselines/zz_new.json")).unwrap();
+    let out = check(dir.path(), &["--update"])
+        .code(3)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("zz_new.json"), "{err}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("--update wrote no baseline"), "{text}");
+    assert!(text.contains("FAIL dtc_shop"), "{text}");
+    // dtc_shop.json is untouched, and no temporary file is left over.
+    let mut after = read_baselines_and_dirs(dir.path());
+    after.retain(|(p, _)| !p.ends_with("zz_new.json"));
+    assert_eq!(after, before, "baselines were touched");
+
+    // Once the way is clear, both are written.
+    std::fs::remove_dir(dir.path().join("baselines/zz_new.json")).unwrap();
+    check(dir.path(), &["--update"]).code(0);
+    let after = read_baselines(dir.path());
+    assert_eq!(after.len(), 3);
+    assert_ne!(after[1], before[1], "dtc_shop.json was not rewritten");
+    check(dir.path(), &[]).code(0);
+}
+
+/// Like `read_baselines`, but lists directories (and anything else) too.
+fn read_baselines_and_dirs(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("baselines"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
 fn same_inputs_with_different_numbers_is_a_regression() {
     let dir = workspace();
     let path = dir.path().join("baselines/b2b_leadgen.json");
@@ -321,6 +510,21 @@ fn same_inputs_with_different_numbers_is_a_regression() {
     assert_eq!(moved.len(), 1, "{moved:?}");
     assert_eq!(moved[0]["what"], "plans[baseline].metrics.profit.mean");
     assert!((moved[0]["change"].as_f64().unwrap() + 0.01).abs() < 1e-6);
+    // The report shows enough digits for the change to be visible.
+    let text = check(dir.path(), &[]).code(1).get_output().stdout.clone();
+    let text = String::from_utf8(text).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("differs  plans[baseline].metrics.profit.mean: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let (_, rest) = line.split_once(".mean: ").unwrap();
+    let (old, rest) = rest.split_once(" → ").unwrap();
+    let (new, rest) = rest.split_once(" (").unwrap();
+    assert_ne!(old, new, "{line}");
+    let number = |s: &str| s.replace(',', "").parse::<f64>().unwrap();
+    assert!((number(new) - number(old) + 0.01).abs() < 0.0011, "{line}");
+    assert!(rest.starts_with("-0.01 ("), "{line}");
+    assert!(!rest.contains("-0.0 %"), "{line}");
 }
 
 #[test]
@@ -367,6 +571,18 @@ fn update_writes_nothing_when_any_scenario_is_bad() {
         .clone();
     let err = String::from_utf8(err).unwrap();
     assert!(err.contains("b2b_leadgen.csv:"), "{err}");
+    assert_eq!(read_baselines(dir.path()), before, "baselines were touched");
+    let (code, report) = check_json(dir.path(), &["--update"]);
+    assert_eq!(code, 2);
+    assert!(
+        report["update_skipped"]
+            .as_str()
+            .unwrap()
+            .contains("1 of 2 scenarios could not be checked")
+    );
+    let dtc = scenario(&report, "dtc_shop");
+    assert_eq!(dtc["baseline_written"], false);
+    assert_eq!(dtc["passed"], false, "an unwritten move cannot pass");
     assert_eq!(read_baselines(dir.path()), before, "baselines were touched");
 }
 
@@ -446,4 +662,235 @@ fn the_ci_example_passes_as_shipped() {
         .assert()
         .code(0)
         .stdout(predicates::str::contains("## racesim check: ✅ passed"));
+}
+
+#[test]
+fn markdown_lists_moved_statistics_first_in_the_documented_order() {
+    let dir = workspace();
+    edit(
+        dir.path(),
+        "dtc_shop.csv",
+        "convert,*,rate,\"pert(0.22, 0.30, 0.40)\"",
+        "convert,*,rate,\"pert(0.24, 0.33, 0.44)\"",
+    );
+    let (code, report) = check_json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    let dtc = scenario(&report, "dtc_shop");
+    let moved = dtc["baseline"]["moved"].as_array().unwrap();
+    assert!(moved.len() > 5, "{dtc:#}");
+    // JSON: the scenario's own plan first, then the plans file's order;
+    // within a plan, the largest move relative to its threshold first.
+    let plans = [
+        "baseline",
+        "shift_to_social",
+        "more_influencers",
+        "cut_display",
+    ];
+    let rank = |c: &Value| plans.iter().position(|p| c["plan"] == *p).unwrap();
+    let score = |c: &Value| c["change"].as_f64().unwrap().abs() / c["threshold"].as_f64().unwrap();
+    for w in moved.windows(2) {
+        assert!(rank(&w[0]) <= rank(&w[1]), "{} before {}", w[0], w[1]);
+        if rank(&w[0]) == rank(&w[1]) {
+            assert!(score(&w[0]) >= score(&w[1]), "{} before {}", w[0], w[1]);
+        }
+    }
+    // Markdown: the dtc_shop table lists those moves, in that order, before
+    // the gates.
+    let md = check(dir.path(), &["--format", "markdown"])
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let md = String::from_utf8(md).unwrap();
+    let section = md
+        .split("\n### ")
+        .find(|s| s.contains(" dtc_shop\n"))
+        .unwrap();
+    let rows: Vec<Vec<&str>> = section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| | plan"))
+        .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+        .collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    let first_gate = kinds.iter().position(|k| k.ends_with("gate")).unwrap();
+    assert!(first_gate > 0, "{section}");
+    assert!(
+        kinds[..first_gate].iter().all(|k| *k == "⚠️ moved"),
+        "{section}"
+    );
+    assert!(
+        kinds[first_gate..].iter().all(|k| k.ends_with("gate")),
+        "{section}"
+    );
+    assert_eq!(first_gate, moved.len().min(25));
+    for (row, c) in rows[..first_gate].iter().zip(moved) {
+        let stat = c["statistic"].as_str().unwrap();
+        let what = match stat {
+            "exact" | "probability" => c["what"].as_str().unwrap().to_string(),
+            _ => format!("{} {stat}", c["what"].as_str().unwrap()),
+        };
+        assert_eq!(
+            (row[1], row[2]),
+            (c["plan"].as_str().unwrap(), what.as_str())
+        );
+    }
+}
+
+// ---- the worked CI example's workflow -----------------------------------
+
+/// The `run: |` block of the workflow step called `name`, de-indented.
+fn workflow_step_script(workflow: &str, name: &str) -> String {
+    let lines: Vec<&str> = workflow.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == format!("- name: {name}"))
+        .unwrap_or_else(|| panic!("no step `{name}`"));
+    let run = (start + 1..lines.len())
+        .find(|&i| lines[i].trim() == "run: |")
+        .expect("a `run: |` block");
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let base = indent(lines[run]);
+    let body: Vec<&str> = lines[run + 1..]
+        .iter()
+        .take_while(|l| l.trim().is_empty() || indent(l) > base)
+        .copied()
+        .collect();
+    let strip = body
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| indent(l))
+        .min()
+        .unwrap();
+    body.iter()
+        .map(|l| l.get(strip..).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// The words of the first `racesim check` command in `text`, continuation
+/// lines joined, up to its first redirection.
+fn racesim_check_command(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if !inside && !line.starts_with("racesim check ") {
+            continue;
+        }
+        inside = true;
+        let (line, more) = match line.strip_suffix('\\') {
+            Some(l) => (l, true),
+            None => (line, false),
+        };
+        for w in line.split_whitespace() {
+            if w.starts_with('>') || w.starts_with("2>") {
+                return words;
+            }
+            words.push(w.to_string());
+        }
+        if !more {
+            break;
+        }
+    }
+    assert!(!words.is_empty(), "no `racesim check` command");
+    words
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Runs the workflow's check step with bash, as GitHub Actions would, in a
+/// copy of examples/ci; returns the step's exit code, its `exit_code`
+/// output and the report it would post.
+fn run_check_step(script: &str, prepare: impl Fn(&Path)) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    copy_dir(&repo().join("examples/ci"), &root);
+    prepare(&root);
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_racesim"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = dir.path().join("github_output");
+    let summary = dir.path().join("step_summary");
+    let status = std::process::Command::new("bash")
+        .args(["-e", "-c", script])
+        .current_dir(&root)
+        .env("PATH", path)
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .status()
+        .unwrap();
+    let report = std::fs::read_to_string(root.join("racesim-report.md")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&summary).unwrap(),
+        report,
+        "the job summary is the report"
+    );
+    let code = std::fs::read_to_string(&output)
+        .unwrap()
+        .trim()
+        .strip_prefix("exit_code=")
+        .unwrap()
+        .to_string();
+    (status.code().unwrap(), code, report)
+}
+
+#[test]
+fn the_ci_workflow_runs_the_documented_command_and_always_has_a_report() {
+    let workflow =
+        std::fs::read_to_string(repo().join("examples/ci/.github/workflows/racesim.yml")).unwrap();
+    let docs = std::fs::read_to_string(repo().join("docs/ci.md")).unwrap();
+    let script = workflow_step_script(&workflow, "Check scenarios against their baselines");
+    // The command in the workflow is the one docs/ci.md explains.
+    let command = racesim_check_command(&script);
+    let documented = racesim_check_command(
+        docs.split("### A worked example")
+            .nth(1)
+            .expect("docs/ci.md has a worked example"),
+    );
+    assert_eq!(command, documented);
+    assert!(command.contains(&"--junit".to_string()));
+    // It installs racesim from source, not from crates.io, where it is not.
+    assert!(
+        workflow.contains("cargo install --locked --git"),
+        "{workflow}"
+    );
+    assert!(!workflow.contains("cargo install racesim"), "{workflow}");
+
+    // As shipped: the check passes.
+    let (status, code, report) = run_check_step(&script, |_| {});
+    assert_eq!((status, code.as_str()), (0, "0"));
+    assert!(
+        report.starts_with("## racesim check: ✅ passed"),
+        "{report}"
+    );
+    // A corrupt baseline: still a report to post, naming the problem.
+    let (status, code, report) = run_check_step(&script, |root| {
+        std::fs::write(root.join("baselines/dtc_shop.json"), "{").unwrap();
+    });
+    assert_eq!((status, code.as_str()), (0, "2"));
+    assert!(
+        report.contains("| ❌ | dtc_shop | could not be checked |"),
+        "{report}"
+    );
+    // racesim cannot even start on the scenarios: the step posts why.
+    let (status, code, report) = run_check_step(&script, |root| {
+        std::fs::remove_dir_all(root.join("scenarios")).unwrap();
+    });
+    assert_eq!((status, code.as_str()), (0, "2"));
+    assert!(report.contains("could not run (exit 2)"), "{report}");
+    assert!(report.contains("scenarios"), "{report}");
 }

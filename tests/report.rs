@@ -63,7 +63,7 @@ const SECTIONS: [&str; 9] = [
 /// and returns it with half a unit of its last printed digit.
 fn read_number(text: &str) -> Option<(f64, f64)> {
     let t = text.trim();
-    let (t, scale) = match t.strip_suffix('%') {
+    let (t, scale) = match t.strip_suffix('%').or_else(|| t.strip_suffix("pp")) {
         Some(p) => (p.trim(), 0.01),
         None => (t, 1.0),
     };
@@ -160,22 +160,13 @@ fn numbers_shown_are_the_json_numbers() {
         }
         let value: f64 = raw.parse().unwrap();
         assert_eq!(Some(value), expected.as_f64(), "{key}: data-value differs");
+        // The text shows the very quantity of the key, rounded.
         let shown: String = el.text().collect();
-        if key.ends_with("/defined") {
-            // Shown as the share of trials without payback.
-            let trials = doc["trials"].as_f64().unwrap();
-            let (share, tol) = read_number(&shown).unwrap();
-            assert!(
-                (share - (1.0 - value / trials)).abs() <= tol + 1e-12,
-                "{key}: {shown}"
-            );
-        } else {
-            let (x, tol) = read_number(&shown).unwrap_or_else(|| panic!("{key}: `{shown}`"));
-            assert!(
-                (x - value).abs() <= tol * (1.0 + 1e-9) + 1e-12,
-                "{key}: shows {shown}, JSON has {value}"
-            );
-        }
+        let (x, tol) = read_number(&shown).unwrap_or_else(|| panic!("{key}: `{shown}`"));
+        assert!(
+            (x - value).abs() <= tol * (1.0 + 1e-9) + 1e-12,
+            "{key}: shows {shown}, JSON has {value}"
+        );
         checked.push(key.to_string());
     }
     // The headline and every comparison are among the checked numbers.
@@ -376,6 +367,152 @@ fn bad_input_is_reported_not_panicked() {
     assert!(!out.exists());
 }
 
+/// A plans file with `n` alternative plans with long names.
+fn many_plans(dir: &Path, n: usize) -> PathBuf {
+    let path = dir.join("many.plans.csv");
+    let mut text = String::from("plan,channel,spend\n");
+    for i in 1..=n {
+        text.push_str(&format!(
+            "a_rather_long_plan_name_number_{i},search,{}\n",
+            50_000 + 2_000 * i
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn many_plans_get_their_own_colours_and_tables_that_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let plans = many_plans(dir.path(), 11);
+    let path = dir.path().join("many.html");
+    racesim()
+        .args(["report", SCENARIO, "--plans"])
+        .arg(&plans)
+        .args(["-n", "300", "-s", SEED, "-q", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let html = Html::parse_document(&text);
+    // The legend: ten distinct colours, then the palette again, outlined
+    // (their lines dashed).
+    let swatches: Vec<String> = html
+        .select(&sel("#funnel .legend .swatch"))
+        .map(|e| e.value().attr("style").unwrap().to_string())
+        .collect();
+    assert_eq!(swatches.len(), 12);
+    let colour = |s: &str| s.split(';').next().unwrap().to_string();
+    let first: std::collections::BTreeSet<String> =
+        swatches[..10].iter().map(|s| colour(s)).collect();
+    assert_eq!(first.len(), 10, "{swatches:?}");
+    for s in &swatches[..10] {
+        assert!(!s.contains("outline"), "{s}");
+    }
+    for s in &swatches[10..] {
+        assert!(s.contains("outline"), "{s}");
+    }
+    // Per-plan tables hold at most four plans each, every plan once.
+    for section in ["kpis", "targets", "channels"] {
+        let mut seen = Vec::new();
+        for table in html.select(&sel(&format!("#{section} table"))) {
+            let names: Vec<String> = table
+                .select(&sel("th.plan"))
+                .map(|th| th.text().collect::<String>())
+                .collect();
+            assert!(names.len() <= 4, "{section}: {names:?}");
+            seen.extend(names);
+        }
+        assert_eq!(seen.len(), 12, "{section}: {seen:?}");
+    }
+    // With this many plans the funnel's conversion rates are a table.
+    assert!(html.select(&sel("#funnel table.rates")).count() > 1);
+}
+
+#[test]
+fn numbers_are_formatted_for_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, text) = report(dir.path(), "r.html", &[SCENARIO, "--plans", PLANS]);
+    let html = Html::parse_document(&text);
+    let shown = |key: &str| -> String {
+        html.select(&sel(&format!(r#".num[data-key="{key}"]"#)))
+            .next()
+            .unwrap_or_else(|| panic!("{key} not shown"))
+            .text()
+            .collect()
+    };
+    let doc = json(&[SCENARIO, "--plans", PLANS]);
+    for (i, p) in doc["plans"].as_array().unwrap().iter().enumerate() {
+        // Money of 100 or more: whole currency units, the range too.
+        for m in ["profit", "revenue", "cost"] {
+            for stat in ["mean", "p5", "p95"] {
+                let s = shown(&format!("/plans/{i}/metrics/{m}/{stat}"));
+                assert!(!s.contains('.'), "{m} {stat}: {s}");
+            }
+        }
+        // No spend is "0", not "0.00".
+        for (ch, spend) in p["spend"].as_object().unwrap() {
+            let s = shown(&format!("/plans/{i}/spend/{ch}"));
+            if spend.as_f64() == Some(0.0) {
+                assert_eq!(s, "0");
+            }
+        }
+    }
+    for (k, c) in doc["comparisons"].as_array().unwrap().iter().enumerate() {
+        let s = shown(&format!("/comparisons/{k}/mean_difference"));
+        let low = shown(&format!("/comparisons/{k}/mean_difference_low"));
+        match c["metric"].as_str().unwrap() {
+            "roi" => assert!(s.ends_with(" pp") && low.ends_with(" pp"), "{s}"),
+            "profit" | "revenue" if c["mean_difference"].as_f64().unwrap().abs() >= 100.0 => {
+                assert!(!s.contains('.') && !low.contains('.'), "{s}, {low}")
+            }
+            _ => {}
+        }
+    }
+    assert!(!text.contains(">0.00<"), "a zero shown as 0.00");
+    let profit = html
+        .select(&sel("#chart-profit-histogram"))
+        .next()
+        .unwrap()
+        .html();
+    assert!(profit.contains("\ntarget &gt; 0\n</text>"), "{profit}");
+    // Captions name no colour that dark mode inverts.
+    let words: String = html.select(&sel("main")).next().unwrap().text().collect();
+    for word in ["black", "white"] {
+        assert!(!words.contains(word), "the page says `{word}`");
+    }
+}
+
+#[test]
+fn the_page_prints_without_stranded_headings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, text) = report(dir.path(), "r.html", &[SCENARIO, "--plans", PLANS]);
+    // No fixed paper size (the reader's A4 or Letter holds), margins set.
+    assert!(text.contains("@page { size: auto; margin:"));
+    let html = Html::parse_document(&text);
+    // Each section's heading is kept with what follows it.
+    for id in &SECTIONS[..7] {
+        let keep = html
+            .select(&sel(&format!("#{id} > div.keep")))
+            .next()
+            .unwrap_or_else(|| panic!("#{id} has no .keep block"));
+        let first = keep.select(&sel("h2")).next().expect("the heading in it");
+        assert!(first.text().collect::<String>().contains('.'));
+        assert!(
+            keep.children().filter(|c| c.value().is_element()).count() > 2,
+            "#{id}: the heading is kept with nothing"
+        );
+    }
+    // Per channel, the funnel says why it stops at customers.
+    let funnel: String = html
+        .select(&sel("#funnel"))
+        .next()
+        .unwrap()
+        .text()
+        .collect();
+    assert!(funnel.contains("Per channel the funnel stops at customers"));
+}
+
 // ---- the report in a real browser --------------------------------------
 
 fn chromium() -> Option<PathBuf> {
@@ -514,4 +651,56 @@ fn report_renders_in_a_real_browser() {
         plan_blue > 2000,
         "charts not painted: {plan_blue} plan-coloured pixels"
     );
+
+    // Paper: A4 between 12 mm margins is 186 mm, about 700 CSS pixels. At
+    // that width, even with eight long-named plans, nothing is wider than
+    // the page and no table needs scrolling.
+    let plans = many_plans(dir.path(), 7);
+    let many = dir.path().join("many.html");
+    racesim()
+        .args(["report", SCENARIO, "--plans"])
+        .arg(&plans)
+        .args(["-n", "300", "-q", "-o"])
+        .arg(&many)
+        .assert()
+        .success();
+    let probe = dir.path().join("fit.html");
+    let text = std::fs::read_to_string(&many).unwrap();
+    std::fs::write(
+        &probe,
+        text.replace("</body>", &format!("{FIT_PROBE}</body>")),
+    )
+    .unwrap();
+    let out = headless(&browser, &dir.path().join("profile-c"))
+        .args(["--window-size=700,2000", "--dump-dom"])
+        .arg(format!("file://{}", probe.display()))
+        .output()
+        .unwrap();
+    let dom = Html::parse_document(&String::from_utf8_lossy(&out.stdout));
+    let fit: String = dom
+        .select(&sel("#racesim-fit"))
+        .next()
+        .expect("the fit probe ran")
+        .text()
+        .collect();
+    assert_eq!(fit.trim(), "fits", "too wide at 700 px: {fit}");
 }
+
+const FIT_PROBE: &str = r#"<script>
+(function () {
+  var bad = [];
+  var page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth + 1) bad.push("page " + page.scrollWidth);
+  document.querySelectorAll(".wide").forEach(function (w, i) {
+    if (w.scrollWidth > w.clientWidth + 1) {
+      var t = w.closest("section");
+      bad.push((t ? t.id : "?") + " table " + i + ": " + w.scrollWidth + " > " + w.clientWidth);
+    }
+  });
+  var pre = document.createElement("pre");
+  pre.id = "racesim-fit";
+  pre.textContent = bad.length ? bad.join("\n") : "fits";
+  document.body.appendChild(pre);
+})();
+</script>
+"#;

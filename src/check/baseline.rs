@@ -9,39 +9,41 @@ use crate::document::{Document, SCHEMA_VERSION};
 use crate::error::{InputError, InputProblem};
 use crate::export::{Exporter, JsonExporter};
 
-/// A baseline as stored: the document, and the JSON value parsed from the
-/// file's text. Exact comparisons use the value, so the baseline's numbers
-/// are read exactly the way the new run's are.
+/// A baseline as stored: its bytes, the document, and the JSON value parsed
+/// from the file's text. An unchanged run must reproduce the bytes; when it
+/// does not, the values tell which numbers differ, read exactly the way the
+/// new run's are.
 #[derive(Clone, Debug)]
 pub struct Baseline {
     pub doc: Document,
     pub value: Value,
-    /// The file as stored, so `--update` rewrites only what changed.
+    /// The file as stored: an unchanged run must reproduce these bytes, and
+    /// `--update` rewrites only what changed.
     pub text: String,
 }
 
-const REGENERATE: &str =
-    "if the scenario's current results are right, regenerate it with `racesim check --update`";
-
-/// Reads a baseline; `None` when there is none yet.
-pub fn read(path: &Path) -> Result<Option<Baseline>, InputError> {
+/// Reads a baseline; `None` when there is none yet. `update` is the command
+/// that would regenerate it, for the error message.
+pub fn read(path: &Path, update: &str) -> Result<Option<Baseline>, InputError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(problem(
                 path,
+                update,
                 InputProblem::whole_file(format!("cannot read the baseline: {e}")),
             ));
         }
     };
-    parse(path, &text).map(Some)
+    parse(path, &text, update).map(Some)
 }
 
-pub fn parse(path: &Path, text: &str) -> Result<Baseline, InputError> {
+pub fn parse(path: &Path, text: &str, update: &str) -> Result<Baseline, InputError> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         problem(
             path,
+            update,
             InputProblem::at(
                 e.line() as u64,
                 format!("the baseline is not valid JSON: {e}"),
@@ -53,6 +55,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Baseline, InputError> {
         Some(v) => {
             return Err(problem(
                 path,
+                update,
                 InputProblem::whole_file(format!(
                     "the baseline has schema_version {v}, this racesim reads {SCHEMA_VERSION}"
                 )),
@@ -61,6 +64,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Baseline, InputError> {
         None => {
             return Err(problem(
                 path,
+                update,
                 InputProblem::whole_file(
                     "the baseline has no schema_version: it is not a racesim result document",
                 ),
@@ -70,6 +74,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Baseline, InputError> {
     let doc = <Document as serde::Deserialize>::deserialize(&value).map_err(|e| {
         problem(
             path,
+            update,
             InputProblem::whole_file(format!(
                 "the baseline is not a racesim result document: {e}"
             )),
@@ -87,12 +92,11 @@ pub fn render(doc: &Document) -> Result<String> {
     JsonExporter.render(doc)
 }
 
-/// The JSON value of a new result, read back from its own text like a
-/// baseline is.
-pub fn value_of(doc: &Document) -> Result<Value> {
-    Ok(serde_json::from_str(&render(doc)?)?)
-}
-
-fn problem(path: &Path, p: InputProblem) -> InputError {
-    InputError::single(path, p.help(REGENERATE))
+fn problem(path: &Path, update: &str, p: InputProblem) -> InputError {
+    InputError::single(
+        path,
+        p.help(format!(
+            "if the scenario's current results are right, regenerate it with `{update}`"
+        )),
+    )
 }

@@ -9,10 +9,11 @@
 //! positively correlated; treating them as independent, as here, errs on
 //! the side of fewer alarms.
 
+use anyhow::Result;
 use serde_json::Value;
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
-use super::baseline::Baseline;
+use super::baseline::{self, Baseline};
 use super::{BaselineCheck, Change, Status, describe_target, same_target};
 use crate::document::Document;
 use crate::metrics::Total;
@@ -26,14 +27,14 @@ const MAX_LISTED: usize = 50;
 /// route (a mean over 4,000 instead of 2,000 identical values).
 const ROUNDING: f64 = 1e-9;
 
-pub fn compare(old: &Baseline, new: &Document, new_value: &Value, z: f64) -> BaselineCheck {
+pub fn compare(old: &Baseline, new: &Document, z: f64) -> Result<BaselineCheck> {
     let input_changes = input_changes(&old.doc, new);
     if input_changes.is_empty() {
-        exact(old, new_value)
+        exact(old, new)
     } else {
         let mut check = statistical(&old.doc, new, z);
         check.input_changes = input_changes;
-        check
+        Ok(check)
     }
 }
 
@@ -62,13 +63,18 @@ pub fn input_changes(old: &Document, new: &Document) -> Vec<String> {
     changes
 }
 
-/// Same inputs: every differing number is listed. The racesim version is
-/// left out: a release that keeps the model must keep the numbers.
-fn exact(old: &Baseline, new_value: &Value) -> BaselineCheck {
-    let mut new_value = new_value.clone();
-    if let (Some(v), Some(obj)) = (old.value.get("racesim_version"), new_value.as_object_mut()) {
-        obj.insert("racesim_version".into(), v.clone());
-    }
+/// Same inputs: the new result must be the baseline file byte for byte.
+/// The racesim version is left out (a release that keeps the model must
+/// keep the numbers), so the new result is rendered with the baseline's.
+/// When the bytes differ, every differing number is listed; when no
+/// number differs, the file itself was re-formatted.
+fn exact(old: &Baseline, new: &Document) -> Result<BaselineCheck> {
+    let mut same_release = new.clone();
+    same_release
+        .racesim_version
+        .clone_from(&old.doc.racesim_version);
+    let text = baseline::render(&same_release)?;
+    let new_value: Value = serde_json::from_str(&text)?;
     let mut diffs = Vec::new();
     let mut compared = 0;
     diff(
@@ -78,24 +84,53 @@ fn exact(old: &Baseline, new_value: &Value) -> BaselineCheck {
         &mut diffs,
         &mut compared,
     );
-    let mut notes = Vec::new();
+    let mut check = BaselineCheck {
+        status: Status::Identical,
+        input_changes: Vec::new(),
+        moved: Vec::new(),
+        notes: Vec::new(),
+        compared,
+    };
+    if text.as_bytes() == old.text.as_bytes() {
+        return Ok(check);
+    }
+    if diffs.is_empty() {
+        check.status = Status::Reformatted;
+        check.notes.push(reformatted_why(&old.text, &text));
+        return Ok(check);
+    }
     if diffs.len() > MAX_LISTED {
-        notes.push(format!(
+        check.notes.push(format!(
             "{} more numbers differ; compare the files with `racesim run --format json`",
             diffs.len() - MAX_LISTED
         ));
         diffs.truncate(MAX_LISTED);
     }
-    BaselineCheck {
-        status: if diffs.is_empty() {
-            Status::Identical
-        } else {
-            Status::Differs
-        },
-        input_changes: Vec::new(),
-        moved: diffs,
-        notes,
-        compared,
+    check.status = Status::Differs;
+    check.moved = diffs;
+    Ok(check)
+}
+
+/// What tells a re-formatted baseline from racesim's own output.
+fn reformatted_why(stored: &str, fresh: &str) -> String {
+    let lf = stored.replace("\r\n", "\n");
+    if lf == fresh {
+        "the baseline file has Windows (CRLF) line endings, racesim writes LF; \
+         a checkout with `core.autocrlf` does this (mark baselines `*.json -text` in .gitattributes)"
+            .into()
+    } else if lf.trim_end() == fresh.trim_end() {
+        "the baseline file ends differently (racesim ends it with one newline)".into()
+    } else {
+        let line = stored
+            .lines()
+            .zip(fresh.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| stored.lines().count().min(fresh.lines().count()))
+            + 1;
+        format!(
+            "the baseline file's layout differs from racesim's from line {line} on \
+             (re-formatted or edited by hand?)"
+        )
     }
 }
 

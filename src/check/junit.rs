@@ -1,11 +1,12 @@
 //! JUnit XML, the report format every CI system can display: one test
 //! suite per scenario, one test case per gate and one for the baseline
-//! comparison.
+//! comparison. A scenario that could not be checked is one failing
+//! baseline-comparison case whose message is the error.
 
 use std::fmt::Write;
 
 use super::CheckReport;
-use super::report::{gate_text, num, status_line};
+use super::report::{gate_text, num, pair, status_line};
 
 pub fn render(report: &CheckReport) -> String {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -33,15 +34,20 @@ pub fn render(report: &CheckReport) -> String {
         );
         if !r.comparison_passed {
             let mut detail = String::new();
+            if let Some(e) = &r.error {
+                let _ = writeln!(detail, "{e}");
+            }
+            for note in &r.baseline.notes {
+                let _ = writeln!(detail, "{note}");
+            }
             for c in &r.baseline.moved {
+                let (old, new) = pair(c.old, c.new);
                 let _ = writeln!(
                     detail,
-                    "{} {} {}: {} -> {} (threshold {})",
+                    "{} {} {}: {old} -> {new} (threshold {})",
                     c.plan,
                     c.what,
                     c.statistic,
-                    c.old.map_or("-".into(), num),
-                    c.new.map_or("-".into(), num),
                     num(c.threshold)
                 );
             }

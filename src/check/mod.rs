@@ -7,6 +7,7 @@ pub mod compare;
 pub mod discover;
 pub mod junit;
 pub mod report;
+pub mod stage;
 
 use std::path::PathBuf;
 
@@ -21,8 +22,11 @@ pub struct CheckReport {
     pub passed: bool,
     /// Noise threshold in combined standard errors.
     pub z: f64,
-    /// Whether baselines were (re)written by `--update`.
+    /// Whether `--update` was given.
     pub update: bool,
+    /// Why `--update` wrote no baseline at all (a scenario could not be
+    /// checked, or writing failed); `null` otherwise.
+    pub update_skipped: Option<String>,
     pub scenarios: Vec<ScenarioReport>,
 }
 
@@ -32,8 +36,10 @@ pub struct ScenarioReport {
     pub file: PathBuf,
     pub plans_file: Option<PathBuf>,
     pub baseline_file: PathBuf,
-    pub trials: u64,
-    pub seed: u64,
+    /// Trials and seed of the run; `null` when the scenario could not be
+    /// simulated.
+    pub trials: Option<u64>,
+    pub seed: Option<u64>,
     pub baseline: BaselineCheck,
     pub gates: Vec<Gate>,
     /// `--update` wrote a new baseline file for this scenario.
@@ -42,6 +48,9 @@ pub struct ScenarioReport {
     pub comparison_passed: bool,
     /// The comparison passed and every gate holds.
     pub passed: bool,
+    /// Why the scenario could not be checked (a bad scenario, plans or
+    /// baseline file), as racesim would print it; `null` when it was.
+    pub error: Option<String>,
 }
 
 impl ScenarioReport {
@@ -63,14 +72,20 @@ pub enum Status {
     WithinNoise,
     /// Inputs changed and at least one statistic moved beyond noise.
     Moved,
+    /// Same inputs and the same numbers, but the baseline file's bytes are
+    /// not what racesim writes (re-formatted, or other line endings).
+    Reformatted,
     /// No baseline file yet.
     Missing,
+    /// The comparison could not be made: the scenario, its plans or its
+    /// baseline file is invalid (see the scenario's `error`).
+    Error,
 }
 
 impl Status {
     /// Whether this status fails the check (without `--update`).
     pub fn fails(self) -> bool {
-        matches!(self, Status::Differs | Status::Moved | Status::Missing)
+        !matches!(self, Status::Identical | Status::WithinNoise)
     }
 }
 
@@ -91,8 +106,16 @@ pub struct BaselineCheck {
 
 impl BaselineCheck {
     pub fn missing() -> Self {
+        Self::with_status(Status::Missing)
+    }
+
+    pub fn error() -> Self {
+        Self::with_status(Status::Error)
+    }
+
+    fn with_status(status: Status) -> Self {
         BaselineCheck {
-            status: Status::Missing,
+            status,
             input_changes: Vec::new(),
             moved: Vec::new(),
             notes: Vec::new(),
@@ -176,4 +199,44 @@ pub fn gates(new: &Document, old: Option<&Document>) -> Vec<Gate> {
 /// share may differ (the probability does not depend on it).
 pub fn same_target(a: &TargetResult, b: &TargetResult) -> bool {
     a.channel == b.channel && a.metric == b.metric && a.op == b.op && a.value == b.value
+}
+
+/// The command that writes or refreshes `scenario`'s baseline in
+/// `baselines`, ready to paste into a shell.
+pub fn update_command(scenario: &std::path::Path, baselines: &std::path::Path) -> String {
+    format!(
+        "racesim check {} --baselines {} --update",
+        shell_word(&scenario.display().to_string()),
+        shell_word(&baselines.display().to_string())
+    )
+}
+
+/// `s` quoted for a POSIX shell when it needs to be.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./,:+@%=".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn update_commands_can_be_pasted() {
+        assert_eq!(
+            update_command(Path::new("scenarios/a.csv"), Path::new("baselines")),
+            "racesim check scenarios/a.csv --baselines baselines --update"
+        );
+        assert_eq!(
+            update_command(Path::new("my scen/it's.csv"), Path::new("b")),
+            r"racesim check 'my scen/it'\''s.csv' --baselines b --update"
+        );
+    }
 }

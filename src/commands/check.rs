@@ -1,33 +1,28 @@
 //! `racesim check`: the CI gate over a set of scenarios.
 //!
-//! Everything is read and simulated before anything is written, so a bad
-//! input (exit 2) or a crash leaves every existing baseline as it was.
+//! Every scenario is read and simulated before anything is written. A
+//! scenario that cannot be checked (an invalid scenario, plans or baseline
+//! file) is reported as such in the report and the JUnit file, and the run
+//! exits 2; with `--update` nothing is written then. The baselines are
+//! written all or nothing (`check::stage`), so a failure while writing
+//! leaves every old baseline as it was.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use crate::check::baseline::{self, Baseline};
 use crate::check::compare::compare;
 use crate::check::discover::{self, Found};
-use crate::check::{BaselineCheck, CheckReport, ScenarioReport, junit, report};
+use crate::check::{
+    BaselineCheck, CheckReport, ScenarioReport, junit, report, stage, update_command,
+};
 use crate::cli::{CheckArgs, ReportFormat, SimulationArgs};
-use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, UsageError};
+use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, UsageError, exit_code_for};
 use crate::options::SimulationOptions;
 use crate::precision::{self, Precision};
-use crate::scenario::Scenario;
 use crate::simulation::Plan;
 use crate::{output, plans, scenario};
-
-/// One scenario, loaded and ready to simulate.
-struct Input {
-    found: Found,
-    scenario: Scenario,
-    plans: Vec<Plan>,
-    baseline_file: PathBuf,
-    baseline: Option<Baseline>,
-    unreadable_baseline: Option<String>,
-}
 
 pub fn run(args: &CheckArgs) -> Result<i32> {
     if !(args.z.is_finite() && args.z > 0.0) {
@@ -42,68 +37,67 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         .baselines
         .clone()
         .unwrap_or_else(|| discover::default_baselines(&args.paths));
-    let inputs = load_all(discover::scenarios(&args.paths)?, &dir, args.update)?;
+    let found = discover::scenarios(&args.paths)?;
 
-    let sim_args = SimulationArgs {
-        trials: None,
-        seed: None,
-        threads: args.threads,
-        quiet: args.quiet,
-    };
     let mut reports = Vec::new();
-    let mut writes = Vec::new();
-    for input in &inputs {
-        let opts = SimulationOptions::resolve(&sim_args, &input.scenario)?;
-        let (doc, stop) =
-            precision::simulate(&input.scenario, &input.plans, &opts, precision.as_ref())?;
-        if let Some(stop) = stop {
-            eprintln!("note: {}", stop.note(&input.scenario.name));
+    let mut writes: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    // The exit code of the worst scenario that could not be checked.
+    let mut error_code = EXIT_OK;
+    for f in found {
+        let baseline_file = dir.join(format!("{}.json", f.name));
+        match check_one(args, precision.as_ref(), &f, &baseline_file) {
+            Ok((r, write)) => {
+                if let Some(text) = write {
+                    writes.push((baseline_file, text.into_bytes()));
+                }
+                reports.push(r);
+            }
+            Err(e) => {
+                print_error(&e);
+                error_code = error_code.max(exit_code_for(&e));
+                reports.push(failed(f, baseline_file, &e));
+            }
         }
-        let text = baseline::render(&doc)?;
-        let value = serde_json::from_str(&text)?;
-        let mut check = match &input.baseline {
-            Some(b) => compare(b, &doc, &value, args.z),
-            None => BaselineCheck::missing(),
-        };
-        if let Some(why) = &input.unreadable_baseline {
-            check
-                .notes
-                .push(format!("the old baseline was unreadable ({why})"));
-        }
-        let gates = crate::check::gates(&doc, input.baseline.as_ref().map(|b| &b.doc));
-        let write = args.update && input.baseline.as_ref().is_none_or(|b| b.text != text);
-        if write {
-            writes.push((input.baseline_file.clone(), text));
-        }
-        let comparison_passed = args.update || !check.status.fails();
-        let passed = comparison_passed && gates.iter().all(|g| g.met);
-        reports.push(ScenarioReport {
-            scenario: input.found.name.clone(),
-            file: input.found.scenario.clone(),
-            plans_file: input.found.plans.clone(),
-            baseline_file: input.baseline_file.clone(),
-            trials: doc.trials,
-            seed: doc.seed,
-            baseline: check,
-            gates,
-            baseline_written: write,
-            comparison_passed,
-            passed,
-        });
     }
 
-    if !writes.is_empty() {
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create the baselines directory {}", dir.display()))?;
-        for (path, text) in &writes {
-            output::write_atomic(path, text.as_bytes())?;
+    // With any scenario unchecked, `--update` writes nothing: the set of
+    // baselines stays consistent with one run of the whole set.
+    let mut write_error = None;
+    let mut update_skipped = None;
+    let unchecked = reports.iter().filter(|r| r.error.is_some()).count();
+    if unchecked > 0 {
+        if args.update {
+            update_skipped = Some(format!(
+                "{unchecked} of {} scenarios could not be checked; fix them and run --update again",
+                reports.len()
+            ));
+        }
+        writes.clear();
+    } else if !writes.is_empty() {
+        let result = std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the baselines directory {}", dir.display()))
+            .and_then(|()| stage::write_all(&writes));
+        if let Err(e) = result {
+            update_skipped = Some(format!("{e:#}"));
+            write_error = Some(e);
+            writes.clear();
+        }
+    }
+    for r in &mut reports {
+        r.baseline_written = writes.iter().any(|(p, _)| *p == r.baseline_file);
+        // `--update` accepts a changed result by writing it; unwritten, the
+        // comparison stands.
+        if update_skipped.is_some() && r.error.is_none() {
+            r.comparison_passed = !r.baseline.status.fails();
+            r.passed = r.comparison_passed && r.gates.iter().all(|g| g.met);
         }
     }
 
     let report = CheckReport {
-        passed: reports.iter().all(|r| r.passed),
+        passed: error_code == EXIT_OK && write_error.is_none() && reports.iter().all(|r| r.passed),
         z: args.z,
         update: args.update,
+        update_skipped,
         scenarios: reports,
     };
     let text = match args.format {
@@ -115,42 +109,126 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
             s
         }
     };
-    if let Some(path) = &args.junit {
-        output::write_atomic(path, junit::render(&report).as_bytes())?;
-    }
+    // The report first: a CI job that posts it should get it even when the
+    // JUnit file or the baselines cannot be written.
     output::emit(None, &text)?;
-    Ok(if report.passed {
+    if let Some(path) = &args.junit {
+        output::write_atomic(path, junit::render(&report).as_bytes())
+            .with_context(|| format!("cannot write the JUnit report {}", path.display()))?;
+    }
+    if let Some(e) = write_error {
+        return Err(e.context("--update wrote no baseline"));
+    }
+    Ok(if error_code != EXIT_OK {
+        error_code
+    } else if report.passed {
         EXIT_OK
     } else {
         EXIT_CHECK_FAILED
     })
 }
 
-/// Reads every scenario, plans file and baseline; the first bad one stops
-/// the check before anything is simulated or written. With `--update` an
-/// unreadable baseline is only noted, since it is about to be replaced.
-fn load_all(found: Vec<Found>, dir: &std::path::Path, update: bool) -> Result<Vec<Input>> {
-    let mut inputs = Vec::new();
-    for f in found {
-        let scenario = scenario::load(&f.scenario)?;
-        let plans = match &f.plans {
-            Some(p) => plans::load(p, &scenario)?,
-            None => vec![Plan::baseline(&scenario)],
-        };
-        let baseline_file = dir.join(format!("{}.json", f.name));
-        let (baseline, unreadable_baseline) = match baseline::read(&baseline_file) {
-            Ok(b) => (b, None),
-            Err(e) if update => (None, Some(e.to_string())),
-            Err(e) => return Err(e.into()),
-        };
-        inputs.push(Input {
-            found: f,
-            scenario,
-            plans,
-            baseline_file,
-            baseline,
-            unreadable_baseline,
-        });
+/// Reads, simulates and compares one scenario; also returns the baseline
+/// text to write when `--update` should write it. An invalid scenario or
+/// plans file is an error; so is an unreadable baseline, except with
+/// `--update`, which is about to replace it.
+fn check_one(
+    args: &CheckArgs,
+    precision: Option<&Precision>,
+    found: &Found,
+    baseline_file: &Path,
+) -> Result<(ScenarioReport, Option<String>)> {
+    let scenario = scenario::load(&found.scenario)?;
+    let plans = match &found.plans {
+        Some(p) => plans::load(p, &scenario)?,
+        None => vec![Plan::baseline(&scenario)],
+    };
+    let update = update_command(&found.scenario, parent(baseline_file));
+    let (stored, unreadable): (Option<Baseline>, _) = match baseline::read(baseline_file, &update) {
+        Ok(b) => (b, None),
+        Err(e) if args.update => {
+            let why: Vec<String> = e.problems.into_iter().map(|p| p.message).collect();
+            (None, Some(why.join("; ")))
+        }
+        Err(e) => return Err(e.into()),
+    };
+
+    let sim_args = SimulationArgs {
+        trials: None,
+        seed: None,
+        threads: args.threads,
+        quiet: args.quiet,
+    };
+    let opts = SimulationOptions::resolve(&sim_args, &scenario)?;
+    let (doc, stop) = precision::simulate(&scenario, &plans, &opts, precision)?;
+    if let Some(stop) = stop {
+        eprintln!("note: {}", stop.note(&scenario.name));
     }
-    Ok(inputs)
+    let text = baseline::render(&doc)?;
+    let mut check = match &stored {
+        Some(b) => compare(b, &doc, args.z)?,
+        None => BaselineCheck::missing(),
+    };
+    if let Some(why) = unreadable {
+        check
+            .notes
+            .push(format!("the old baseline was unreadable ({why})"));
+    }
+    let gates = crate::check::gates(&doc, stored.as_ref().map(|b| &b.doc));
+    let write = args.update && stored.as_ref().is_none_or(|b| b.text != text);
+    let comparison_passed = args.update || !check.status.fails();
+    let passed = comparison_passed && gates.iter().all(|g| g.met);
+    let report = ScenarioReport {
+        scenario: found.name.clone(),
+        file: found.scenario.clone(),
+        plans_file: found.plans.clone(),
+        baseline_file: baseline_file.to_path_buf(),
+        trials: Some(doc.trials),
+        seed: Some(doc.seed),
+        baseline: check,
+        gates,
+        baseline_written: false,
+        comparison_passed,
+        passed,
+        error: None,
+    };
+    Ok((report, write.then_some(text)))
+}
+
+/// The report of a scenario that could not be checked.
+fn failed(found: Found, baseline_file: PathBuf, err: &anyhow::Error) -> ScenarioReport {
+    ScenarioReport {
+        scenario: found.name,
+        file: found.scenario,
+        plans_file: found.plans,
+        baseline_file,
+        trials: None,
+        seed: None,
+        baseline: BaselineCheck::error(),
+        gates: Vec::new(),
+        baseline_written: false,
+        comparison_passed: false,
+        passed: false,
+        error: Some(describe(err)),
+    }
+}
+
+/// The error as `main` would print it, causes included.
+fn describe(err: &anyhow::Error) -> String {
+    let mut s = err.to_string();
+    for cause in err.chain().skip(1) {
+        s.push_str(&format!("\n  caused by: {cause}"));
+    }
+    s
+}
+
+fn print_error(err: &anyhow::Error) {
+    eprintln!("error: {}", describe(err));
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
 }

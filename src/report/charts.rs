@@ -17,22 +17,72 @@ use crate::export::format;
 pub const FG: RGBColor = RGBColor(0x10, 0x10, 0x10);
 /// Grid colour; CSS maps `#A0A0A1` to the theme's grid colour.
 pub const GRID: RGBColor = RGBColor(0xA0, 0xA0, 0xA1);
+/// Page background, for boxes behind labels; CSS maps `#FEFEFD` to it.
+pub const BG: RGBColor = RGBColor(0xFE, 0xFE, 0xFD);
 /// Good and bad: met targets, the break-even line, losses.
 pub const GOOD: RGBColor = RGBColor(0x2E, 0x9E, 0x5B);
 pub const BAD: RGBColor = RGBColor(0xD6, 0x45, 0x41);
-/// Plan colours, mid-luminance so they read on light and dark pages
-/// (a colour-blind-safe order: blue, orange, teal, magenta, …).
-pub const PALETTE: [RGBColor; 6] = [
-    RGBColor(0x2E, 0x86, 0xDE),
-    RGBColor(0xE6, 0x7E, 0x22),
-    RGBColor(0x16, 0xA0, 0x85),
-    RGBColor(0xC0, 0x39, 0x8B),
-    RGBColor(0x8E, 0x7C, 0xC3),
-    RGBColor(0xB8, 0x86, 0x0B),
+/// Plan colours, mid-luminance so they read on light and dark pages, none
+/// of them the red of targets and losses (the most distinct first: blue,
+/// orange, teal, magenta, …). Plan 0 is the baseline.
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(0x2E, 0x86, 0xDE), // blue
+    RGBColor(0xE6, 0x7E, 0x22), // orange
+    RGBColor(0x16, 0xA0, 0x85), // teal
+    RGBColor(0xC0, 0x39, 0x8B), // magenta
+    RGBColor(0x8E, 0x7C, 0xC3), // lavender
+    RGBColor(0xB8, 0x86, 0x0B), // dark gold
+    RGBColor(0x6A, 0xA8, 0x3A), // green
+    RGBColor(0xA4, 0x6E, 0x52), // brown
+    RGBColor(0x8A, 0x94, 0x9E), // grey
+    RGBColor(0x19, 0xA0, 0xC0), // cyan
 ];
 
 pub fn plan_color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
+}
+
+/// Plans past the palette reuse its colours with dashed lines: the dash
+/// length and gap in pixels, `None` for a solid line.
+pub fn plan_dash(i: usize) -> Option<(u32, u32)> {
+    match i / PALETTE.len() {
+        0 => None,
+        1 => Some((8, 4)),
+        2 => Some((3, 3)),
+        _ => Some((12, 3)),
+    }
+}
+
+/// The same as `plan_dash`, as a CSS border style for legends.
+pub fn css_dash(i: usize) -> &'static str {
+    match i / PALETTE.len() {
+        0 => "solid",
+        2 => "dotted",
+        _ => "dashed",
+    }
+}
+
+/// Draws `points` as a line, solid or dashed.
+fn line<DB, CT, I>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    points: I,
+    style: ShapeStyle,
+    dash: Option<(u32, u32)>,
+) -> Result<()>
+where
+    DB: DrawingBackend,
+    CT: CoordTranslate,
+    I: IntoIterator<Item = CT::From>,
+    I::IntoIter: Clone,
+    CT::From: Clone + 'static,
+{
+    match dash {
+        None => chart.draw_series(LineSeries::new(points, style)).map(drop),
+        Some((size, gap)) => chart
+            .draw_series(DashedLineSeries::new(points, size, gap, style))
+            .map(drop),
+    }
+    .map_err(svg_err)
 }
 
 pub fn css_color(c: RGBColor) -> String {
@@ -49,6 +99,8 @@ pub enum Units {
     Money,
     /// A ratio shown as a percentage (ROI 0.25 → 25 %).
     Percent,
+    /// A difference of two ratios, in percentage points (0.055 → 5.5 pp).
+    Points,
     Count,
     Month,
 }
@@ -58,6 +110,7 @@ impl Units {
         match self {
             Units::Money | Units::Count => format::thousands(x, 0),
             Units::Percent => format!("{:.0} %", 100.0 * x),
+            Units::Points => format!("{:.0} pp", 100.0 * x),
             Units::Month => format!("{x:.0}"),
         }
     }
@@ -74,6 +127,12 @@ fn svg_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
 /// One distribution drawn in a histogram.
 pub struct Hist<'a> {
     pub color: RGBColor,
+    /// Dashes of the outline (`plan_dash`), `None` for solid.
+    pub dash: Option<(u32, u32)>,
+    /// Fill under the outline with the series' colour, translucent. Many
+    /// overlapping fills blend into grey, so with several similar
+    /// distributions only the reference one is filled.
+    pub filled: bool,
     pub values: &'a [f64],
 }
 
@@ -82,6 +141,9 @@ pub struct Marker {
     pub x: f64,
     pub label: String,
     pub color: RGBColor,
+    /// Reference lines (break-even) are solid and wide; targets are
+    /// dashed, so one drawn over the other leaves both visible.
+    pub dashed: bool,
 }
 
 /// Bin edges covering the central 99 % of the pooled finite values (and
@@ -176,8 +238,8 @@ pub fn histogram(
             .max_light_lines(0)
             .bold_line_style(GRID.stroke_width(1))
             .axis_style(FG)
-            .label_style(text(13))
-            .axis_desc_style(text(14))
+            .label_style(text(14))
+            .axis_desc_style(text(15))
             .x_labels(8)
             .y_labels(6)
             .x_label_formatter(&|x| units.tick(*x))
@@ -186,8 +248,10 @@ pub fn histogram(
             .y_desc("share of trials")
             .draw()
             .map_err(svg_err)?;
-        let alpha = if series.len() > 1 { 0.08 } else { 0.5 };
-        for (s, sh) in series.iter().zip(&all) {
+        // Each series' own colour, light enough that overlaps stay readable.
+        let filled = series.iter().filter(|s| s.filled).count();
+        let alpha = if filled > 1 { 0.2 } else { 0.3 };
+        for (s, sh) in series.iter().zip(&all).filter(|(s, _)| s.filled) {
             chart
                 .draw_series(
                     sh.iter()
@@ -201,34 +265,44 @@ pub fn histogram(
                         }),
                 )
                 .map_err(svg_err)?;
+        }
+        for (s, sh) in series.iter().zip(&all) {
             let mut step = vec![(edges[0], 0.0)];
             for (i, v) in sh.iter().enumerate() {
                 step.push((edges[i], *v));
                 step.push((edges[i + 1], *v));
             }
             step.push((hi, 0.0));
-            chart
-                .draw_series(LineSeries::new(step, s.color.stroke_width(2)))
-                .map_err(svg_err)?;
+            line(&mut chart, step, s.color.stroke_width(2), s.dash)?;
+        }
+        // Reference lines first, dashed targets over them.
+        let mut order: Vec<&Marker> = markers.iter().collect();
+        order.sort_by_key(|m| m.dashed);
+        for m in &order {
+            let (style, dash) = if m.dashed {
+                (m.color.stroke_width(2), Some((7, 4)))
+            } else {
+                (m.color.stroke_width(3), None)
+            };
+            line(&mut chart, [(m.x, 0.0), (m.x, top)], style, dash)?;
         }
         for (k, m) in markers.iter().enumerate() {
-            chart
-                .draw_series(LineSeries::new(
-                    [(m.x, 0.0), (m.x, top)],
-                    m.color.stroke_width(2),
-                ))
-                .map_err(svg_err)?;
             let right = m.x > (lo + hi) / 2.0;
             let (anchor, dx) = if right {
-                (HPos::Right, -4)
+                (HPos::Right, -6)
             } else {
-                (HPos::Left, 4)
+                (HPos::Left, 6)
             };
             let (px, py) = chart.backend_coord(&(m.x, top));
+            let style = if m.color == FG {
+                text(15)
+            } else {
+                TextStyle::from((FONT, 15).into_font()).color(&m.color)
+            };
             root.draw(&Text::new(
                 m.label.clone(),
-                (px + dx, py + 4 + 16 * k as i32),
-                text(12).pos(Pos::new(anchor, VPos::Top)),
+                (px + dx, py + 4 + 18 * k as i32),
+                style.pos(Pos::new(anchor, VPos::Top)),
             ))
             .map_err(svg_err)?;
         }
@@ -325,8 +399,8 @@ where
             .x_labels(0)
             .bold_line_style(GRID.stroke_width(1))
             .axis_style(FG)
-            .label_style(text(13))
-            .axis_desc_style(text(14))
+            .label_style(text(14))
+            .axis_desc_style(text(15))
             .y_labels(6)
             .y_label_formatter(&|v| units.tick(*v))
             .y_desc(b.y_desc)
@@ -355,6 +429,12 @@ where
                         color.mix(0.8).filled(),
                     )])
                     .map_err(svg_err)?;
+                // Plans past the palette reuse its colours, outlined.
+                if s >= PALETTE.len() {
+                    chart
+                        .draw_series([Rectangle::new([(x0, base), (x1, mid)], FG.stroke_width(2))])
+                        .map_err(svg_err)?;
+                }
                 let (wlo, whi) = (clamp(v.lo, y_lo, y_hi), clamp(v.hi, y_lo, y_hi));
                 let cap = slot * 0.2;
                 for seg in [
@@ -371,7 +451,7 @@ where
                     root.draw(&Text::new(
                         units.tick(v.mid),
                         (px, py - 3),
-                        text(12).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                        text(14).pos(Pos::new(HPos::Center, VPos::Bottom)),
                     ))
                     .map_err(svg_err)?;
                 }
@@ -382,20 +462,40 @@ where
             root.draw(&Text::new(
                 name.clone(),
                 (px, py + 8),
-                text(14).pos(Pos::new(HPos::Center, VPos::Top)),
+                text(16).pos(Pos::new(HPos::Center, VPos::Top)),
             ))
             .map_err(svg_err)?;
         }
+        // The conversion into stage g + 1 sits just above that stage's
+        // bars, at their left edge (above any value labels), one line per
+        // plan in its colour.
+        let line_height = 20;
         for (g, lines) in b.between.iter().enumerate() {
-            let (px, py) = chart.backend_coord(&(g as f64 + 1.0, y_hi));
+            let next = g + 1;
+            let Some(row) = b.values.get(next) else {
+                continue;
+            };
+            let top = row
+                .iter()
+                .flatten()
+                .map(|v| clamp(v.hi, y_lo, y_hi).max(clamp(v.mid, y_lo, y_hi)))
+                .fold(y_lo, f64::max);
+            let (px, py) = chart.backend_coord(&(next as f64 + 0.1, top));
+            let (_, plot_top) = chart.backend_coord(&(next as f64, y_hi));
+            let above = if b.value_labels { 22 } else { 6 };
+            let first = (py - above - line_height * lines.len() as i32).max(plot_top + 2);
             for (s, line) in lines.iter().enumerate() {
-                let color = b.colors[s % b.colors.len()];
+                let color = if series == 1 {
+                    FG
+                } else {
+                    b.colors[s % b.colors.len()]
+                };
                 root.draw(&Text::new(
                     line.clone(),
-                    (px, py - 14 + 15 * s as i32),
-                    TextStyle::from((FONT, 13).into_font())
+                    (px, first + line_height * s as i32),
+                    TextStyle::from((FONT, 18).into_font())
                         .color(&color)
-                        .pos(Pos::new(HPos::Center, VPos::Top)),
+                        .pos(Pos::new(HPos::Left, VPos::Top)),
                 ))
                 .map_err(svg_err)?;
             }
@@ -412,6 +512,7 @@ fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
 /// One plan's monthly cumulative profit.
 pub struct Fan<'a> {
     pub color: RGBColor,
+    pub dash: Option<(u32, u32)>,
     pub months: &'a [MonthSummary],
 }
 
@@ -452,8 +553,8 @@ pub fn fan(fans: &[Fan]) -> Result<String> {
             .max_light_lines(0)
             .bold_line_style(GRID.stroke_width(1))
             .axis_style(FG)
-            .label_style(text(13))
-            .axis_desc_style(text(14))
+            .label_style(text(14))
+            .axis_desc_style(text(15))
             .x_labels(horizon.min(13))
             .y_labels(7)
             .x_label_formatter(&|x| format!("{x:.0}"))
@@ -482,32 +583,50 @@ pub fn fan(fans: &[Fan]) -> Result<String> {
                 .draw_series([Polygon::new(band(first, 1, 3), first.color.mix(0.35))])
                 .map_err(svg_err)?;
         }
-        chart
-            .draw_series(LineSeries::new(
-                [(1.0, 0.0), (horizon as f64, 0.0)],
-                BAD.stroke_width(2),
-            ))
-            .map_err(svg_err)?;
-        let (px, py) = chart.backend_coord(&(1.0, 0.0));
-        root.draw(&Text::new(
-            "break-even",
-            (px + 6, py - 4),
-            TextStyle::from((FONT, 12).into_font())
-                .color(&BAD)
-                .pos(Pos::new(HPos::Left, VPos::Bottom)),
-        ))
-        .map_err(svg_err)?;
+        line(
+            &mut chart,
+            [(1.0, 0.0), (horizon as f64, 0.0)],
+            FG.stroke_width(2),
+            None,
+        )?;
         for (i, f) in fans.iter().enumerate().rev() {
             let width = if i == 0 { 3 } else { 2 };
-            chart
-                .draw_series(LineSeries::new(
-                    f.months
-                        .iter()
-                        .filter_map(|m| m.summary.p50.map(|v| (m.month as f64, v))),
-                    f.color.stroke_width(width),
-                ))
-                .map_err(svg_err)?;
+            line(
+                &mut chart,
+                f.months
+                    .iter()
+                    .filter_map(|m| m.summary.p50.map(|v| (m.month as f64, v)))
+                    .collect::<Vec<_>>(),
+                f.color.stroke_width(width),
+                f.dash,
+            )?;
         }
+        // The break-even label goes on top of everything, on a patch of
+        // page background, at the right end: below the line when the first
+        // plan's median ends above it, else above.
+        let end_above = fans
+            .first()
+            .and_then(|f| f.months.last())
+            .and_then(|m| m.summary.p50)
+            .is_none_or(|v| v >= 0.0);
+        let (px, py) = chart.backend_coord(&(horizon as f64, 0.0));
+        let label = "break-even";
+        let style = text(15);
+        let (w, h) = root.estimate_text_size(label, &style).map_err(svg_err)?;
+        let (w, h) = (w as i32, h as i32);
+        let top = if end_above { py + 4 } else { py - 4 - h - 4 };
+        let left = px - 6 - w - 4;
+        root.draw(&Rectangle::new(
+            [(left, top), (left + w + 8, top + h + 4)],
+            BG.mix(0.9).filled(),
+        ))
+        .map_err(svg_err)?;
+        root.draw(&Text::new(
+            label,
+            (left + 4, top + 2),
+            style.pos(Pos::new(HPos::Left, VPos::Top)),
+        ))
+        .map_err(svg_err)?;
         root.present().map_err(svg_err)?;
     }
     Ok(buf)
@@ -532,6 +651,8 @@ mod tests {
         let v = [5.0; 10];
         let h = [Hist {
             color: FG,
+            dash: None,
+            filled: true,
             values: &v,
         }];
         let e = edges(&h, &[], 4);
@@ -541,10 +662,72 @@ mod tests {
             x: -3.0,
             label: "zero".into(),
             color: FG,
+            dashed: false,
         }];
         let e = edges(&h, &m, 4);
         assert!(e[0] <= -3.0);
         assert_eq!(shares(&v, &e).iter().sum::<f64>(), 1.0);
+    }
+
+    /// CIE L*a*b* of an sRGB colour (D65).
+    fn lab(c: RGBColor) -> [f64; 3] {
+        let lin = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let (r, g, b) = (lin(c.0), lin(c.1), lin(c.2));
+        let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
+        let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
+        let f = |t: f64| {
+            if t > 0.008856 {
+                t.cbrt()
+            } else {
+                7.787 * t + 16.0 / 116.0
+            }
+        };
+        [
+            116.0 * f(y) - 16.0,
+            500.0 * (f(x) - f(y)),
+            200.0 * (f(y) - f(z)),
+        ]
+    }
+
+    fn contrast(a: RGBColor, b: RGBColor) -> f64 {
+        let l = |c: RGBColor| (lab(c)[0] + 16.0) / 116.0;
+        // Relative luminance from L*: Y = ((L* + 16) / 116)^3 above the knee.
+        let (ya, yb) = (l(a).powi(3), l(b).powi(3));
+        (ya.max(yb) + 0.05) / (ya.min(yb) + 0.05)
+    }
+
+    #[test]
+    fn ten_plan_colours_are_distinct_and_readable_in_both_themes() {
+        let dist = |a: [f64; 3], b: [f64; 3]| {
+            ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+        };
+        for (i, a) in PALETTE.iter().enumerate() {
+            for b in &PALETTE[i + 1..] {
+                assert!(dist(lab(*a), lab(*b)) > 20.0, "{a:?} and {b:?} look alike");
+            }
+            // Not the red of targets and losses.
+            assert!(
+                dist(lab(*a), lab(BAD)) > 30.0,
+                "{a:?} looks like a target line"
+            );
+            let light = RGBColor(0xff, 0xff, 0xff);
+            let dark = RGBColor(0x15, 0x18, 0x1c);
+            assert!(contrast(*a, light) > 2.8, "{a:?} on the light page");
+            assert!(contrast(*a, dark) > 2.8, "{a:?} on the dark page");
+        }
+        // Past ten, colours repeat with dashed lines.
+        assert_eq!(plan_color(10), plan_color(0));
+        assert!((0..10).all(|i| plan_dash(i).is_none()));
+        assert!((10..30).all(|i| plan_dash(i).is_some()));
+        assert_ne!(plan_dash(10), plan_dash(20));
     }
 
     #[test]

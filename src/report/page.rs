@@ -25,11 +25,33 @@ pub fn esc(s: &str) -> String {
 }
 
 /// How a number is written for a reader (the JSON keeps full precision).
+/// Money is in whole currency units from 100 up, with cents below, and
+/// zero is "0"; `num_in` keeps a row of money values to one convention.
 pub fn display(units: Units, x: Option<f64>) -> String {
+    display_in(units, x, None)
+}
+
+/// Decimals for a row of money values: whole units when any of `leading`
+/// (the row's headline values) is 100 or more, so a row never mixes
+/// "947.01" with "1,979".
+pub fn money_decimals(leading: impl IntoIterator<Item = Option<f64>>) -> usize {
+    if leading.into_iter().flatten().any(|x| x.abs() >= 100.0) {
+        0
+    } else {
+        2
+    }
+}
+
+fn display_in(units: Units, x: Option<f64>, money_decimals: Option<usize>) -> String {
     let Some(x) = x else { return "–".into() };
     match units {
-        Units::Money => format::value(Some(x), Kind::Money),
+        Units::Money if x == 0.0 => "0".into(),
+        Units::Money => {
+            let d = money_decimals.unwrap_or(if x.abs() >= 100.0 { 0 } else { 2 });
+            format::thousands(x, d)
+        }
         Units::Percent => format!("{:.1} %", 100.0 * x),
+        Units::Points => format!("{:.1} pp", 100.0 * x),
         Units::Count => format::value(Some(x), Kind::Count),
         Units::Month => format::value(Some(x), Kind::Month),
     }
@@ -39,12 +61,17 @@ pub fn display(units: Units, x: Option<f64>) -> String {
 /// where it sits in the JSON document (`key`), so a reader's tool or a
 /// test can check it against `--format json`.
 pub fn num(key: &str, units: Units, x: Option<f64>) -> String {
+    num_in(key, units, x, None)
+}
+
+/// `num` with money written to `money_decimals` decimals.
+pub fn num_in(key: &str, units: Units, x: Option<f64>, money_decimals: Option<usize>) -> String {
     let raw = x.map_or(String::new(), |v| format!("{v:?}"));
     format!(
         r#"<span class="num" data-key="{}" data-value="{}">{}</span>"#,
         esc(key),
         raw,
-        esc(&display(units, x))
+        esc(&display_in(units, x, money_decimals))
     )
 }
 
@@ -67,6 +94,7 @@ main { max-width: 960px; margin: 0 auto; padding: 24px 20px 48px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 20px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--border); }
 h3 { font-size: 16px; margin: 18px 0 6px; }
+header p { overflow-wrap: anywhere; }
 p, figcaption, .muted { color: var(--muted); }
 figcaption { font-size: 13px; margin-top: 2px; }
 figure { margin: 8px 0 16px; break-inside: avoid; page-break-inside: avoid; }
@@ -74,16 +102,25 @@ figure svg { width: 100%; height: auto; display: block; }
 svg [fill="#101010"] { fill: var(--fg); }
 svg [stroke="#101010"] { stroke: var(--fg); }
 svg [stroke="#A0A0A1"] { stroke: var(--grid); }
-table { border-collapse: collapse; width: 100%; font-size: 14px; margin: 6px 0 12px; }
+svg [fill="#FEFEFD"] { fill: var(--bg); }
+.wide { overflow-x: auto; margin: 6px 0 12px; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--border); vertical-align: top; }
 th { font-weight: 600; background: var(--card); }
+th.plan, td.plan { overflow-wrap: anywhere; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
-th.r { white-space: nowrap; }
+td.r { white-space: nowrap; }
+table.kpi td:first-child { min-width: 7em; }
+td.target { min-width: 13em; width: 34%; }
+td.target code { overflow-wrap: anywhere; }
+td.target .why { display: block; margin-top: 2px; font-size: 13px; color: var(--muted); }
+table.assumptions td { overflow-wrap: break-word; }
 .kpi .mean { font-size: 18px; font-weight: 600; color: var(--fg); }
-.kpi .range { display: block; font-size: 12px; color: var(--muted); }
-.legend { display: flex; flex-wrap: wrap; gap: 14px; font-size: 13px; margin: 4px 0; }
+.kpi .range { display: block; font-size: 12px; color: var(--muted); white-space: normal; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 13px; margin: 4px 0; }
+.legend > span { overflow-wrap: anywhere; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
-.bar { position: relative; height: 14px; background: var(--card); border: 1px solid var(--border); border-radius: 3px; min-width: 120px; }
+.bar { position: relative; height: 14px; background: var(--card); border: 1px solid var(--border); border-radius: 3px; min-width: 80px; }
 .bar > .fill { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 2px; }
 .bar > .req { position: absolute; top: -3px; bottom: -3px; width: 2px; background: var(--fg); }
 .good { color: var(--good); } .bad { color: var(--bad); }
@@ -92,16 +129,30 @@ th.r { white-space: nowrap; }
 .note { font-size: 13px; color: var(--muted); }
 code { font-size: 13px; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; font-size: 14px; }
-dt { color: var(--muted); } dd { margin: 0; }
-@page { margin: 14mm; }
+dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
+/* No page size: the reader's A4 or Letter choice holds; the content fits
+   the narrower of the two (A4: 186 mm between these margins). */
+@page { size: auto; margin: 12mm; }
 @media print {
   :root { --bg: #ffffff; --fg: #000000; --muted: #444444; --grid: #cccccc; --card: #f2f2f2; --border: #cccccc;
           --good: #2E9E5B; --bad: #D64541; --warn: #D4A017; }
   html, body { background: #fff; }
   body { font-size: 10pt; }
   main { max-width: none; padding: 0; }
-  h2, h3, h2 + p, .legend { break-after: avoid; page-break-after: avoid; }
-  tr, .bar, .keep { break-inside: avoid; page-break-inside: avoid; }
+  h2 { margin-top: 18px; }
+  h2, h3, .legend { break-after: avoid; page-break-after: avoid; }
+  p { orphans: 3; widows: 3; }
+  /* A heading, its introduction and the first table or chart stay on one
+     page; so do small tables, rows and charts. */
+  .keep, table.kpi, table.targets, table.rates, tr, .bar, dl { break-inside: avoid; page-break-inside: avoid; }
+  #assumptions { break-before: page; page-break-before: always; }
+  .wide { overflow: visible; }
+  table { font-size: 8.5pt; }
+  th, td { padding: 3px 5px; }
+  .kpi .mean { font-size: 11pt; }
+  .kpi .range, .note, td.target .why, figcaption, code { font-size: 8pt; }
+  td.target { min-width: 0; }
+  .bar { min-width: 50px; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 "##;

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use anyhow::Result;
 use plotters::style::RGBColor;
 
-use super::charts::{self, Bar, Bars, Fan, Hist, Marker, Units, plan_color};
-use super::page::{display, esc, num};
+use super::charts::{self, Bar, Bars, Fan, Hist, Marker, Units, plan_color, plan_dash};
+use super::page::{display, esc, money_decimals, num, num_in};
 use super::samples::Samples;
 use crate::document::Document;
 use crate::export::format;
@@ -21,6 +21,13 @@ pub struct Ctx<'a> {
     pub samples: &'a Samples,
 }
 
+/// Plans per table: more would not fit a printed page's width.
+const PLANS_PER_TABLE: usize = 4;
+
+/// Plans up to which funnel conversion rates are written in the chart;
+/// with more they go into a table under it.
+const RATES_IN_CHART: usize = 4;
+
 impl Ctx<'_> {
     fn colors(&self) -> Vec<RGBColor> {
         (0..self.doc.plans.len()).map(plan_color).collect()
@@ -30,37 +37,70 @@ impl Ctx<'_> {
         self.doc.plans.len() > 1
     }
 
+    /// Plan `i`'s histogram series: every plan filled when there are at
+    /// most two, else only the baseline (their fills would blend to grey).
+    fn hist<'a>(&self, i: usize, values: &'a [f64]) -> Hist<'a> {
+        Hist {
+            color: plan_color(i),
+            dash: plan_dash(i),
+            filled: i == 0 || self.doc.plans.len() <= 2,
+            values,
+        }
+    }
+
     fn legend(&self) -> String {
         if !self.multi() {
             return String::new();
         }
         let mut s = String::from(r#"<div class="legend">"#);
         for (i, p) in self.doc.plans.iter().enumerate() {
-            let _ = write!(
-                s,
-                r#"<span><span class="swatch" style="background:{}"></span>{}</span>"#,
-                charts::css_color(plan_color(i)),
-                esc(&p.plan)
-            );
+            let _ = write!(s, r#"<span>{}{}</span>"#, swatch(i), esc(&p.plan));
         }
         s.push_str("</div>");
         s
     }
 
-    fn plan_headers(&self) -> String {
-        self.doc
-            .plans
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
+    /// The plans split into groups of at most `PLANS_PER_TABLE`, as even
+    /// as possible: one table per group.
+    fn plan_groups(&self) -> Vec<std::ops::Range<usize>> {
+        let n = self.doc.plans.len();
+        let tables = n.div_ceil(PLANS_PER_TABLE).max(1);
+        let (size, extra) = (n / tables, n % tables);
+        let mut start = 0;
+        (0..tables)
+            .map(|t| {
+                let len = size + usize::from(t < extra);
+                let r = start..start + len;
+                start += len;
+                r
+            })
+            .collect()
+    }
+
+    fn plan_headers(&self, plans: std::ops::Range<usize>) -> String {
+        plans
+            .map(|i| {
                 format!(
-                    r#"<th class="r"><span class="swatch" style="background:{}"></span>{}</th>"#,
-                    charts::css_color(plan_color(i)),
-                    esc(&p.plan)
+                    r#"<th class="r plan">{}{}</th>"#,
+                    swatch(i),
+                    esc(&self.doc.plans[i].plan)
                 )
             })
             .collect()
     }
+}
+
+/// A plan's colour swatch; plans past the palette are outlined the way
+/// their lines are dashed.
+fn swatch(i: usize) -> String {
+    let outline = match charts::css_dash(i) {
+        "solid" => String::new(),
+        dash => format!(";outline:2px {dash} var(--fg);outline-offset:-2px"),
+    };
+    format!(
+        r#"<span class="swatch" style="background:{}{outline}"></span>"#,
+        charts::css_color(plan_color(i))
+    )
 }
 
 fn figure(id: &str, svg: &str, caption: &str) -> String {
@@ -82,104 +122,134 @@ const HEADLINE: [(&str, &str, Units); 7] = [
 
 pub fn headline(c: &Ctx) -> String {
     let mut s = String::from(
-        r#"<section id="kpis"><h2>1. Headline</h2><p>Mean, with the P5 – P95 range underneath: 90 % of simulated outcomes fall inside it.</p><table class="kpi"><thead><tr><th>metric</th>"#,
+        r#"<section id="kpis"><div class="keep"><h2>1. Headline</h2><p>Mean, with the P5 – P95 range underneath: 90 % of simulated outcomes fall inside it.</p>"#,
     );
-    s.push_str(&c.plan_headers());
-    s.push_str("</tr></thead><tbody>");
-    for (metric, label, units) in HEADLINE {
-        let _ = write!(s, "<tr><td>{label}</td>");
-        for (i, p) in c.doc.plans.iter().enumerate() {
-            let m = &p.metrics[metric];
-            let key = format!("/plans/{i}/metrics/{metric}");
-            let _ = write!(
-                s,
-                r#"<td class="r"><span class="mean">{}</span><span class="range">{} – {}</span>"#,
-                num(&format!("{key}/mean"), units, m.mean),
-                num(&format!("{key}/p5"), units, m.p5),
-                num(&format!("{key}/p95"), units, m.p95),
-            );
-            if metric == "payback_month" {
-                let share = m.defined as f64 / c.doc.trials.max(1) as f64;
+    for (n, plans) in c.plan_groups().into_iter().enumerate() {
+        if n == 1 {
+            s.push_str("</div>");
+        }
+        s.push_str(r#"<div class="wide"><table class="kpi"><thead><tr><th>metric</th>"#);
+        s.push_str(&c.plan_headers(plans.clone()));
+        s.push_str("</tr></thead><tbody>");
+        for (metric, label, units) in HEADLINE {
+            let _ = write!(s, "<tr><td>{label}</td>");
+            // One convention per row, set by the headline numbers (means).
+            let decimals = (units == Units::Money)
+                .then(|| money_decimals(c.doc.plans.iter().map(|p| p.metrics[metric].mean)));
+            for i in plans.clone() {
+                let p = &c.doc.plans[i];
+                let m = &p.metrics[metric];
+                let key = format!("/plans/{i}/metrics/{metric}");
                 let _ = write!(
                     s,
-                    r#"<span class="range">pays back within {} months in {} of trials</span>"#,
-                    c.doc.horizon_months,
-                    format::percent(share)
+                    r#"<td class="r"><span class="mean">{}</span><span class="range">{} – {}</span>"#,
+                    num_in(&format!("{key}/mean"), units, m.mean, decimals),
+                    num_in(&format!("{key}/p5"), units, m.p5, decimals),
+                    num_in(&format!("{key}/p95"), units, m.p95, decimals),
                 );
+                if metric == "payback_month" {
+                    let share = m.defined as f64 / c.doc.trials.max(1) as f64;
+                    let _ = write!(
+                        s,
+                        r#"<span class="range">pays back within {} months in {} of trials</span>"#,
+                        c.doc.horizon_months,
+                        format::percent(share)
+                    );
+                }
+                s.push_str("</td>");
             }
-            s.push_str("</td>");
+            s.push_str("</tr>");
         }
-        s.push_str("</tr>");
+        s.push_str("<tr><td>P(loss): chance that profit is negative</td>");
+        for i in plans {
+            let p = &c.doc.plans[i];
+            let cls = if p.probability_of_loss > 0.2 {
+                "bad"
+            } else {
+                "good"
+            };
+            let _ = write!(
+                s,
+                r#"<td class="r"><span class="mean {cls}">{}</span></td>"#,
+                num(
+                    &format!("/plans/{i}/probability_of_loss"),
+                    Units::Percent,
+                    Some(p.probability_of_loss)
+                )
+            );
+        }
+        s.push_str("</tr></tbody></table></div>");
     }
-    s.push_str("<tr><td>P(loss): chance that profit is negative</td>");
-    for (i, p) in c.doc.plans.iter().enumerate() {
-        let cls = if p.probability_of_loss > 0.2 {
-            "bad"
-        } else {
-            "good"
-        };
-        let _ = write!(
-            s,
-            r#"<td class="r"><span class="mean {cls}">{}</span></td>"#,
-            num(
-                &format!("/plans/{i}/probability_of_loss"),
-                Units::Percent,
-                Some(p.probability_of_loss)
-            )
-        );
+    if c.plan_groups().len() == 1 {
+        s.push_str("</div>");
     }
-    s.push_str("</tr></tbody></table></section>\n");
+    s.push_str("</section>\n");
     s
 }
 
 pub fn targets(c: &Ctx) -> String {
-    let mut s = String::from(r#"<section id="targets"><h2>2. Targets and gates</h2>"#);
+    let mut s =
+        String::from(r#"<section id="targets"><div class="keep"><h2>2. Targets and gates</h2>"#);
     if c.scenario.targets.is_empty() {
-        s.push_str("<p>The scenario states no targets (add <code>target</code> rows to see the chance of hitting them).</p></section>\n");
+        s.push_str("<p>The scenario states no targets (add <code>target</code> rows to see the chance of hitting them).</p></div></section>\n");
         return s;
     }
-    s.push_str("<p>Chance that each target holds. A <b>gate</b> must hold in at least its required share of trials (the black tick): ✓ met, ✗ missed. A plain target gets ✓ when it is more likely than not.</p><table><thead><tr><th>target</th><th>note</th>");
-    s.push_str(&c.plan_headers());
-    s.push_str("</tr></thead><tbody>");
-    for (k, t) in c.scenario.targets.iter().enumerate() {
-        let kind = if t.required.is_some() {
-            "gate"
-        } else {
-            "target"
-        };
-        let _ = write!(
-            s,
-            "<tr><td><code>{}</code> <span class=\"note\">{kind}</span></td><td class=\"note\">{}</td>",
-            esc(&t.describe()),
-            esc(&t.note)
-        );
-        for (i, p) in c.doc.plans.iter().enumerate() {
-            let r = &p.targets[k];
-            let ok = r.met.unwrap_or(r.probability >= 0.5);
-            let (cls, mark) = if ok { ("good", "✓") } else { ("bad", "✗") };
-            let fill = match r.required {
-                Some(_) => cls,
-                None if r.probability >= 0.8 => "good",
-                None if r.probability >= 0.5 => "warn",
-                None => "bad",
+    s.push_str("<p>Chance that each target holds. A <b>gate</b> must hold in at least its required share of trials (the tick across its bar): ✓ met, ✗ missed. A plain target gets ✓ when it is more likely than not; its bar is green from 80 %, amber from 50 %, red below.</p>");
+    for (n, plans) in c.plan_groups().into_iter().enumerate() {
+        if n == 1 {
+            s.push_str("</div>");
+        }
+        s.push_str(r#"<div class="wide"><table class="targets"><thead><tr><th>target</th>"#);
+        s.push_str(&c.plan_headers(plans.clone()));
+        s.push_str("</tr></thead><tbody>");
+        for (k, t) in c.scenario.targets.iter().enumerate() {
+            let kind = if t.required.is_some() {
+                "gate"
+            } else {
+                "target"
             };
-            let req = r.required.map_or(String::new(), |q| {
-                format!(r#"<div class="req" style="left:{:.1}%"></div>"#, 100.0 * q)
-            });
+            let note = if t.note.is_empty() {
+                String::new()
+            } else {
+                format!(r#"<span class="why">{}</span>"#, esc(&t.note))
+            };
             let _ = write!(
                 s,
-                r#"<td class="r"><span class="mark {cls}">{mark}</span> {}<div class="bar"><div class="fill {fill}" style="width:{:.1}%"></div>{req}</div></td>"#,
-                num(
-                    &format!("/plans/{i}/targets/{k}/probability"),
-                    Units::Percent,
-                    Some(r.probability)
-                ),
-                100.0 * r.probability
+                "<tr><td class=\"target\"><code>{}</code> <span class=\"note\">{kind}</span>{note}</td>",
+                esc(&t.describe()),
             );
+            for i in plans.clone() {
+                let r = &c.doc.plans[i].targets[k];
+                let ok = r.met.unwrap_or(r.probability >= 0.5);
+                let (cls, mark) = if ok { ("good", "✓") } else { ("bad", "✗") };
+                let fill = match r.required {
+                    Some(_) => cls,
+                    None if r.probability >= 0.8 => "good",
+                    None if r.probability >= 0.5 => "warn",
+                    None => "bad",
+                };
+                let req = r.required.map_or(String::new(), |q| {
+                    format!(r#"<div class="req" style="left:{:.1}%"></div>"#, 100.0 * q)
+                });
+                let _ = write!(
+                    s,
+                    r#"<td class="r"><span class="mark {cls}">{mark}</span> {}<div class="bar"><div class="fill {fill}" style="width:{:.1}%"></div>{req}</div></td>"#,
+                    num(
+                        &format!("/plans/{i}/targets/{k}/probability"),
+                        Units::Percent,
+                        Some(r.probability)
+                    ),
+                    100.0 * r.probability
+                );
+            }
+            s.push_str("</tr>");
         }
-        s.push_str("</tr>");
+        s.push_str("</tbody></table></div>");
     }
-    s.push_str("</tbody></table></section>\n");
+    if c.plan_groups().len() == 1 {
+        s.push_str("</div>");
+    }
+    s.push_str("</section>\n");
     s
 }
 
@@ -191,43 +261,52 @@ fn bar(sm: &Summary) -> Option<Bar> {
     })
 }
 
-/// "→ 5.2 %" between two stages, as a ratio of means.
-fn rate(from: &Summary, to: &Summary) -> String {
+/// The conversion rate between two stages as a ratio of means.
+fn rate(from: &Summary, to: &Summary) -> Option<f64> {
     match (from.mean, to.mean) {
-        (Some(a), Some(b)) if a > 0.0 => format!("→ {:.1} %", 100.0 * b / a),
-        _ => "→ –".into(),
+        (Some(a), Some(b)) if a > 0.0 => Some(b / a),
+        _ => None,
     }
 }
 
-pub fn funnel(c: &Ctx) -> Result<String> {
-    let mut s = String::from(
-        r#"<section id="funnel"><h2>3. RACE funnel</h2><p>Mean per stage (bar) with P5 – P95 whiskers, on a log scale because stages differ by orders of magnitude. Percentages between stages are conversion rates (ratio of means).</p>"#,
-    );
-    s.push_str(&c.legend());
+fn rate_text(r: Option<f64>) -> String {
+    r.map_or("–".into(), |r| format!("{:.1} %", 100.0 * r))
+}
+
+/// One funnel chart, with its conversion rates written into the chart
+/// (few plans) or as a table under it (many).
+fn funnel_chart(
+    c: &Ctx,
+    id: &str,
+    stages: &[(&str, &str)],
+    summaries: &dyn Fn(usize, &str) -> Summary,
+    height: u32,
+    caption: &str,
+) -> Result<String> {
+    let plans = c.doc.plans.len();
     let colors = c.colors();
-    let total_stages = ["visitors", "leads", "customers", "active_customers"];
-    let groups: Vec<String> = [
-        "Reach: visitors",
-        "Act: leads",
-        "Convert: customers",
-        "Engage: active at horizon",
-    ]
-    .map(String::from)
-    .to_vec();
-    let values: Vec<Vec<Option<Bar>>> = total_stages
+    let groups: Vec<String> = stages.iter().map(|(_, label)| label.to_string()).collect();
+    let values: Vec<Vec<Option<Bar>>> = stages
         .iter()
-        .map(|m| c.doc.plans.iter().map(|p| bar(&p.metrics[*m])).collect())
+        .map(|(m, _)| (0..plans).map(|i| bar(&summaries(i, m))).collect())
         .collect();
-    let between: Vec<Vec<String>> = total_stages
+    let rates: Vec<Vec<Option<f64>>> = stages
         .windows(2)
         .map(|w| {
-            c.doc
-                .plans
-                .iter()
-                .map(|p| rate(&p.metrics[w[0]], &p.metrics[w[1]]))
+            (0..plans)
+                .map(|i| rate(&summaries(i, w[0].0), &summaries(i, w[1].0)))
                 .collect()
         })
         .collect();
+    let in_chart = plans <= RATES_IN_CHART;
+    let between: Vec<Vec<String>> = if in_chart {
+        rates
+            .iter()
+            .map(|row| row.iter().map(|r| format!("→ {}", rate_text(*r))).collect())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let svg = charts::bars_log(&Bars {
         groups: &groups,
         colors: &colors,
@@ -236,64 +315,98 @@ pub fn funnel(c: &Ctx) -> Result<String> {
         units: Units::Count,
         between: &between,
         value_labels: !c.multi(),
-        height: 340,
+        height,
     })?;
-    s.push_str("<div class=\"keep\"><h3>All channels</h3>");
-    s.push_str(&figure(
+    let mut caption = caption.to_string();
+    if in_chart {
+        caption.push_str(
+            " The percentage above a stage is the conversion rate from the stage before it.",
+        );
+    }
+    let mut s = figure(id, &svg, &caption);
+    if !in_chart {
+        s.push_str(r#"<div class="wide"><table class="rates"><thead><tr><th>conversion rate</th>"#);
+        for w in stages.windows(2) {
+            let _ = write!(
+                s,
+                r#"<th class="r">{} → {}</th>"#,
+                w[0].0.replace('_', " "),
+                w[1].0.replace('_', " ")
+            );
+        }
+        s.push_str("</tr></thead><tbody>");
+        for (i, p) in c.doc.plans.iter().enumerate() {
+            let _ = write!(
+                s,
+                "<tr><td class=\"plan\">{}{}</td>",
+                swatch(i),
+                esc(&p.plan)
+            );
+            for row in &rates {
+                let _ = write!(s, r#"<td class="r">{}</td>"#, rate_text(row[i]));
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</tbody></table></div>");
+    }
+    Ok(s)
+}
+
+pub fn funnel(c: &Ctx) -> Result<String> {
+    let where_rates = if c.doc.plans.len() <= RATES_IN_CHART {
+        "The percentage above each stage is the conversion rate from the stage before it (ratio of means)."
+    } else {
+        "The table under each chart gives the conversion rates between stages (ratio of means)."
+    };
+    let mut s = format!(
+        r#"<section id="funnel"><div class="keep"><h2>3. RACE funnel</h2><p>Mean per stage (bar) with P5 – P95 whiskers, on a log scale because stages differ by orders of magnitude. {where_rates}</p>"#
+    );
+    s.push_str(&c.legend());
+    let total = [
+        ("visitors", "Reach: visitors"),
+        ("leads", "Act: leads"),
+        ("customers", "Convert: customers"),
+        ("active_customers", "Engage: active at horizon"),
+    ];
+    s.push_str("<h3>All channels</h3>");
+    s.push_str(&funnel_chart(
+        c,
         "chart-funnel-total",
-        &svg,
+        &total,
+        &|i, m| c.doc.plans[i].metrics[m].clone(),
+        340,
         &format!(
             "Total funnel, paid and referred visitors together. Active at horizon: customers still active in month {}.",
             c.doc.horizon_months
         ),
-    ));
+    )?);
     s.push_str("</div>");
-    let stages = ["visitors", "leads", "customers"];
-    let groups: Vec<String> = ["Reach: visitors", "Act: leads", "Convert: customers"]
-        .map(String::from)
-        .to_vec();
+    s.push_str(
+        "<p>Per channel the funnel stops at customers: racesim's results do not break the customers still active at the horizon down by channel, so only the all-channels funnel above has that stage.</p>",
+    );
+    let stages = [
+        ("visitors", "Reach: visitors"),
+        ("leads", "Act: leads"),
+        ("customers", "Convert: customers"),
+    ];
     for ch in &c.scenario.channels {
-        let values: Vec<Vec<Option<Bar>>> = stages
-            .iter()
-            .map(|m| {
-                c.doc
-                    .plans
-                    .iter()
-                    .map(|p| bar(&p.channels[&ch.name][*m]))
-                    .collect()
-            })
-            .collect();
-        let between: Vec<Vec<String>> = stages
-            .windows(2)
-            .map(|w| {
-                c.doc
-                    .plans
-                    .iter()
-                    .map(|p| rate(&p.channels[&ch.name][w[0]], &p.channels[&ch.name][w[1]]))
-                    .collect()
-            })
-            .collect();
-        let svg = charts::bars_log(&Bars {
-            groups: &groups,
-            colors: &colors,
-            values: &values,
-            y_desc: "people (log scale)",
-            units: Units::Count,
-            between: &between,
-            value_labels: !c.multi(),
-            height: 270,
-        })?;
         let what = if ch.is_referral {
             " (built-in: visitors referred by existing customers)"
         } else {
             ""
         };
         let _ = write!(s, "<div class=\"keep\"><h3>{}{what}</h3>", esc(&ch.name));
-        s.push_str(&figure(
+        s.push_str(&funnel_chart(
+            c,
             &format!("chart-funnel-{}", ch.name),
-            &svg,
-            &format!("Funnel of channel {}.", esc(&ch.name)),
-        ));
+            &stages,
+            &|i, m| c.doc.plans[i].channels[&ch.name][m].clone(),
+            270,
+            &format!(
+                "Funnel of channel {}: visitors → leads → customers.",
+                esc(&ch.name)
+            ),
+        )?);
         s.push_str("</div>");
     }
     s.push_str("</section>\n");
@@ -306,6 +419,7 @@ fn markers(c: &Ctx, metric: &str, units: Units) -> Vec<Marker> {
         x: 0.0,
         label: "break-even".into(),
         color: charts::FG,
+        dashed: false,
     }];
     for t in &c.scenario.targets {
         if t.channel == "*" && t.metric_name == metric && matches!(t.metric, TargetMetric::Total(_))
@@ -314,6 +428,7 @@ fn markers(c: &Ctx, metric: &str, units: Units) -> Vec<Marker> {
                 x: t.value,
                 label: format!("target {} {}", t.op.symbol(), display(units, Some(t.value))),
                 color: charts::BAD,
+                dashed: true,
             });
         }
     }
@@ -344,16 +459,26 @@ fn sample_note(c: &Ctx, outside: usize) -> String {
     s
 }
 
+/// What the vertical lines of a histogram mean, for its caption.
+fn marker_note(marks: &[Marker]) -> String {
+    let mut s = String::new();
+    for m in marks {
+        if m.dashed {
+            let _ = write!(s, " Dashed red line: {}.", esc(&m.label));
+        } else {
+            let _ = write!(s, " Solid line: {}.", esc(&m.label));
+        }
+    }
+    s
+}
+
 fn distribution(c: &Ctx, id: &str, metric: &str, label: &str, units: Units) -> Result<String> {
     let series: Vec<Hist> = c
         .samples
         .plans
         .iter()
         .enumerate()
-        .map(|(i, p)| Hist {
-            color: plan_color(i),
-            values: if metric == "roi" { &p.roi } else { &p.profit },
-        })
+        .map(|(i, p)| c.hist(i, if metric == "roi" { &p.roi } else { &p.profit }))
         .collect();
     let marks = markers(c, metric, units);
     let edges = charts::edges(&series, &marks, 40);
@@ -362,15 +487,24 @@ fn distribution(c: &Ctx, id: &str, metric: &str, label: &str, units: Units) -> R
         .map(|h| charts::outside(h.values, &edges))
         .sum();
     let svg = charts::histogram(&series, &edges, label, units, &marks)?;
-    Ok(figure(id, &svg, &sample_note(c, outside)))
+    Ok(figure(
+        id,
+        &svg,
+        &format!("{}{}", sample_note(c, outside), marker_note(&marks)),
+    ))
 }
 
 pub fn distributions(c: &Ctx) -> Result<String> {
-    let mut s = String::from(
-        r#"<section id="distributions"><h2>4. Profit and ROI distributions</h2><p>How likely each outcome is. The black line is break-even; red lines are the scenario's targets.</p>"#,
+    let per_plan = match c.doc.plans.len() {
+        1 => "",
+        2 => " Each plan in its own colour: outline over a translucent fill.",
+        _ => " Each plan's outline in its own colour; the baseline's area is filled.",
+    };
+    let mut s = format!(
+        r#"<section id="distributions"><div class="keep"><h2>4. Profit and ROI distributions</h2><p>How likely each outcome is: the share of trials per range of values.{per_plan} A solid vertical line marks break-even, a dashed red one each of the scenario's targets on that metric.</p>"#
     );
     s.push_str(&c.legend());
-    s.push_str("<div class=\"keep\"><h3>Profit (NPV)</h3>");
+    s.push_str("<h3>Profit (NPV)</h3>");
     s.push_str(&distribution(
         c,
         "chart-profit-histogram",
@@ -391,7 +525,9 @@ pub fn distributions(c: &Ctx) -> Result<String> {
 }
 
 pub fn payback(c: &Ctx) -> Result<String> {
-    let mut s = String::from(r#"<section id="payback"><h2>5. When the campaign pays back</h2>"#);
+    let mut s = String::from(
+        r#"<section id="payback"><div class="keep"><h2>5. When the campaign pays back</h2>"#,
+    );
     s.push_str(&c.legend());
     let fans: Vec<Fan> = c
         .doc
@@ -400,6 +536,7 @@ pub fn payback(c: &Ctx) -> Result<String> {
         .enumerate()
         .map(|(i, p)| Fan {
             color: plan_color(i),
+            dash: plan_dash(i),
             months: &p.monthly["cumulative_profit"],
         })
         .collect();
@@ -413,39 +550,45 @@ pub fn payback(c: &Ctx) -> Result<String> {
         "chart-cumulative-profit",
         &svg,
         &format!(
-            "Cumulative discounted profit by month for plan {}: median line, P25 – P75 (dark band) and P5 – P95 (light band). Payback is where it crosses break-even.{others}",
+            "Cumulative discounted profit (currency units) by month for plan {}: median line, P25 – P75 (darker band) and P5 – P95 (lighter band). The horizontal line at 0 is break-even; the campaign has paid back where the median crosses it.{others}",
             esc(&c.doc.plans[0].plan)
         ),
     ));
+    s.push_str("</div>");
     let series: Vec<Hist> = c
         .samples
         .plans
         .iter()
         .enumerate()
-        .map(|(i, p)| Hist {
-            color: plan_color(i),
-            values: &p.payback_month,
-        })
+        .map(|(i, p)| c.hist(i, &p.payback_month))
         .collect();
     let edges = charts::month_edges(c.doc.horizon_months);
     let svg = charts::histogram(&series, &edges, "payback month", Units::Month, &[])?;
-    let mut never = String::new();
+    let mut paid = String::new();
     for (i, p) in c.doc.plans.iter().enumerate() {
         let m = &p.metrics["payback_month"];
-        let share = 1.0 - m.defined as f64 / c.doc.trials.max(1) as f64;
+        let share = m.defined as f64 / c.doc.trials.max(1) as f64;
         let _ = write!(
-            never,
-            r#" {}: no payback within {} months in <span class="num" data-key="/plans/{i}/metrics/payback_month/defined" data-value="{}">{}</span> of trials."#,
+            paid,
+            r#" {}: pays back within {} months in {} of {} trials ({})."#,
             esc(&p.plan),
             c.doc.horizon_months,
-            m.defined,
+            num(
+                &format!("/plans/{i}/metrics/payback_month/defined"),
+                Units::Count,
+                Some(m.defined as f64)
+            ),
+            format::thousands(c.doc.trials as f64, 0),
             format::percent(share)
         );
     }
     s.push_str(&figure(
         "chart-payback-histogram",
         &svg,
-        &format!("{}{never}", sample_note(c, 0)),
+        &format!(
+            "Payback month: the first month in which cumulative discounted profit reaches 0. {}{paid}",
+            sample_note(c, 0)
+        ),
     ));
     s.push_str("</section>\n");
     Ok(s)
@@ -465,7 +608,9 @@ fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
 }
 
 pub fn channels(c: &Ctx) -> Result<String> {
-    let mut s = String::from(r#"<section id="channels"><h2>6. Channels: ROI and CAC</h2>"#);
+    let mut s = String::from(
+        r#"<section id="channels"><div class="keep"><h2>6. Channels: ROI and CAC</h2>"#,
+    );
     s.push_str(&c.legend());
     let colors = c.colors();
     let paid: Vec<(usize, String)> = c
@@ -474,41 +619,63 @@ pub fn channels(c: &Ctx) -> Result<String> {
         .map(|(i, ch)| (i, ch.name.clone()))
         .collect();
     let names: Vec<String> = paid.iter().map(|(_, n)| n.clone()).collect();
-    s.push_str("<p>Channel ROI: mean, P5 – P95 and the channel's budget in each plan.</p><table class=\"kpi\"><thead><tr><th>channel</th>");
-    s.push_str(&c.plan_headers());
-    s.push_str("</tr></thead><tbody>");
-    for name in &names {
-        let _ = write!(s, "<tr><td>{}</td>", esc(name));
-        for (i, p) in c.doc.plans.iter().enumerate() {
-            let roi = &p.channels[name]["roi"];
-            let _ = write!(
-                s,
-                r#"<td class="r"><span class="mean">{}</span><span class="range">{} – {}</span><span class="range">spend {}</span></td>"#,
-                num(
-                    &format!("/plans/{i}/channels/{name}/roi/mean"),
-                    Units::Percent,
-                    roi.mean
-                ),
-                num(
-                    &format!("/plans/{i}/channels/{name}/roi/p5"),
-                    Units::Percent,
-                    roi.p5
-                ),
-                num(
-                    &format!("/plans/{i}/channels/{name}/roi/p95"),
-                    Units::Percent,
-                    roi.p95
-                ),
-                num(
-                    &format!("/plans/{i}/spend/{name}"),
-                    Units::Money,
-                    p.spend.get(name).copied()
-                ),
-            );
+    s.push_str("<p>Channel ROI: mean, P5 – P95 and the channel's budget in each plan.</p>");
+    for plans in c.plan_groups() {
+        s.push_str(r#"<div class="wide"><table class="kpi"><thead><tr><th>channel</th>"#);
+        s.push_str(&c.plan_headers(plans.clone()));
+        s.push_str("</tr></thead><tbody>");
+        for name in &names {
+            let _ = write!(s, "<tr><td>{}</td>", esc(name));
+            let spend_decimals =
+                money_decimals(c.doc.plans.iter().map(|p| p.spend.get(name).copied()));
+            for i in plans.clone() {
+                let p = &c.doc.plans[i];
+                let roi = &p.channels[name]["roi"];
+                let spend = p.spend.get(name).copied();
+                if roi.mean.is_none() {
+                    let _ = write!(
+                        s,
+                        r#"<td class="r"><span class="mean">–</span><span class="range">not defined without spend</span><span class="range">spend {}</span></td>"#,
+                        num_in(
+                            &format!("/plans/{i}/spend/{name}"),
+                            Units::Money,
+                            spend,
+                            Some(spend_decimals)
+                        ),
+                    );
+                    continue;
+                }
+                let _ = write!(
+                    s,
+                    r#"<td class="r"><span class="mean">{}</span><span class="range">{} – {}</span><span class="range">spend {}</span></td>"#,
+                    num(
+                        &format!("/plans/{i}/channels/{name}/roi/mean"),
+                        Units::Percent,
+                        roi.mean
+                    ),
+                    num(
+                        &format!("/plans/{i}/channels/{name}/roi/p5"),
+                        Units::Percent,
+                        roi.p5
+                    ),
+                    num(
+                        &format!("/plans/{i}/channels/{name}/roi/p95"),
+                        Units::Percent,
+                        roi.p95
+                    ),
+                    num_in(
+                        &format!("/plans/{i}/spend/{name}"),
+                        Units::Money,
+                        spend,
+                        Some(spend_decimals)
+                    ),
+                );
+            }
+            s.push_str("</tr>");
         }
-        s.push_str("</tr>");
+        s.push_str("</tbody></table></div>");
     }
-    s.push_str("</tbody></table>");
+    s.push_str("</div>");
     let roi: Vec<Vec<Option<Bar>>> = names
         .iter()
         .map(|n| {
@@ -579,47 +746,53 @@ pub fn channels(c: &Ctx) -> Result<String> {
 }
 
 pub fn comparison(c: &Ctx) -> Result<String> {
-    let mut s = String::from(r#"<section id="comparison"><h2>7. Plans against the baseline</h2>"#);
+    let mut s = String::from(
+        r#"<section id="comparison"><div class="keep"><h2>7. Plans against the baseline</h2>"#,
+    );
     if !c.multi() {
-        s.push_str("<p>Only the baseline was simulated. Pass <code>--plans PLANS.csv</code> to compare budget allocations trial by trial.</p></section>\n");
+        s.push_str("<p>Only the baseline was simulated. Pass <code>--plans PLANS.csv</code> to compare budget allocations trial by trial.</p></div></section>\n");
         return Ok(s);
     }
     let _ = write!(
         s,
-        "<p>Every plan is simulated on the same random draws as <b>{}</b> (common random numbers), so the difference is measured trial by trial. P(better): share of trials in which the plan is strictly higher. The interval is the 90 % confidence interval of the mean difference.</p>",
+        "<p>Every plan is simulated on the same random draws as <b>{}</b> (common random numbers), so the difference is measured trial by trial. P(better): share of trials in which the plan is strictly higher. The interval is the 90 % confidence interval of the mean difference. Money in currency units, ROI differences in percentage points (pp).</p>",
         esc(&c.doc.plans[0].plan)
     );
-    s.push_str("<table><thead><tr><th>plan</th><th>metric</th><th class=\"r\">mean difference</th><th class=\"r\">90 % CI</th><th class=\"r\">P(better)</th></tr></thead><tbody>");
+    s.push_str("<div class=\"wide\"><table><thead><tr><th>plan</th><th>metric</th><th class=\"r\">mean difference</th><th class=\"r\">90 % CI</th><th class=\"r\">P(better)</th></tr></thead><tbody>");
     for (k, cmp) in c.doc.comparisons.iter().enumerate() {
         let units = match cmp.metric.as_str() {
-            "roi" => Units::Percent,
+            "roi" => Units::Points,
             "customers" => Units::Count,
             _ => Units::Money,
         };
+        let decimals = (units == Units::Money).then(|| money_decimals([cmp.mean_difference]));
         let key = format!("/comparisons/{k}");
         let _ = write!(
             s,
-            r#"<tr><td>{}</td><td>{}</td><td class="r">{}</td><td class="r">{} – {}</td><td class="r">{}</td></tr>"#,
+            r#"<tr><td class="plan">{}</td><td>{}</td><td class="r">{}</td><td class="r">{} – {}</td><td class="r">{}</td></tr>"#,
             esc(&cmp.plan),
             if cmp.metric == "roi" {
                 "roi (difference in percentage points)"
             } else {
                 &cmp.metric
             },
-            num(
+            num_in(
                 &format!("{key}/mean_difference"),
                 units,
-                cmp.mean_difference
+                cmp.mean_difference,
+                decimals
             ),
-            num(
+            num_in(
                 &format!("{key}/mean_difference_low"),
                 units,
-                cmp.mean_difference_low
+                cmp.mean_difference_low,
+                decimals
             ),
-            num(
+            num_in(
                 &format!("{key}/mean_difference_high"),
                 units,
-                cmp.mean_difference_high
+                cmp.mean_difference_high,
+                decimals
             ),
             num(
                 &format!("{key}/probability_better"),
@@ -628,7 +801,7 @@ pub fn comparison(c: &Ctx) -> Result<String> {
             ),
         );
     }
-    s.push_str("</tbody></table>");
+    s.push_str("</tbody></table></div></div>");
     let base = &c.samples.plans[0].profit;
     let diffs: Vec<Vec<f64>> = c.samples.plans[1..]
         .iter()
@@ -638,14 +811,15 @@ pub fn comparison(c: &Ctx) -> Result<String> {
         .iter()
         .enumerate()
         .map(|(i, d)| Hist {
-            color: plan_color(i + 1),
-            values: d,
+            filled: true,
+            ..c.hist(i + 1, d)
         })
         .collect();
     let marks = [Marker {
         x: 0.0,
         label: "no difference".into(),
         color: charts::FG,
+        dashed: false,
     }];
     let edges = charts::edges(&series, &marks, 40);
     let outside: usize = series
@@ -667,7 +841,7 @@ pub fn comparison(c: &Ctx) -> Result<String> {
         "chart-profit-difference",
         &svg,
         &format!(
-            "Per-trial profit of each plan minus {}: right of the line, the plan earns more. {}",
+            "Per-trial profit of each plan minus {}: right of the solid line at 0, the plan earns more. {}",
             esc(&c.doc.plans[0].plan),
             sample_note(c, outside)
         ),
@@ -678,7 +852,7 @@ pub fn comparison(c: &Ctx) -> Result<String> {
 
 pub fn assumptions(c: &Ctx) -> String {
     let mut s = String::from(
-        r#"<section id="assumptions"><h2>8. Assumptions</h2><p>Every row of the scenario file: what the forecast rests on. Distributions are drawn once per trial; a <code>*</code> row applies to every channel without its own row.</p><table><thead><tr><th class="r">line</th><th>stage</th><th>channel</th><th>metric</th><th>value</th><th>note</th></tr></thead><tbody>"#,
+        r#"<section id="assumptions"><h2>8. Assumptions</h2><p>Every row of the scenario file: what the forecast rests on. Distributions are drawn once per trial; a <code>*</code> row applies to every channel without its own row.</p><div class="wide"><table class="assumptions"><thead><tr><th class="r">line</th><th>stage</th><th>channel</th><th>metric</th><th>value</th><th>note</th></tr></thead><tbody>"#,
     );
     for a in &c.scenario.assumptions {
         let _ = write!(
@@ -707,7 +881,7 @@ pub fn assumptions(c: &Ctx) -> String {
             esc(&t.note)
         );
     }
-    s.push_str("</tbody></table></section>\n");
+    s.push_str("</tbody></table></div></section>\n");
     s
 }
 
