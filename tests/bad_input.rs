@@ -8,7 +8,9 @@
 
 mod common;
 
-use common::{BASE, EXIT_INPUT, FIRST_EXTRA_LINE, Workspace, check_both, validate_str, with_base};
+use common::{
+    BASE, EXIT_INPUT, FIRST_EXTRA_LINE, Workspace, check_both, run_json, validate_str, with_base,
+};
 
 const L: u64 = FIRST_EXTRA_LINE;
 
@@ -608,24 +610,49 @@ fn channel_without_reach_rows_is_a_misspelling() {
             "did you mean `referral`?",
         ],
     );
-    // No close name: say how to keep a placeholder on purpose.
-    let out = check_both(
+}
+
+#[test]
+fn channel_without_reach_rows_and_no_close_name_is_a_warning() {
+    // Spec §2: a channel exists when any row names it, so a channel no
+    // reach row names is simulated (with zeros) and listed; racesim warns,
+    // with how to keep such a placeholder on purpose, and runs.
+    let ws = Workspace::new();
+    ws.write(
         "s.csv",
         with_base("act,display,rate,0.02,\nengage,display,churn,0.1,"),
     );
-    out.assert_input_error(
-        "s.csv",
-        Some(L),
-        &[
-            "channel `display` has no reach rows",
+    for command in [
+        &["run", "s.csv", "-n", "20", "-q"][..],
+        &["validate", "s.csv"],
+    ] {
+        let out = ws.run(command);
+        out.assert_ok();
+        let shown = format!("{}{}", out.stdout_text(), out.stderr);
+        for needle in [
+            "s.csv:7: channel `display` has no reach rows",
             "(it is also named on lines 8)",
             "add the row `reach,display,spend,0`",
-        ],
-    );
+        ] {
+            assert!(
+                shown.contains(needle),
+                "{command:?} lacks {needle:?}:\n{shown}"
+            );
+        }
+    }
+    let json = run_json(&ws, "s.csv", &["-n", "20"]);
+    let display = &json["plans"][0]["channels"]["display"];
+    assert_eq!(display["customers"]["mean"], 0.0, "{display}");
+    // A second channel whose name merely starts like another is no
+    // misspelling: still a warning, with the near name offered.
+    ws.write("t.csv", with_base("engage,search_brand,churn,0.1,"));
+    let out = ws.run(&["validate", "t.csv"]);
+    out.assert_ok();
     assert!(
-        !out.stderr.contains("problems"),
-        "one problem per channel:\n{}",
-        out.stderr
+        out.stdout_text()
+            .contains("did you mean `search`? If not, to keep `search_brand`"),
+        "{}",
+        out.stdout_text()
     );
 }
 

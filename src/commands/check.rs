@@ -22,7 +22,7 @@ use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, UsageError, exit_code_for};
 use crate::options::SimulationOptions;
 use crate::precision::{self, Precision};
 use crate::simulation::Plan;
-use crate::{output, plans, scenario};
+use crate::{output, plans};
 
 pub fn run(args: &CheckArgs) -> Result<i32> {
     if !(args.z.is_finite() && args.z > 0.0) {
@@ -138,7 +138,7 @@ fn check_one(
     found: &Found,
     baseline_file: &Path,
 ) -> Result<(ScenarioReport, Option<String>)> {
-    let scenario = scenario::load(&found.scenario)?;
+    let scenario = super::load_scenario(&found.scenario)?;
     let plans = match &found.plans {
         Some(p) => plans::load(p, &scenario)?,
         None => vec![Plan::baseline(&scenario)],

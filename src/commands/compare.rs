@@ -16,10 +16,10 @@ use crate::export::format::{percent, thousands, value};
 use crate::export::{Exporter, JsonExporter};
 use crate::metrics::{Kind, Total};
 use crate::options::SimulationOptions;
-use crate::{output, plans, report, scenario};
+use crate::{output, plans, report};
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
-    let scenario = scenario::load(&args.scenario)?;
+    let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = plans::load(&args.plans, &scenario)?;
     let doc = simulate(&scenario, &plans, &opts)?;

@@ -12,10 +12,10 @@ use crate::metrics::Kind;
 use crate::options::SimulationOptions;
 use crate::scenario::{REFERRAL, Scenario};
 use crate::suggest::did_you_mean;
-use crate::{output, progress, scenario};
+use crate::{output, progress};
 
 pub fn run(args: &CurvesArgs) -> Result<i32> {
-    let scenario = scenario::load(&args.scenario)?;
+    let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     if args.points < 2 {
         return Err(UsageError(format!(

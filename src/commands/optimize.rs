@@ -23,7 +23,7 @@ use crate::optimize::{
 use crate::options::SimulationOptions;
 use crate::scenario::Scenario;
 use crate::simulation::Plan;
-use crate::{output, progress, scenario};
+use crate::{output, progress};
 
 /// Name of the recommended plan in the evaluation and in `--output-plans`.
 pub const PLAN_NAME: &str = "optimized";
@@ -34,7 +34,7 @@ pub const PLAN_NAME: &str = "optimized";
 const MARGINAL_STEP: f64 = 0.01;
 
 pub fn run(args: &OptimizeArgs) -> Result<i32> {
-    let scenario = scenario::load(&args.scenario)?;
+    let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let search_trials = args.simulation.trials.unwrap_or(DEFAULT_SEARCH_TRIALS);
     let eval_trials = args.eval_trials.unwrap_or(scenario.trials);

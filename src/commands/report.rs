@@ -6,10 +6,10 @@ use crate::cli::ReportArgs;
 use crate::error::EXIT_OK;
 use crate::options::SimulationOptions;
 use crate::simulation::Plan;
-use crate::{plans, report, scenario};
+use crate::{plans, report};
 
 pub fn run(args: &ReportArgs) -> Result<i32> {
-    let scenario = scenario::load(&args.scenario)?;
+    let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = match &args.plans {
         Some(path) => plans::load(path, &scenario)?,

@@ -19,7 +19,7 @@ pub fn simulate(
 }
 
 pub fn run(args: &RunArgs) -> Result<i32> {
-    let scenario = scenario::load(&args.scenario)?;
+    let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = match &args.plans {
         Some(path) => plans::load(path, &scenario)?,

@@ -87,6 +87,12 @@ pub fn render(scn: &Scenario) -> String {
             let _ = writeln!(out, "  {:<26}{:<28}{:<22}{}", label, value, from, note);
         }
     }
+    if !scn.warnings.is_empty() {
+        let _ = writeln!(out, "\nWARNINGS");
+        for w in scn.warning_text() {
+            let _ = writeln!(out, "  {}", w.replace('\n', "\n  "));
+        }
+    }
     // Rows for the built-in channel while no channel refers are accepted
     // (spec §2.2: referral needs its inputs only when referrals happen) but
     // have no effect: say so, as the reviewer may expect otherwise.

@@ -11,6 +11,8 @@ pub mod value;
 
 use std::path::PathBuf;
 
+use crate::error::InputProblem;
+
 pub use inputs::{
     CHANNEL_INPUTS, Domain, INPUTS, Input, MAX_MONEY, MAX_ORDER_VALUE_CV, PLAN_INPUTS, Stage,
 };
@@ -165,6 +167,9 @@ pub struct Scenario {
     pub plan_provenance: Vec<(Input, Resolved)>,
     /// Every assumption row, in file order.
     pub assumptions: Vec<Assumption>,
+    /// Problems that do not stop a run (a channel no reach row names):
+    /// commands print them on stderr, `validate` lists them.
+    pub warnings: Vec<InputProblem>,
     /// Indices into `assumptions` of the rows drawn per trial; `Param::Drawn(i)`
     /// refers to position i here.
     pub drawn: Vec<usize>,
@@ -175,6 +180,15 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The warnings, one `file:line: message` (and `help:` line) each, as
+    /// errors read.
+    pub fn warning_text(&self) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|w| crate::error::InputError::single(self.path.clone(), w.clone()).to_string())
+            .collect()
+    }
+
     pub fn channel_index(&self, name: &str) -> Option<usize> {
         self.channels.iter().position(|c| c.name == name)
     }

@@ -103,6 +103,8 @@ struct TargetRow {
 struct Builder<'p> {
     path: &'p Path,
     problems: Vec<InputProblem>,
+    /// Things worth a look that do not stop the run.
+    warnings: Vec<InputProblem>,
     assumptions: Vec<Assumption>,
     targets: Vec<TargetRow>,
     /// Channel names in order of first appearance.
@@ -125,6 +127,7 @@ impl<'p> Builder<'p> {
         Builder {
             path,
             problems: Vec::new(),
+            warnings: Vec::new(),
             assumptions: Vec::new(),
             targets: Vec::new(),
             channel_order: Vec::new(),
@@ -421,9 +424,12 @@ impl<'p> Builder<'p> {
     }
 
     /// Channels that no reach row names (the built-in `referral` aside):
-    /// they never get visitors, so their rows can have no effect, which is
-    /// almost always a misspelt channel name. Reports each, and returns
-    /// the likely intended name of each misspelt one.
+    /// they never get visitors, so their rows can have no effect. Spec §2
+    /// says such a channel exists (it is listed, with zeros), so it is a
+    /// warning; but one that is a letter or two away from a channel with
+    /// reach rows is almost certainly that channel misspelt, whose own rows
+    /// then silently fell back to `*`, so that is an error. Returns the
+    /// intended name of each misspelt one.
     fn dead_channels(&mut self) -> HashMap<String, String> {
         let live: Vec<&str> = self
             .channel_order
@@ -442,6 +448,7 @@ impl<'p> Builder<'p> {
         let mut budget: usize = 4_000_000;
         let mut intended = HashMap::new();
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         for name in dead {
             let near = if budget >= live.len() {
                 budget -= live.len();
@@ -449,6 +456,7 @@ impl<'p> Builder<'p> {
             } else {
                 None
             };
+            let misspelt = near.filter(|n| is_misspelling(name, n));
             let lines = &self.channel_lines[name];
             let also = match lines.len() {
                 1 => String::new(),
@@ -462,26 +470,30 @@ impl<'p> Builder<'p> {
                 ),
                 n => format!(" (it is also named on {} more lines)", n - 1),
             };
-            let help = match near {
+            let message = format!(
+                "channel `{name}` has no reach rows, so it never has visitors and its rows have no effect{also}"
+            );
+            let keep = format!(
+                "to keep `{name}` as a channel without spend on purpose (for a plan to fund), add the row `reach,{name},spend,0`"
+            );
+            match misspelt {
                 Some(n) => {
                     intended.insert(name.clone(), n.to_string());
-                    format!("did you mean `{n}`?")
+                    problems.push(
+                        InputProblem::at(lines[0], message).help(format!("did you mean `{n}`?")),
+                    );
                 }
-                None => format!(
-                    "to keep `{name}` as a channel without spend on purpose (for a plan to fund), add the row `reach,{name},spend,0`"
-                ),
-            };
-            problems.push(
-                InputProblem::at(
-                    lines[0],
-                    format!(
-                        "channel `{name}` has no reach rows, so it never has visitors and its rows have no effect{also}"
-                    ),
-                )
-                .help(help),
-            );
+                None => {
+                    let help = match near {
+                        Some(n) => format!("did you mean `{n}`? If not, {keep}"),
+                        None => keep,
+                    };
+                    warnings.push(InputProblem::at(lines[0], message).help(help));
+                }
+            }
         }
         self.problems.append(&mut problems);
+        self.warnings.append(&mut warnings);
         intended
     }
 
@@ -705,6 +717,7 @@ impl<'p> Builder<'p> {
             fixed_cost: plan_value(Input::FixedCost),
             plan_provenance,
             assumptions: std::mem::take(&mut self.assumptions),
+            warnings: std::mem::take(&mut self.warnings),
             drawn,
             channels,
             targets,
@@ -770,4 +783,12 @@ impl<'p> Builder<'p> {
         }
         channel
     }
+}
+
+/// Is `name` one or two edits (insert, delete, substitute, swap) away from
+/// `live`, and long enough for that to mean a slip rather than a second
+/// channel (`tv` and `tv2` are two channels; `serach` is `search`)?
+fn is_misspelling(name: &str, live: &str) -> bool {
+    let edits = strsim::damerau_levenshtein(name, live);
+    edits > 0 && edits <= 2 && 3 * edits <= live.chars().count().min(name.chars().count())
 }
