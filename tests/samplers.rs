@@ -5,7 +5,7 @@
 //! 0.1 % chi-square quantile for shapes), never tuned to the draws.
 
 use racesim::sampling::{
-    InversionTable, Survival, binomial, order_value_sum, poisson, split_evenly, stream,
+    InversionTable, OrderValues, Survival, binomial, order_value_sum, poisson, split_evenly, stream,
 };
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -148,16 +148,20 @@ fn poisson_matches_moments_and_pmf() {
 fn gamma_sum_of_orders_matches_closed_form() {
     // The sum of n orders with mean m and cv c has mean n·m and variance
     // n·(m·c)²; the exact Gamma(n/c², m·c²) also fixes the fourth moment.
+    // One sampler for all cases, as in the engine: it remembers set-up per
+    // order count and must start over when the cv changes (n = 7 at cv 1.5,
+    // then at cv 0.6). n = 1 at cv 1.5 takes the small-shape path.
     let mut r = rng(5);
+    let mut values = OrderValues::default();
     for (n, m, cv) in [
-        (1u64, 85.0, 0.6),
-        (7, 20.0, 1.5),
+        (7u64, 20.0, 1.5),
+        (1, 20.0, 1.5),
+        (7, 85.0, 0.6),
+        (1, 85.0, 0.6),
         (400, 48.0, 0.6),
         (100_000, 9.99, 0.2),
     ] {
-        let draws: Vec<f64> = (0..100_000)
-            .map(|_| order_value_sum(&mut r, n, m, cv))
-            .collect();
+        let draws: Vec<f64> = (0..100_000).map(|_| values.sum(&mut r, n, m, cv)).collect();
         let (k, theta) = (n as f64 / (cv * cv), m * cv * cv);
         let var = k * theta * theta;
         let mu4 = 3.0 * k * (k + 2.0) * theta.powi(4);

@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use crate::sampling::{binomial, order_value_sum, split_evenly};
+use crate::sampling::{OrderValues, binomial, split_evenly};
 
 /// Customers among `leads`, spread over the months in `per_month` (the
 /// months that had visitors), uniformly at random like the visitors were.
@@ -21,9 +21,10 @@ pub fn customers_by_month<R: Rng + ?Sized>(
 #[inline]
 pub fn first_orders_value<R: Rng + ?Sized>(
     rng: &mut R,
+    values: &mut OrderValues,
     orders: u64,
     order_value: f64,
     cv: f64,
 ) -> f64 {
-    order_value_sum(rng, orders, order_value, cv)
+    values.sum(rng, orders, order_value, cv)
 }

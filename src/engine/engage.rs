@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use crate::sampling::{Survival, binomial, order_value_sum, poisson};
+use crate::sampling::{OrderValues, Survival, binomial, poisson};
 
 /// Tracks a channel's customers over the horizon.
 ///
@@ -76,6 +76,7 @@ impl Retention {
 #[inline]
 pub fn repeat_orders<R: Rng + ?Sized>(
     rng: &mut R,
+    values: &mut OrderValues,
     returning: u64,
     repeat_rate: f64,
     repeat_order_value: f64,
@@ -85,5 +86,5 @@ pub fn repeat_orders<R: Rng + ?Sized>(
         return (0, 0.0);
     }
     let orders = poisson(rng, repeat_rate * returning as f64);
-    (orders, order_value_sum(rng, orders, repeat_order_value, cv))
+    (orders, values.sum(rng, orders, repeat_order_value, cv))
 }

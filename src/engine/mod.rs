@@ -14,7 +14,7 @@ pub mod money;
 pub mod reach;
 
 use crate::metrics::{Monthly, PerChannel, Total};
-use crate::sampling::{TrialRng, stream};
+use crate::sampling::{OrderValues, TrialRng, stream};
 use crate::scenario::{Channel, Param, Scenario};
 use engage::Retention;
 
@@ -85,6 +85,7 @@ pub struct Workspace {
     /// Expected referred visitors sent in each month (Poisson rate).
     referral_rate: Vec<f64>,
     retention: Retention,
+    order_values: OrderValues,
     overflow: bool,
     /// The rate `discount` was computed for (it is usually fixed).
     discount_rate: Option<u64>,
@@ -360,10 +361,16 @@ impl ChannelFlow {
         ws: &mut Workspace,
     ) {
         let returning = ws.retention.returning(t);
-        let first_value =
-            convert::first_orders_value(&mut rng.orders, new, p.order_value, p.order_value_cv);
+        let first_value = convert::first_orders_value(
+            &mut rng.orders,
+            &mut ws.order_values,
+            new,
+            p.order_value,
+            p.order_value_cv,
+        );
         let (repeats, repeat_value) = engage::repeat_orders(
             &mut rng.orders,
+            &mut ws.order_values,
             returning,
             p.repeat_rate,
             p.repeat_order_value,
