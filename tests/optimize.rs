@@ -105,13 +105,13 @@ fn grid(n: usize, channels: &[usize], budget: f64, parts: usize) -> Vec<Vec<f64>
 
 fn optimize(scn: &Scenario, sample: &Sample, budget: f64) -> Vec<f64> {
     let problem = Problem::new(scn, Objective::MeanProfit, &[]).unwrap();
-    let start = problem.start(budget, &scn.baseline_spend());
+    let starts = problem.starts(budget, &[]);
     let hidden = indicatif::ProgressBar::hidden();
     maximise(
         &problem,
         sample,
         budget,
-        start,
+        &starts,
         Settings::default(),
         &hidden,
     )
@@ -166,7 +166,7 @@ fn marginal_rois_of_free_channels_equalise_at_an_interior_optimum() {
     let budget = 60000.0;
     let channels: Vec<usize> = scn.paid_channels().map(|(i, _)| i).collect();
     let spread = |x: &[f64]| {
-        let m = marginal_rois(&sample, x, &channels, 0.04 * budget);
+        let m = marginal_rois(&sample, x, &channels, &[0.04 * budget; 3]);
         let means: Vec<f64> = m.iter().map(|r| r.mean).collect();
         let se = m.iter().map(|r| r.se).fold(0.0, f64::max);
         let hi = means.iter().copied().fold(f64::MIN, f64::max);
