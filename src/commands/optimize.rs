@@ -184,7 +184,14 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
         .filter(|(_, c)| c.missing_funnel_inputs(true).is_empty())
         .map(|(i, _)| i)
         .collect();
-    let steps = marginal::steps(&recommended, &measurable, problem.scale(budget));
+    // With nothing recommended, steps follow what the scenario spends now
+    // (or the budget, when it spends nothing).
+    let fallback = if current_total > 0.0 {
+        current_total
+    } else {
+        budget
+    };
+    let steps = marginal::steps(&recommended, &measurable, fallback);
     let mut rois = marginal_rois(&eval_sample, &recommended, &measurable, &steps).into_iter();
     bar.finish_and_clear();
 
