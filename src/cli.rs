@@ -27,24 +27,53 @@ pub enum Command {
     Check(CheckArgs),
     /// Compare budget plans with the baseline, trial by trial.
     #[command(
-        after_help = "Formats: table = per plan, its spend changes and each metric's difference; \
-                      json = the full result document (as `run`); csv = one row per (plan, metric) comparison."
+        mut_arg("format", format_help),
+        after_help = "Formats: table = per plan, its spend changes, then per metric (profit, roi, \
+                      revenue, customers) the baseline and plan means, the mean difference with its \
+                      90 % interval, P(better) (strictly better; ties are noted when the plan is \
+                      never worse or identical); json = the full result document (as `run`, with \
+                      every plan and the comparisons); csv = one row per (plan, metric) comparison.\n\
+                      Plan spends above 1e12 are rejected."
     )]
     Compare(CompareArgs),
     /// Sweep channel spend: response curves and marginal ROI.
-    #[command(after_help = "Formats: csv = one row per (channel, spend point).")]
+    #[command(
+        mut_arg("format", format_help),
+        after_help = "Formats: table = per channel, one row per spend point with expected customers, \
+                      revenue and profit [P5 – P95] and the marginal ROI since the previous point; \
+                      json = the curves document; csv = one row per (channel, spend point).\n\
+                      Limits: --points at most 200, --max-spend at most 1e12."
+    )]
     Curves(CurvesArgs),
     /// Find the budget split that maximises an objective.
     #[command(
-        after_help = "--trials sets how many trials each candidate split is simulated with during the \
-                      search (default 2000); the recommendation is then evaluated against the current \
-                      split on --eval-trials other trials. Formats: csv = one row per channel; json = the \
-                      full report with the evaluation document.\n\
+        mut_arg("format", format_help),
+        mut_arg("trials", |a| a.help(
+            "Trials each candidate split is simulated with during the search (default 2000; \
+             --eval-trials sets the final evaluation's)"
+        )),
+        after_help = "The search compares candidate splits on --trials trials (default 2000); the \
+                      recommendation is then evaluated against the current split on --eval-trials \
+                      other trials (default: the scenario's trials).\n\
+                      Formats: table = per channel the current and recommended spend, the bound \
+                      holding it and its marginal ROI, then the objective's gain and the per-metric \
+                      comparison with the current split; json = the full report with the evaluation \
+                      document; csv = one row per channel.\n\
+                      Limits: budgets and bounds at most 1e12.\n\
                       Exit codes: 0 success · 1 no budget up to the cap meets the goal · 2 invalid input"
     )]
     Optimize(OptimizeArgs),
     /// Simulate a scenario (and plans) and write a self-contained HTML report with charts.
     Report(ReportArgs),
+}
+
+/// `--format`'s help for commands whose outputs are not `run`'s: the
+/// possible values' own descriptions (RACE stages, per-channel rows) are
+/// `run`'s, so these commands list the values and describe them in their
+/// "Formats" note.
+fn format_help(arg: clap::Arg) -> clap::Arg {
+    arg.hide_possible_values(true)
+        .help("Output format: table, json or csv (see Formats below)")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

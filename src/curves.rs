@@ -1,20 +1,23 @@
 //! Response curves: what one channel's spend buys, point by point, and the
 //! marginal ROI between points ("where does the next dollar work hardest?").
 //!
-//! All points of a channel are plans of one simulation run, so they share
-//! every random draw (common random numbers). The marginal ROI between two
+//! All points of a channel are simulated trial by trial on the same draws
+//! (common random numbers). The marginal ROI between two
 //! neighbouring points is the mean of their per-trial profit difference over
 //! the spend difference, so its interval reflects the paired difference and
 //! not the far larger spread of profit itself.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::stats::Z90;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
+use crate::engine::{self, Outcome, Workspace};
 use crate::metrics::Total;
 use crate::scenario::Scenario;
-use crate::simulation::{self, Against, COMPARED, Job, Plan};
+use crate::simulation;
 use crate::stats::Accumulator;
 
 /// What every curve shares: trials and seed (all curves of a document use
@@ -91,8 +94,43 @@ pub fn spend_points(max_spend: f64, points: usize) -> Vec<f64> {
     (0..points).map(|k| max_spend * k as f64 / last).collect()
 }
 
+/// The most points a curve may have: enough for any chart or table, and it
+/// bounds the time and memory one command can take.
+pub const MAX_POINTS: usize = 200;
+
+/// Trials a worker takes at a time (as `simulation` does).
+const BLOCK: u64 = 128;
+
+/// What a sweep keeps per point: only the curve's own statistics (not a
+/// run's full document, which holds hundreds of quantile sketches per plan),
+/// so memory grows by a few sketches per point and not at all with trials.
+#[derive(Clone, Default)]
+struct PointStats {
+    customers: Accumulator,
+    revenue: Accumulator,
+    profit: Accumulator,
+    /// Profit minus the previous point's, trial by trial.
+    step: Accumulator,
+    overflow: u64,
+}
+
+impl PointStats {
+    fn merge(&mut self, other: &PointStats) {
+        self.customers.merge(&other.customers);
+        self.revenue.merge(&other.revenue);
+        self.profit.merge(&other.profit);
+        self.step.merge(&other.step);
+        self.overflow += other.overflow;
+    }
+}
+
 /// Sweeps channel `ci` over `spends` with every other channel at its
 /// scenario spend.
+///
+/// Every point of a trial shares that trial's draws (common random
+/// numbers). Accumulators merge exactly, so the result does not depend on
+/// the number of threads, and a point's statistics are bit for bit those
+/// `run` reports for the same spend.
 pub fn sweep(
     scenario: &Scenario,
     ci: usize,
@@ -103,26 +141,65 @@ pub fn sweep(
     progress: &ProgressBar,
 ) -> Result<Curve, simulation::RunawayError> {
     let channel = &scenario.channels[ci];
-    let plans: Vec<Plan> = spends
-        .iter()
-        .map(|&s| {
-            let mut spend = scenario.baseline_spend();
-            spend[ci] = s;
-            Plan {
-                name: format!("{}={s}", channel.name),
-                spend,
+    let next = AtomicU64::new(0);
+    let blocks = trials.div_ceil(BLOCK);
+    let work = || {
+        let mut stats = vec![PointStats::default(); spends.len()];
+        let mut ws = Workspace::default();
+        let mut outcome = Outcome::new(scenario);
+        let mut draws = Vec::new();
+        let mut spend = scenario.baseline_spend();
+        loop {
+            let b = next.fetch_add(1, Ordering::Relaxed);
+            if b >= blocks {
+                break;
             }
-        })
-        .collect();
-    let job = Job {
-        scenario,
-        plans: &plans,
-        seed,
-        first_trial: 0,
-        trials,
-        threads,
+            let (start, end) = (b * BLOCK, ((b + 1) * BLOCK).min(trials));
+            for trial in start..end {
+                engine::draw_assumptions(scenario, seed, trial, &mut draws);
+                let mut previous = f64::NAN;
+                for (k, &s) in spends.iter().enumerate() {
+                    spend[ci] = s;
+                    engine::simulate(scenario, &spend, &draws, seed, trial, &mut ws, &mut outcome);
+                    let st = &mut stats[k];
+                    st.overflow += u64::from(outcome.overflow);
+                    st.customers.add(outcome.total(Total::Customers));
+                    st.revenue.add(outcome.total(Total::Revenue));
+                    let profit = outcome.total(Total::Profit);
+                    st.profit.add(profit);
+                    if k > 0 {
+                        st.step.add(profit - previous);
+                    }
+                    previous = profit;
+                }
+            }
+            progress.inc(end - start);
+        }
+        stats
     };
-    let results = simulation::run_against(&job, Against::Previous, progress)?;
+    let partials: Vec<Vec<PointStats>> = if threads <= 1 {
+        vec![work()]
+    } else {
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.broadcast(|_| work()),
+            Err(_) => vec![work()],
+        }
+    };
+    let mut merged = vec![PointStats::default(); spends.len()];
+    for part in &partials {
+        for (a, b) in merged.iter_mut().zip(part) {
+            a.merge(b);
+        }
+    }
+    let overflowed = merged.iter().map(|p| p.overflow).max().unwrap_or(0);
+    if overflowed > 0 {
+        return Err(simulation::RunawayError {
+            scenario: scenario.path.display().to_string(),
+            trials: overflowed,
+            total: trials,
+            max: engine::MAX_COUNT as f64,
+        });
+    }
     let band = |acc: &Accumulator, m: Total| {
         let s = acc.summary(m.kind());
         Band {
@@ -131,20 +208,16 @@ pub fn sweep(
             p95: s.p95,
         }
     };
-    let profit_k = COMPARED
-        .iter()
-        .position(|m| *m == Total::Profit)
-        .expect("profit is always compared");
     let points = spends
         .iter()
+        .zip(&merged)
         .enumerate()
-        .map(|(k, &s)| {
-            let stats = &results.plans[k];
+        .map(|(k, (&s, stats))| {
             let marginal_roi = (k > 0).then(|| {
-                let step = s - spends[k - 1];
-                let d = &results.comparisons[k - 1].difference[profit_k];
-                let mean = d.mean().unwrap_or(0.0) / step;
-                let se = d.sd().unwrap_or(0.0) / (d.defined().max(1) as f64).sqrt() / step;
+                let width = s - spends[k - 1];
+                let d = &stats.step;
+                let mean = d.mean().unwrap_or(0.0) / width;
+                let se = d.sd().unwrap_or(0.0) / (d.defined().max(1) as f64).sqrt() / width;
                 Marginal {
                     mean,
                     se,
@@ -154,9 +227,9 @@ pub fn sweep(
             });
             CurvePoint {
                 spend: s,
-                customers: band(stats.total(Total::Customers), Total::Customers),
-                revenue: band(stats.total(Total::Revenue), Total::Revenue),
-                profit: band(stats.total(Total::Profit), Total::Profit),
+                customers: band(&stats.customers, Total::Customers),
+                revenue: band(&stats.revenue, Total::Revenue),
+                profit: band(&stats.profit, Total::Profit),
                 marginal_roi,
             }
         })

@@ -39,3 +39,32 @@ impl SimulationOptions {
         })
     }
 }
+
+/// The largest spend or budget `compare`, `curves` and `optimize` accept:
+/// a trillion currency units, beyond any marketing budget, and small enough
+/// that every count and table column stays meaningful.
+pub const MAX_SPEND: f64 = 1e12;
+
+/// An amount of money from the command line (`what` names it in the
+/// error): finite, at least 0 (above 0 when `positive`), at most
+/// `MAX_SPEND`.
+pub fn amount(what: &str, x: f64, positive: bool) -> Result<f64, UsageError> {
+    // As typed, except that 1e300 is not spelled out in 301 digits.
+    let shown = if x.is_finite() && x.abs() >= 1e15 {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    };
+    let least = if positive { "> 0" } else { "≥ 0" };
+    if !x.is_finite() || x < 0.0 || (positive && x == 0.0) {
+        return Err(UsageError(format!(
+            "{what} {shown} must be an amount {least}, such as 100000"
+        )));
+    }
+    if x > MAX_SPEND {
+        return Err(UsageError(format!(
+            "{what} {shown} is above the largest amount racesim accepts ({MAX_SPEND:e})"
+        )));
+    }
+    Ok(x)
+}

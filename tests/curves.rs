@@ -130,4 +130,63 @@ fn bad_requests_are_usage_errors() {
         .args(["curves", SCENARIO, "-q", "--max-spend", "-3"])
         .assert()
         .code(2);
+    racesim()
+        .args(["curves", SCENARIO, "-q", "--points", "201"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at most 200 points"));
+    racesim()
+        .args(["curves", SCENARIO, "-q", "--max-spend", "1e300"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--max-spend 1e300 is above"));
+    racesim()
+        .args([
+            "curves",
+            SCENARIO,
+            "-q",
+            "--max-spend",
+            "0.01",
+            "--points",
+            "3",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("less than a cent"));
+}
+
+#[test]
+fn the_most_points_allowed_work_and_neighbouring_points_never_print_alike() {
+    let doc = curves_json(&["-c", "search", "-n", "20", "--points", "200"]);
+    assert_eq!(doc.curves[0].points.len(), 200);
+    let out = racesim()
+        .args(["curves", SCENARIO, "-q", "-n", "20", "-c", "search"])
+        .args(["--points", "3", "--max-spend", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let spends: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.get(1..).and_then(|r| r.split_whitespace().next()))
+        .filter(|w| {
+            w.chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        })
+        .collect();
+    assert_eq!(spends, ["0.00", "0.50", "1.00"], "{text}");
+}
+
+#[test]
+fn curves_do_not_depend_on_the_thread_count() {
+    let run = |threads: &str| {
+        racesim()
+            .args([
+                "curves", SCENARIO, "-q", "-n", "300", "-f", "json", "-j", threads,
+            ])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(run("1"), run("2"));
 }

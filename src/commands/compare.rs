@@ -12,16 +12,20 @@ use crate::cli::{CompareArgs, Format};
 use crate::commands::run::simulate;
 use crate::document::{ComparisonDoc, Document, PlanDoc};
 use crate::error::EXIT_OK;
+use crate::error::UsageError;
 use crate::export::format::{percent, thousands, value};
 use crate::export::{Exporter, JsonExporter};
 use crate::metrics::{Kind, Total};
-use crate::options::SimulationOptions;
+use crate::options::{self, SimulationOptions};
+use crate::scenario::Scenario;
+use crate::simulation::Plan;
 use crate::{output, plans, report};
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = plans::load(&args.plans, &scenario)?;
+    check_spends(&args.plans, &scenario, &plans)?;
     let doc = simulate(&scenario, &plans, &opts)?;
     let text = match args.out.format {
         Format::Table => render_table(&doc),
@@ -33,6 +37,31 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         report::write_report_for_run(path, &scenario, &plans, &doc, opts.threads)?;
     }
     Ok(EXIT_OK)
+}
+
+/// Spends beyond `options::MAX_SPEND` (say 1e300) would only give
+/// meaningless numbers that overflow the table: an input error.
+fn check_spends(
+    path: &std::path::Path,
+    scenario: &Scenario,
+    plans: &[Plan],
+) -> Result<(), UsageError> {
+    for plan in plans {
+        for (i, c) in scenario.paid_channels() {
+            let x = plan.spend[i];
+            if x.is_nan() || x > options::MAX_SPEND {
+                return Err(UsageError(format!(
+                    "{}: plan `{}` gives `{}` a spend of {x:e}, above the largest racesim \
+                     accepts ({:e})",
+                    path.display(),
+                    plan.name,
+                    c.name,
+                    options::MAX_SPEND
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn total_spend(plan: &PlanDoc) -> f64 {
@@ -105,12 +134,41 @@ pub fn render_table(doc: &Document) -> String {
         let _ = writeln!(out, "  spend: {}", spend_changes(baseline, plan));
         comparison_rows(&mut out, doc, &plan.plan);
     }
+    let _ = writeln!(out, "\n{TIES_NOTE}");
     let _ = writeln!(
         out,
-        "\nP(better): share of trials in which the plan beats the baseline on that metric.\n\
-         90 % interval: Monte Carlo uncertainty of the mean difference; more trials narrow it."
+        "90 % interval: Monte Carlo uncertainty of the mean difference; more trials narrow it."
     );
     out
+}
+
+/// How the table's P(better) and its last column read (shared with
+/// `optimize`).
+pub const TIES_NOTE: &str = "P(better): share of trials in which the plan is strictly better than \
+the baseline on that metric;\na tie (the same value in a trial) is not better, so the last column \
+says when the plan is never worse\nor identical in every trial.";
+
+/// What the difference's range says about ties: every trial equal, or
+/// never worse (so every trial not better is a tie). `None` when neither
+/// is known (the share of ties between plans that can be worse is not
+/// kept).
+fn ties(c: &ComparisonDoc) -> Option<String> {
+    let d = &c.difference;
+    let (Some(min), Some(max), Some(p)) = (d.min, d.max, c.probability_better) else {
+        return None;
+    };
+    if min == 0.0 && max == 0.0 {
+        Some(format!(
+            "identical in all {} trials",
+            thousands(d.defined as f64, 0)
+        ))
+    } else if min >= 0.0 && p < 1.0 {
+        Some(format!("never worse, equal in {}", percent(1.0 - p)))
+    } else if max <= 0.0 {
+        Some("never better".into())
+    } else {
+        None
+    }
 }
 
 /// The per-metric difference rows of one plan (shared with `optimize`).
@@ -127,8 +185,7 @@ pub fn comparison_rows(out: &mut String, doc: &Document, plan: &str) {
     for c in doc.comparisons.iter().filter(|c| c.plan == plan) {
         let kind = kind_of(&c.metric);
         let m = |pd: &PlanDoc| pd.metrics.get(&c.metric).and_then(|s| s.mean);
-        let _ = writeln!(
-            out,
+        let row = format!(
             "  {:<12}{:>14}{:>14}{:>14}{:>28}{:>12}",
             c.metric,
             value(m(baseline), kind),
@@ -137,6 +194,10 @@ pub fn comparison_rows(out: &mut String, doc: &Document, plan: &str) {
             interval(c, kind),
             c.probability_better.map_or("–".into(), percent)
         );
+        let _ = match ties(c) {
+            Some(note) => writeln!(out, "{row}   {note}"),
+            None => writeln!(out, "{row}"),
+        };
     }
 }
 

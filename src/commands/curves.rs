@@ -9,7 +9,7 @@ use crate::curves::{self, Band, Curve, CurvesDoc};
 use crate::error::{EXIT_OK, UsageError};
 use crate::export::format::{thousands, value};
 use crate::metrics::Kind;
-use crate::options::SimulationOptions;
+use crate::options::{self, SimulationOptions};
 use crate::scenario::{REFERRAL, Scenario};
 use crate::suggest::did_you_mean;
 use crate::{output, progress};
@@ -24,13 +24,17 @@ pub fn run(args: &CurvesArgs) -> Result<i32> {
         ))
         .into());
     }
-    if let Some(m) = args.max_spend
-        && !(m.is_finite() && m > 0.0)
-    {
+    if args.points > curves::MAX_POINTS {
         return Err(UsageError(format!(
-            "--max-spend {m} must be a positive amount, such as 100000"
+            "--points {} is too many: at most {} points per curve (sweep a narrower \
+             --max-spend for a finer grid)",
+            args.points,
+            curves::MAX_POINTS
         ))
         .into());
+    }
+    if let Some(m) = args.max_spend {
+        options::amount("--max-spend", m, true)?;
     }
     let channels = match &args.channel {
         Some(name) => vec![channel_index(&scenario, name)?],
@@ -66,7 +70,16 @@ pub fn run(args: &CurvesArgs) -> Result<i32> {
                 .into());
             }
         };
-        sweeps.push((ci, curves::spend_points(max, args.points)));
+        let spends = curves::spend_points(max, args.points);
+        if spends[1] < 0.01 {
+            return Err(UsageError(format!(
+                "--max-spend {max} over {} points would step by less than a cent: \
+                 give fewer --points or a larger --max-spend",
+                args.points
+            ))
+            .into());
+        }
+        sweeps.push((ci, spends));
     }
     let bar = progress::bar(
         opts.trials * sweeps.len() as u64,
@@ -154,29 +167,72 @@ fn render_table(doc: &CurvesDoc) -> String {
             curve.channel,
             thousands(curve.scenario_spend, 0)
         );
-        let _ = writeln!(
-            out,
-            "  {:>11}  {:<27}{:<33}{:<33}marginal ROI [90 %]",
-            "spend", "customers [P5 – P95]", "revenue [P5 – P95]", "profit [P5 – P95]",
-        );
-        for p in &curve.points {
+        // Cents only when some point needs them, so that neighbouring
+        // points never print alike.
+        let decimals = if curve.points.iter().all(|p| p.spend.fract() == 0.0) {
+            0
+        } else {
+            2
+        };
+        let rows: Vec<[String; 5]> = curve
+            .points
+            .iter()
+            .map(|p| {
+                [
+                    thousands(p.spend, decimals),
+                    band(&p.customers, Kind::Count),
+                    band(&p.revenue, Kind::Money),
+                    band(&p.profit, Kind::Money),
+                    p.marginal_roi.as_ref().map_or(String::new(), |m| {
+                        format!("{:.3} [{:.3} – {:.3}]", m.mean, m.low, m.high)
+                    }),
+                ]
+            })
+            .collect();
+        let header = [
+            "spend",
+            "customers [P5 – P95]",
+            "revenue [P5 – P95]",
+            "profit [P5 – P95]",
+            "marginal ROI [90 %]",
+        ];
+        // Each column as wide as its widest entry (counted in characters:
+        // the dashes are multi-byte), two spaces apart.
+        let width = |k: usize| {
+            rows.iter()
+                .map(|r| r[k].chars().count())
+                .chain([header[k].chars().count()])
+                .max()
+                .unwrap_or(0)
+        };
+        let w: Vec<usize> = (0..5).map(width).collect();
+        let pad = |text: &str, w: usize| {
+            format!(
+                "{text}{}",
+                " ".repeat(w.saturating_sub(text.chars().count()))
+            )
+        };
+        let line = |marker: &str, r: [&str; 5]| {
+            format!(
+                "{marker} {:>w0$}  {}  {}  {}  {}",
+                r[0],
+                pad(r[1], w[1]),
+                pad(r[2], w[2]),
+                pad(r[3], w[3]),
+                r[4],
+                w0 = w[0]
+            )
+            .trim_end()
+            .to_string()
+        };
+        let _ = writeln!(out, "{}", line(" ", header));
+        for (p, r) in curve.points.iter().zip(&rows) {
             let marker = if p.spend == curve.scenario_spend {
                 "*"
             } else {
                 " "
             };
-            let mroi = p.marginal_roi.as_ref().map_or(String::new(), |m| {
-                format!("{:.3} [{:.3} – {:.3}]", m.mean, m.low, m.high)
-            });
-            let _ = writeln!(
-                out,
-                "{marker} {:>11}  {:<27}{:<33}{:<33}{}",
-                thousands(p.spend, 0),
-                band(&p.customers, Kind::Count),
-                band(&p.revenue, Kind::Money),
-                band(&p.profit, Kind::Money),
-                mroi
-            );
+            let _ = writeln!(out, "{}", line(marker, [&r[0], &r[1], &r[2], &r[3], &r[4]]));
         }
     }
     let _ = writeln!(

@@ -6,32 +6,27 @@ use std::fmt::Write;
 use anyhow::Result;
 
 use crate::cli::{Format, OptimizeArgs};
-use crate::commands::compare::comparison_rows;
+use crate::commands::compare::{TIES_NOTE, comparison_rows};
 use crate::commands::curves::channel_index;
 use crate::commands::run::simulate;
 use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
 use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, UsageError};
 use crate::export::format::{percent, thousands, value};
 use crate::metrics::Kind;
-use crate::optimize::goal::{self, Seek};
-use crate::optimize::marginal::marginal_rois;
+use crate::optimize::goal;
+use crate::optimize::marginal::{self, marginal_rois};
 use crate::optimize::report::{self, ChannelDoc, GoalSeekDoc, OptimizeDoc, SearchDoc};
 use crate::optimize::{
     Constraint, DEFAULT_SEARCH_TRIALS, Objective, Problem, SEARCH_FIRST_TRIAL, Sample, Settings,
-    search,
+    Solution, search,
 };
-use crate::options::SimulationOptions;
+use crate::options::{self, SimulationOptions};
 use crate::scenario::Scenario;
 use crate::simulation::Plan;
 use crate::{output, progress};
 
 /// Name of the recommended plan in the evaluation and in `--output-plans`.
 pub const PLAN_NAME: &str = "optimized";
-
-/// Half-width of the finite difference for marginal ROI, as a share of the
-/// budget: wide enough that population noise does not swamp it, narrow
-/// enough that the curve's bend does not bias it.
-const MARGINAL_STEP: f64 = 0.01;
 
 pub fn run(args: &OptimizeArgs) -> Result<i32> {
     let scenario = super::load_scenario(&args.scenario)?;
@@ -59,10 +54,8 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
         .into());
     }
     for (flag, b) in [("--budget", args.budget), ("--max-budget", args.max_budget)] {
-        if let Some(b) = b
-            && !(b.is_finite() && b >= 0.0)
-        {
-            return Err(UsageError(format!("{flag} {b} must be an amount ≥ 0")).into());
+        if let Some(b) = b {
+            options::amount(flag, b, false)?;
         }
     }
 
@@ -83,7 +76,7 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
         let required = required.unwrap_or(1.0);
         let cap = match args.max_budget {
             Some(c) => c,
-            None if current_total > 0.0 => 10.0 * current_total,
+            None if current_total > 0.0 => (10.0 * current_total).min(options::MAX_SPEND),
             None => {
                 return Err(UsageError(
                     "the scenario spends nothing, so there is no default budget cap: give --max-budget"
@@ -97,40 +90,34 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
             Objective::Target(g) => g.describe(),
             _ => String::new(),
         };
-        match goal::smallest_budget(&problem, &sample, required, cap, settings, &bar) {
-            Seek::Met {
-                budget,
-                solution,
-                steps,
-            } => (
-                // Whole units, rounded up so the split found still fits.
-                budget.ceil(),
+        let seek = goal::smallest_budget(&problem, &sample, required, cap, settings, &bar);
+        let doc = GoalSeekDoc {
+            goal: goal_text,
+            required,
+            max_budget: cap,
+            reachable: seek.reachable,
+            steps: seek.steps,
+        };
+        let solution = Solution {
+            candidates: seek.candidates,
+            moves: seek.moves,
+            ..seek.solution
+        };
+        if seek.reachable {
+            // Whole units, rounded up so the split found still fits.
+            (
+                seek.budget.ceil(),
                 "the smallest budget found to meet the goal".to_string(),
                 solution,
-                Some(GoalSeekDoc {
-                    goal: goal_text,
-                    required,
-                    max_budget: cap,
-                    reachable: true,
-                    steps,
-                }),
-            ),
-            Seek::Unreachable {
-                cap,
+                Some(doc),
+            )
+        } else {
+            (
+                seek.budget,
+                "the goal seek's cap: no budget up to it meets the goal".to_string(),
                 solution,
-                steps,
-            } => (
-                cap,
-                "the cap (no budget up to it meets the goal)".to_string(),
-                solution,
-                Some(GoalSeekDoc {
-                    goal: goal_text,
-                    required,
-                    max_budget: cap,
-                    reachable: false,
-                    steps,
-                }),
-            ),
+                Some(doc),
+            )
         }
     } else {
         let (budget, source) = match args.budget {
@@ -148,12 +135,27 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
             }
         };
         check_budget(&problem, budget, "--budget")?;
-        let start = problem.start(budget, &scenario.baseline_spend());
-        let solution = search::maximise(&problem, &sample, budget, start, settings, &bar);
+        let starts = problem.starts(budget, &[]);
+        let solution = search::maximise(&problem, &sample, budget, &starts, settings, &bar);
         (budget, source, solution, None)
     };
 
-    let recommended = problem.round(&solution.spend, budget);
+    let current = scenario.baseline_spend();
+    let mut recommended = problem.round(&solution.spend, budget);
+    // Never recommend a change that does worse than keeping the current
+    // split, when keeping it is allowed: the search started there, but
+    // rounding to whole units can cost a little.
+    let mut search_score = solution.score;
+    if recommended != solution.spend || problem.feasible(&current, budget) {
+        let v = sample.values(&[current.clone(), recommended.clone()], objective.metric());
+        let (kept, moved) = (objective.score(&v[0]), objective.score(&v[1]));
+        search_score = moved;
+        if recommended != current && problem.feasible(&current, budget) && !moved.better_than(&kept)
+        {
+            recommended = current.clone();
+            search_score = kept;
+        }
+    }
     // A sought budget is what its best split actually spends: that split
     // meets the goal, so no more is needed.
     let budget = if goal_seek.as_ref().is_some_and(|g| g.reachable) {
@@ -161,7 +163,6 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
     } else {
         budget
     };
-    let current = scenario.baseline_spend();
     let plans = [
         Plan::baseline(&scenario),
         Plan {
@@ -183,8 +184,15 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
         .filter(|(_, c)| c.missing_funnel_inputs(true).is_empty())
         .map(|(i, _)| i)
         .collect();
-    let h = (MARGINAL_STEP * budget.max(current_total)).max(1.0);
-    let mut rois = marginal_rois(&eval_sample, &recommended, &measurable, h).into_iter();
+    // With nothing recommended, steps follow what the scenario spends now
+    // (or the budget, when it spends nothing).
+    let fallback = if current_total > 0.0 {
+        current_total
+    } else {
+        budget
+    };
+    let steps = marginal::steps(&recommended, &measurable, fallback);
+    let mut rois = marginal_rois(&eval_sample, &recommended, &measurable, &steps).into_iter();
     bar.finish_and_clear();
 
     let channels = scenario
@@ -232,7 +240,7 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
             first_trial: SEARCH_FIRST_TRIAL,
             candidates: solution.candidates,
             moves: solution.moves,
-            objective: Some(solution.score.value).filter(|x| x.is_finite()),
+            objective: Some(search_score.value).filter(|x| x.is_finite()),
         },
         channels,
         objective_current: score(&values[0]),
@@ -288,6 +296,8 @@ fn constraints(scenario: &Scenario, args: &OptimizeArgs) -> Result<Vec<Constrain
                         amount.trim()
                     ))
                 })?;
+            options::amount(&format!("{flag} {}=", name.trim()), x, false)
+                .map_err(|e| UsageError(e.0.replacen("= ", "=", 1)))?;
             out.push(if flag == "--min" {
                 Constraint::Min(i, x)
             } else {
@@ -316,20 +326,21 @@ fn check_budget(problem: &Problem, budget: f64, flag: &str) -> Result<(), UsageE
         .filter(|(i, _)| problem.lo[*i] > 0.0)
         .map(|(i, c)| {
             let why = if problem.locked[i] { "locked" } else { "min" };
-            format!(
-                "{} {} ({why})",
-                c.name,
-                value(Some(problem.lo[i]), Kind::Money)
-            )
+            format!("{} {} ({why})", c.name, money(problem.lo[i]))
         })
         .collect();
     Err(UsageError(format!(
         "{flag} {} is below the {} that the minimums and locked channels need ({}): \
          raise the budget or lower a --min / drop a --lock",
-        value(Some(budget), Kind::Money),
-        value(Some(need), Kind::Money),
+        money(budget),
+        money(need),
         parts.join(", ")
     )))
+}
+
+/// An amount as typed: whole units without decimals, else to the cent.
+fn money(x: f64) -> String {
+    thousands(x, if x.fract() == 0.0 { 0 } else { 2 })
 }
 
 /// The recommendation as a plans file for `racesim compare`.
@@ -358,7 +369,11 @@ fn objective_value(x: Option<f64>, objective: &Objective, signed: bool) -> Strin
         }
         _ => value(Some(x), Kind::Money),
     };
-    if signed && x > 0.0 {
+    // A change that rounds to nothing reads "±0", never "+0.0" or "-0.0".
+    let zero = !text.chars().any(|c| c.is_ascii_digit() && c != '0');
+    if signed && zero {
+        format!("±{}", text.trim_start_matches('-'))
+    } else if signed && x > 0.0 {
         format!("+{text}")
     } else {
         text
@@ -400,10 +415,13 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
             );
         }
     }
+    let over = doc.goal_seek.as_ref().map_or(String::new(), |g| {
+        format!(" over {} budget{}", g.steps, plural(g.steps))
+    });
     let _ = writeln!(
         out,
-        "search: {} trials per candidate, {} split{} tried, {} move{} · evaluation: {} other trials \
-         (the ones `run` and `compare` use)",
+        "search: {} trials per candidate, {} split{} tried, {} move{}{over} · evaluation: {} other \
+         trials (the ones `run` and `compare` use)",
         thousands(doc.search.trials as f64, 0),
         thousands(doc.search.candidates as f64, 0),
         plural(doc.search.candidates),
@@ -411,6 +429,13 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
         plural(doc.search.moves),
         thousands(doc.evaluation.trials as f64, 0)
     );
+    if doc.channels.iter().all(|c| c.recommended == c.current) {
+        let _ = writeln!(
+            out,
+            "no split tried beats the current one on the search trials (or the bounds and locks \
+             leave no other): the recommendation is to keep it"
+        );
+    }
     let _ = writeln!(
         out,
         "\n  {:<16}{:>12}{:>14}{:>12}  {:<8}marginal ROI [90 %]",
@@ -493,6 +518,7 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
         "\nRECOMMENDED vs CURRENT (per-trial differences, common random numbers)"
     );
     comparison_rows(&mut out, &doc.evaluation, PLAN_NAME);
+    let _ = writeln!(out, "\n{TIES_NOTE}");
     let _ = writeln!(
         out,
         "\nMarginal ROI: extra profit (NPV) per extra unit of a channel's spend at the recommended \

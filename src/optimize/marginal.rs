@@ -24,19 +24,41 @@ pub struct MarginalRoi {
     pub step: f64,
 }
 
+/// Half-width of the finite difference, as a share of the channel's spend:
+/// wide enough that population noise does not swamp it, narrow enough that
+/// the curve's bend does not bias it. Relative to the channel's own spend,
+/// so it means the same at a budget of thousands or of millions.
+pub const RELATIVE_STEP: f64 = 0.10;
+
+/// The half-width for each of `channels` at `spend`: `RELATIVE_STEP` of the
+/// channel's spend, but at least of a quarter of the average channel's (a
+/// channel at or near zero still gets a step the others' scale makes
+/// meaningful), with `scale` standing in for the total when nothing is
+/// spent, and at least one currency unit.
+pub fn steps(spend: &[f64], channels: &[usize], scale: f64) -> Vec<f64> {
+    let total: f64 = channels.iter().map(|&i| spend[i].max(0.0)).sum();
+    let total = if total > 0.0 { total } else { scale };
+    let typical = total / channels.len().max(1) as f64;
+    channels
+        .iter()
+        .map(|&i| (RELATIVE_STEP * spend[i].max(0.25 * typical)).max(1.0))
+        .collect()
+}
+
 /// Central finite differences (one-sided at zero spend) of profit, each
 /// pair simulated on the same trials so that the difference is not drowned
 /// in the trial-to-trial spread of profit. `channels` lists the channels to
-/// measure; the result follows its order.
+/// measure and `steps` their half-widths (see `steps`); the result follows
+/// their order.
 pub fn marginal_rois(
     sample: &Sample,
     spend: &[f64],
     channels: &[usize],
-    h: f64,
+    steps: &[f64],
 ) -> Vec<MarginalRoi> {
     let mut spends = Vec::with_capacity(2 * channels.len());
     let mut widths = Vec::with_capacity(channels.len());
-    for &i in channels {
+    for (&i, &h) in channels.iter().zip(steps) {
         let mut up = spend.to_vec();
         let mut down = spend.to_vec();
         up[i] = spend[i] + h;

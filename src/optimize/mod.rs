@@ -182,6 +182,61 @@ impl<'a> Problem<'a> {
         x
     }
 
+    /// Is `x` a split of at most `budget` within every bound?
+    pub fn feasible(&self, x: &[f64], budget: f64) -> bool {
+        let slack = 1e-9 * budget.max(1.0);
+        x.len() == self.lo.len()
+            && (0..x.len()).all(|i| x[i] >= self.lo[i] && x[i] <= self.hi[i])
+            && x.iter().sum::<f64>() <= budget + slack
+    }
+
+    /// How much money a split of `budget` typically moves around: the
+    /// current spend above the minimums (what the channels are known to
+    /// respond to), or the free budget when that is smaller or nothing is
+    /// spent now. Search steps are shares of it, so they follow the
+    /// channels' scale rather than the budget's.
+    pub fn scale(&self, budget: f64) -> f64 {
+        let free = (budget - self.min_budget()).max(0.0);
+        let current = self.scenario.baseline_spend();
+        let now: f64 = self
+            .movable()
+            .iter()
+            .map(|&i| (current[i].min(self.hi[i]) - self.lo[i]).max(0.0))
+            .sum();
+        if now > 0.0 { now.min(free) } else { free }
+    }
+
+    /// Starting points for a search of `budget`, best guesses first (the
+    /// search keeps the first of equally good ones): the current split if
+    /// it is feasible, each hint as it is if feasible, the current split and
+    /// each hint scaled to the budget, the minimums alone, and each channel
+    /// alone with the rest of the budget. Duplicates are dropped.
+    pub fn starts(&self, budget: f64, hints: &[&[f64]]) -> Vec<Vec<f64>> {
+        let current = self.scenario.baseline_spend();
+        let mut out: Vec<Vec<f64>> = Vec::new();
+        let mut push = |x: Vec<f64>| {
+            if !out.contains(&x) {
+                out.push(x);
+            }
+        };
+        for h in std::iter::once(current.as_slice()).chain(hints.iter().copied()) {
+            if self.feasible(h, budget) {
+                push(h.to_vec());
+            }
+        }
+        for h in std::iter::once(current.as_slice()).chain(hints.iter().copied()) {
+            push(self.start(budget, h));
+        }
+        push(self.lo.clone());
+        let free = (budget - self.min_budget()).max(0.0);
+        for i in self.movable() {
+            let mut x = self.lo.clone();
+            x[i] = (self.lo[i] + free).min(self.hi[i]);
+            push(x);
+        }
+        out
+    }
+
     /// The split in whole currency units, as a plans file would state it:
     /// rounded to the nearest unit within each channel's bounds, then, if
     /// rounding up pushed the total over `budget`, the excess taken back

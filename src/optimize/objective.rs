@@ -59,17 +59,20 @@ pub const NAMES: &str =
     "mean-profit, p10-profit, cvar10-profit, target:\"<metric> <op> <value> [@ <confidence>]\"";
 
 impl Objective {
+    /// Parses `--objective`; names and the `target:` prefix in any case.
     pub fn parse(text: &str) -> Result<Objective, String> {
         let t = text.trim();
-        match t.to_ascii_lowercase().as_str() {
+        let lower = t.to_ascii_lowercase();
+        match lower.as_str() {
             "mean-profit" => return Ok(Objective::MeanProfit),
             "p10-profit" => return Ok(Objective::P10Profit),
             "cvar10-profit" => return Ok(Objective::Cvar10Profit),
             _ => {}
         }
-        let Some(goal) = t.strip_prefix("target:") else {
+        const EXAMPLE: &str = "such as --objective \"target:customers >= 3000 @ 0.8\"";
+        let Some(goal) = lower.strip_prefix("target:").map(|_| &t["target:".len()..]) else {
             let hint = crate::suggest::closest(
-                t,
+                &lower,
                 ["mean-profit", "p10-profit", "cvar10-profit", "target:"],
             )
             .map_or(String::new(), |c| format!("; did you mean `{c}`?"));
@@ -80,17 +83,41 @@ impl Objective {
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(goal.len());
         let (name, comparison) = goal.split_at(split);
+        if name.is_empty() {
+            return Err(format!(
+                "objective `{t}`: `target:` must be followed by a metric and a comparison, {EXAMPLE}"
+            ));
+        }
         let metric = Total::from_name(&name.to_ascii_lowercase()).ok_or_else(|| {
-            let hint = did_you_mean(name, total_names()).unwrap_or_else(|| {
-                format!(
-                    "total metrics are: {}",
-                    total_names().collect::<Vec<_>>().join(", ")
-                )
-            });
-            format!("target `{goal}`: unknown metric `{name}`; {hint}")
+            let hint =
+                did_you_mean(&name.to_ascii_lowercase(), total_names()).unwrap_or_else(|| {
+                    format!(
+                        "total metrics are: {}",
+                        total_names().collect::<Vec<_>>().join(", ")
+                    )
+                });
+            format!("objective `{t}`: unknown metric `{name}`; {hint}")
         })?;
+        let comparison = comparison.trim();
+        if comparison.is_empty() {
+            return Err(format!(
+                "objective `{t}`: the metric `{name}` needs a comparison after it \
+                 (>=, >, <= or < and a number, optionally `@ confidence`), {EXAMPLE}"
+            ));
+        }
+        if !comparison.starts_with(['>', '<']) {
+            return Err(format!(
+                "objective `{t}`: after the metric comes one of >=, >, <=, < and a number \
+                 (`{comparison}` is not one), {EXAMPLE}"
+            ));
+        }
         let (op, value, required) =
-            parse_comparison(comparison).map_err(|e| format!("target `{goal}`: {e}"))?;
+            parse_comparison(comparison).map_err(|e| format!("objective `{t}`: {e}"))?;
+        if !value.is_finite() {
+            return Err(format!(
+                "objective `{t}`: the threshold must be a finite number, {EXAMPLE}"
+            ));
+        }
         Ok(Objective::Target(Goal {
             metric,
             op,
@@ -228,6 +255,25 @@ mod tests {
                 .contains("customers")
         );
         assert!(Objective::parse("target:roi = 3").is_err());
+    }
+
+    #[test]
+    fn names_and_prefix_are_case_insensitive_and_errors_say_what_is_missing() {
+        assert_eq!(Objective::parse("MEAN-PROFIT"), Ok(Objective::MeanProfit));
+        assert_eq!(
+            Objective::parse("TARGET:Customers >= 3000 @ 0.8"),
+            Objective::parse("target:customers >= 3000 @ 0.8")
+        );
+        let bare = Objective::parse("target:customers").unwrap_err();
+        assert!(bare.contains("needs a comparison"), "{bare}");
+        assert!(!bare.contains("target ``"), "{bare}");
+        let empty = Objective::parse("target:").unwrap_err();
+        assert!(empty.contains("followed by a metric"), "{empty}");
+        let op = Objective::parse("target:customers = 3").unwrap_err();
+        assert!(op.contains("one of >=, >, <=, <"), "{op}");
+        let gate = Objective::parse("target:customers >= 3 @ 80").unwrap_err();
+        assert!(gate.contains("(0, 1]"), "{gate}");
+        assert!(Objective::parse("target:customers >= inf").is_err());
     }
 
     #[test]
