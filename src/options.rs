@@ -40,10 +40,9 @@ impl SimulationOptions {
     }
 }
 
-/// The largest spend or budget `compare`, `curves` and `optimize` accept:
-/// a trillion currency units, beyond any marketing budget, and small enough
-/// that every count and table column stays meaningful.
-pub const MAX_SPEND: f64 = 1e12;
+/// The largest spend or budget a command line accepts: the same trillion
+/// currency units a scenario or plans file may state.
+pub const MAX_SPEND: f64 = crate::scenario::MAX_MONEY;
 
 /// An amount of money from the command line (`what` names it in the
 /// error): finite, at least 0 (above 0 when `positive`), at most

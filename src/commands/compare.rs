@@ -12,20 +12,16 @@ use crate::cli::{CompareArgs, Format};
 use crate::commands::run::simulate;
 use crate::document::{ComparisonDoc, Document, PlanDoc};
 use crate::error::EXIT_OK;
-use crate::error::UsageError;
 use crate::export::format::{percent, thousands, value};
 use crate::export::{Exporter, JsonExporter};
 use crate::metrics::{Kind, Total};
-use crate::options::{self, SimulationOptions};
-use crate::scenario::Scenario;
-use crate::simulation::Plan;
+use crate::options::SimulationOptions;
 use crate::{output, plans, report};
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = plans::load(&args.plans, &scenario)?;
-    check_spends(&args.plans, &scenario, &plans)?;
     let doc = simulate(&scenario, &plans, &opts)?;
     let text = match args.out.format {
         Format::Table => render_table(&doc),
@@ -37,31 +33,6 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         report::write_report_for_run(path, &scenario, &plans, &doc, opts.threads)?;
     }
     Ok(EXIT_OK)
-}
-
-/// Spends beyond `options::MAX_SPEND` (say 1e300) would only give
-/// meaningless numbers that overflow the table: an input error.
-fn check_spends(
-    path: &std::path::Path,
-    scenario: &Scenario,
-    plans: &[Plan],
-) -> Result<(), UsageError> {
-    for plan in plans {
-        for (i, c) in scenario.paid_channels() {
-            let x = plan.spend[i];
-            if x.is_nan() || x > options::MAX_SPEND {
-                return Err(UsageError(format!(
-                    "{}: plan `{}` gives `{}` a spend of {x:e}, above the largest racesim \
-                     accepts ({:e})",
-                    path.display(),
-                    plan.name,
-                    c.name,
-                    options::MAX_SPEND
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 fn total_spend(plan: &PlanDoc) -> f64 {
