@@ -580,8 +580,8 @@ pub struct InversionTable {
     thresholds: Vec<u64>,
     /// Keys that straddle a threshold.
     straddling: u32,
-    /// Scratch for `count_draws`: four sets of counters, 16 KiB.
-    lanes: Option<Box<[[u32; LANE_STRIDE]; 4]>>,
+    /// Scratch for `count_draws`: four counters per cell, 16 KiB.
+    lanes: Option<Box<[[u32; 4]; LANE_CELLS]>>,
 }
 
 /// Bits of U looked up in the table.
@@ -592,9 +592,6 @@ const BELOW_KEY: u64 = (1 << (64 - KEY_BITS)) - 1;
 /// Cells the fixed-size counters hold (a power of two above the most
 /// lifetimes a 600-month horizon has).
 const LANE_CELLS: usize = 1024;
-/// Each set of counters is padded so the four are not a multiple of 4 KiB
-/// apart, which would make the processor think their stores collide.
-const LANE_STRIDE: usize = LANE_CELLS + 16;
 
 impl Default for InversionTable {
     fn default() -> Self {
@@ -643,7 +640,9 @@ impl InversionTable {
                 // Inside a key that already straddles an earlier threshold.
                 continue;
             }
-            self.by_key[next_key..key].fill(cell as u16);
+            for slot in &mut self.by_key[next_key..key] {
+                *slot = cell as u16;
+            }
             next_key = key;
             if threshold & BELOW_KEY != 0 {
                 self.by_key[key] = cells as u16;
@@ -692,10 +691,11 @@ impl InversionTable {
     /// counts included, so the caller needs no branch on them).
     ///
     /// Consecutive draws often land in the same cell, and incrementing one
-    /// counter twice in a row waits for the first store, so four
-    /// interleaved sets of counters are summed at the end. Fixed-size
-    /// counters (indices masked to them) keep bounds checks out of the
-    /// loop; they are left at zero for the next call.
+    /// counter twice in a row waits for the first store, so each cell has
+    /// four counters, used in turn and summed at the end (one 16-byte load
+    /// and store per cell). Fixed-size counters (indices masked to them)
+    /// keep bounds checks out of the loop; they are left at zero for the
+    /// next call.
     pub fn count_draws<R: Rng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -707,27 +707,25 @@ impl InversionTable {
         let mut lanes = self
             .lanes
             .take()
-            .unwrap_or_else(|| Box::new([[0; LANE_STRIDE]; 4]));
+            .unwrap_or_else(|| Box::new([[0; 4]; LANE_CELLS]));
         // Whole words with a fixed number of draws (unrolled), then the rest.
         for _ in 0..n / PER_WORD {
             let word = rng.next_u64();
             for j in 0..PER_WORD as usize {
                 let key = (word >> (KEY_BITS as usize * j)) as usize & (KEYS - 1);
-                lanes[j & 3][self.cell(rng, key) & (LANE_CELLS - 1)] += 1;
+                lanes[self.cell(rng, key) & (LANE_CELLS - 1)][j & 3] += 1;
             }
         }
         if !n.is_multiple_of(PER_WORD) {
             let word = rng.next_u64();
             for j in 0..(n % PER_WORD) as usize {
                 let key = (word >> (KEY_BITS as usize * j)) as usize & (KEYS - 1);
-                lanes[j & 3][self.cell(rng, key) & (LANE_CELLS - 1)] += 1;
+                lanes[self.cell(rng, key) & (LANE_CELLS - 1)][j & 3] += 1;
             }
         }
-        for k in 0..cells {
-            let count = lanes
-                .iter_mut()
-                .map(|lane| u64::from(std::mem::take(&mut lane[k])));
-            report(k, count.sum());
+        for (k, cell) in lanes[..cells].iter_mut().enumerate() {
+            let [a, b, c, d] = std::mem::take(cell);
+            report(k, u64::from(a) + u64::from(b) + u64::from(c) + u64::from(d));
         }
         self.lanes = Some(lanes);
     }
