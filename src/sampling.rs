@@ -495,20 +495,30 @@ impl Survival {
         mut on_churn: impl FnMut(usize, u64),
     ) -> u64 {
         debug_assert!(max_age < self.survival.len());
-        if n == 0 {
-            return 0;
+        let mut counts = vec![[0u32; 4]; self.survival.len()];
+        self.count_customers(rng, n, &mut counts);
+        let count = |c: &[u32; 4]| c.iter().map(|&x| u64::from(x)).sum::<u64>();
+        for (lifetime, c) in counts[..max_age].iter().enumerate() {
+            on_churn(lifetime, count(c));
         }
-        self.build_lifetimes();
-        // Lifetimes at or past `max_age` are still active at the horizon.
-        let mut survivors = 0;
-        self.lifetimes.count_draws(rng, n, |lifetime, count| {
-            if lifetime < max_age {
-                on_churn(lifetime, count);
-            } else {
-                survivors += count;
-            }
-        });
-        survivors
+        counts[max_age..].iter().map(count).sum()
+    }
+
+    /// Adds the lifetimes of a cohort of `n`, customer by customer, to
+    /// `counts` (four lanes per lifetime, as `InversionTable::add_draws`;
+    /// at least S's length). What `sample_customers` does, for callers
+    /// that keep their own counters.
+    #[inline]
+    pub fn count_customers<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        n: u64,
+        counts: &mut [[u32; 4]],
+    ) {
+        if n > 0 {
+            self.build_lifetimes();
+            self.lifetimes.add_draws(rng, n, counts);
+        }
     }
 
     /// `sample_cohort` by age: of the customers active at age k − 1,
@@ -580,8 +590,6 @@ pub struct InversionTable {
     thresholds: Vec<u64>,
     /// Keys that straddle a threshold.
     straddling: u32,
-    /// Scratch for `count_draws`: four counters per cell, 16 KiB.
-    lanes: Option<Box<[[u32; 4]; LANE_CELLS]>>,
 }
 
 /// Bits of U looked up in the table.
@@ -589,9 +597,8 @@ const KEY_BITS: u32 = 10;
 const KEYS: usize = 1 << KEY_BITS;
 /// The low bits of U below its key.
 const BELOW_KEY: u64 = (1 << (64 - KEY_BITS)) - 1;
-/// Cells the fixed-size counters hold (a power of two above the most
-/// lifetimes a 600-month horizon has).
-const LANE_CELLS: usize = 1024;
+/// Cells a table may have (a 600-month horizon has 601 lifetimes).
+const MAX_CELLS: usize = 1023;
 
 impl Default for InversionTable {
     fn default() -> Self {
@@ -600,7 +607,6 @@ impl Default for InversionTable {
             first_cell: Box::new([0; KEYS]),
             thresholds: Vec::new(),
             straddling: 0,
-            lanes: None,
         }
     }
 }
@@ -627,7 +633,7 @@ impl InversionTable {
         };
         *last = u64::MAX;
         let cells = self.thresholds.len();
-        assert!(cells < LANE_CELLS, "at most {} cells", LANE_CELLS - 1);
+        assert!(cells <= MAX_CELLS, "at most {MAX_CELLS} cells");
         // The cell of U is the first k with U < thresholds[k] (the last cell
         // also takes U = u64::MAX). Between two thresholds lie whole keys of
         // that cell; the key a threshold falls inside straddles it, unless
@@ -687,47 +693,33 @@ impl InversionTable {
             .unwrap_or(cells - 1)
     }
 
-    /// Draws `n` times and reports the count of every cell, in order (zero
-    /// counts included, so the caller needs no branch on them).
+    /// Adds `n` draws to `counts`, where `counts[k]` holds cell k's count
+    /// spread over four lanes (sum them to read it); `counts` must be at
+    /// least as long as the distribution.
     ///
     /// Consecutive draws often land in the same cell, and incrementing one
-    /// counter twice in a row waits for the first store, so each cell has
-    /// four counters, used in turn and summed at the end (one 16-byte load
-    /// and store per cell). Fixed-size counters (indices masked to them)
-    /// keep bounds checks out of the loop; they are left at zero for the
-    /// next call.
-    pub fn count_draws<R: Rng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        n: u64,
-        mut report: impl FnMut(usize, u64),
-    ) {
+    /// counter twice in a row waits for the first store, so draws take the
+    /// lanes in turn. The caller keeps the counters, so a whole channel's
+    /// cohorts can count into one array (offset by acquisition month)
+    /// with nothing to fold per cohort.
+    pub fn add_draws<R: Rng + ?Sized>(&self, rng: &mut R, n: u64, counts: &mut [[u32; 4]]) {
         const PER_WORD: u64 = (64 / KEY_BITS) as u64;
-        let cells = self.thresholds.len();
-        let mut lanes = self
-            .lanes
-            .take()
-            .unwrap_or_else(|| Box::new([[0; 4]; LANE_CELLS]));
+        let counts = &mut counts[..self.thresholds.len()];
         // Whole words with a fixed number of draws (unrolled), then the rest.
         for _ in 0..n / PER_WORD {
             let word = rng.next_u64();
             for j in 0..PER_WORD as usize {
                 let key = (word >> (KEY_BITS as usize * j)) as usize & (KEYS - 1);
-                lanes[self.cell(rng, key) & (LANE_CELLS - 1)][j & 3] += 1;
+                counts[self.cell(rng, key)][j & 3] += 1;
             }
         }
         if !n.is_multiple_of(PER_WORD) {
             let word = rng.next_u64();
             for j in 0..(n % PER_WORD) as usize {
                 let key = (word >> (KEY_BITS as usize * j)) as usize & (KEYS - 1);
-                lanes[self.cell(rng, key) & (LANE_CELLS - 1)][j & 3] += 1;
+                counts[self.cell(rng, key)][j & 3] += 1;
             }
         }
-        for (k, cell) in lanes[..cells].iter_mut().enumerate() {
-            let [a, b, c, d] = std::mem::take(cell);
-            report(k, u64::from(a) + u64::from(b) + u64::from(c) + u64::from(d));
-        }
-        self.lanes = Some(lanes);
     }
 }
 

@@ -334,13 +334,15 @@ fn inversion_table_matches_weights() {
     );
     let pmf = |k: u64| weights.get(k as usize).map_or(0.0, |w| w / total);
     assert_fits("inversion table", &draws, pmf, 8);
-    // Eight draws per u64 in bulk: the same distribution.
-    let mut counts = vec![0u64; weights.len()];
-    table.count_draws(&mut r, 400_000, |k, c| counts[k] += c);
-    // The counters are left at zero: a second batch is counted on its own.
-    let mut again = vec![0u64; weights.len()];
-    table.count_draws(&mut r, 1_000, |k, c| again[k] += c);
-    assert_eq!(again.iter().sum::<u64>(), 1_000);
+    // Six draws per u64 in bulk, counted in four lanes per cell: the same
+    // distribution, and the counts add to what the caller already had.
+    let mut lanes = vec![[1u32; 4]; weights.len()];
+    table.add_draws(&mut r, 400_000, &mut lanes);
+    let counts: Vec<u64> = lanes
+        .iter()
+        .map(|c| c.iter().map(|&x| u64::from(x) - 1).sum())
+        .collect();
+    assert_eq!(counts.iter().sum::<u64>(), 400_000);
     let bulk: Vec<u64> = counts
         .iter()
         .enumerate()

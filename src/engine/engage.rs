@@ -7,16 +7,21 @@ use crate::sampling::{OrderValues, Survival, binomial, poisson};
 /// Tracks a channel's customers over the horizon.
 ///
 /// A cohort's whole future is drawn when it is acquired and recorded as
-/// changes in a month-indexed difference array, so the number of active
-/// customers in a month is a running sum, whatever the number of cohorts.
-/// When churn is the same for everyone (φ = 0) survival has no memory and
-/// large cohorts join one pool thinned by a single binomial per month.
+/// changes in month-indexed arrays, so the number of active customers in a
+/// month is a running sum, whatever the number of cohorts. Cohorts drawn
+/// customer by customer count each customer straight into the month after
+/// their last active one (`leaving`, four lanes per month); lifetimes past
+/// the horizon land beyond it and are never read. When churn is the same
+/// for everyone (φ = 0) survival has no memory and large cohorts join one
+/// pool thinned by a single binomial per month.
 #[derive(Debug, Default)]
 pub struct Retention {
     survival: Survival,
     /// Change in the count of *returning* customers (acquired before the
-    /// month) at each month, 1-based.
+    /// month) at each month, 1-based: arrivals, and churn drawn by age.
     change: Vec<i64>,
+    /// Customers drawn one by one who stop returning at each month.
+    leaving: Vec<[u32; 4]>,
     running: i64,
     pool: u64,
     keep: f64,
@@ -28,6 +33,9 @@ impl Retention {
         self.survival.reset(churn, polarization, horizon);
         self.change.clear();
         self.change.resize(horizon + 2, 0);
+        // A cohort of month t counts lifetimes 0..=horizon from t + 1.
+        self.leaving.clear();
+        self.leaving.resize(2 * horizon + 2, [0; 4]);
         self.running = 0;
         self.pool = 0;
         self.keep = 1.0 - churn;
@@ -37,7 +45,8 @@ impl Retention {
     /// Customers acquired before `month` and still active in it. Must be
     /// called once per month, in order.
     pub fn returning(&mut self, month: usize) -> u64 {
-        self.running += self.change[month];
+        let leaving: u32 = self.leaving[month].iter().sum();
+        self.running += self.change[month] - i64::from(leaving);
         self.running.max(0) as u64 + self.pool
     }
 
@@ -47,18 +56,24 @@ impl Retention {
         if n == 0 || max_age == 0 {
             return;
         }
-        if self.survival.is_memoryless() && !self.survival.prefers_customers(n, max_age) {
+        let one_by_one = self.survival.prefers_customers(n, max_age);
+        if self.survival.is_memoryless() && !one_by_one {
             self.pool += n;
             // Pooled customers churn at this month's end with the rest.
             return;
         }
         // Returning from month+1 until they churn.
         self.change[month + 1] += n as i64;
-        let change = &mut self.change;
-        self.survival
-            .sample_cohort(rng, n, max_age, |lifetime, count| {
-                change[month + 1 + lifetime] -= count as i64;
-            });
+        if one_by_one {
+            self.survival
+                .count_customers(rng, n, &mut self.leaving[month + 1..]);
+        } else {
+            let change = &mut self.change;
+            self.survival
+                .sample_by_age(rng, n, max_age, |lifetime, count| {
+                    change[month + 1 + lifetime] -= count as i64;
+                });
+        }
     }
 
     /// Month-end churn of the pooled customers.
