@@ -354,13 +354,13 @@ pub fn split_evenly<R: Rng + ?Sized>(rng: &mut R, n: u64, out: &mut [u64]) {
     }
 }
 
-/// A customer's lifetime from the inversion table costs about 1/16 of one
-/// conditional binomial of the by-age chain (`cargo bench --bench trials --
-/// survival`: 2.9 ns against 35–50 ns), so a cohort is drawn customer by
-/// customer while it has at most this many customers per month ahead.
-/// Lifetimes whose table needs many second looks (long horizons) cost more
-/// and lower the bar (`Survival::prefers_customers`).
-const PER_CUSTOMER_FACTOR: f64 = 20.0;
+/// A customer's lifetime from the inversion table costs about 1/30 to 1/50
+/// of one conditional binomial of the by-age chain (`cargo bench --bench
+/// trials -- survival`: about 1 ns against 33–52 ns), so a cohort is drawn
+/// customer by customer while it has at most this many customers per month
+/// ahead. Lifetimes whose table needs many second looks (long horizons)
+/// cost more and lower the bar (`Survival::prefers_customers`).
+const PER_CUSTOMER_FACTOR: f64 = 40.0;
 
 /// Could a cohort of `n` with `max_age` months ahead be cheaper to draw
 /// customer by customer than by one binomial per month? (A first cut that
@@ -384,7 +384,7 @@ pub struct Survival {
     ratio: Vec<f64>,
     memoryless: bool,
     /// The lifetime distribution (censored at the table's end) as an
-    /// inversion table: ten bits of randomness and a lookup per customer.
+    /// inversion table: twelve bits of randomness and a lookup per customer.
     lifetimes: InversionTable,
     /// ln r(k), built on first use in a trial.
     log_ratio: Vec<f64>,
@@ -566,7 +566,7 @@ impl Survival {
     }
 }
 
-/// Inversion of a discrete distribution on 0..len by table lookup, six
+/// Inversion of a discrete distribution on 0..len by table lookup, five
 /// draws from each u64.
 ///
 /// Each draw is a 64-bit uniform U, compared with the distribution
@@ -575,10 +575,12 @@ impl Survival {
 /// `KEY_BITS` bits (its key) are taken at first; for most keys the whole
 /// interval of U they allow lies inside one cell, which a table names. The
 /// few keys whose interval straddles a threshold (at most one per cell, so
-/// about 2 % of draws for a 24-month lifetime) take 54 more bits from the
-/// stream and compare. A customer's lifetime therefore costs ten bits, a
-/// lookup and a count, which is what lets cohorts of up to a few hundred
-/// customers be drawn customer by customer.
+/// under 1 % of draws for a 24-month lifetime) take the bits below the key
+/// from a second u64 and compare. A customer's lifetime therefore costs
+/// twelve bits, a lookup and a count, which is what lets cohorts of up to a
+/// few hundred customers be drawn customer by customer. (Twelve bits rather
+/// than ten: fewer second looks, each a mispredicted branch, for a table
+/// that is still quick to build once per trial.)
 #[derive(Debug, Clone)]
 pub struct InversionTable {
     /// The cell of each key; `len` (one past the last cell) when the key
@@ -593,7 +595,7 @@ pub struct InversionTable {
 }
 
 /// Bits of U looked up in the table.
-const KEY_BITS: u32 = 10;
+const KEY_BITS: u32 = 12;
 const KEYS: usize = 1 << KEY_BITS;
 /// The low bits of U below its key.
 const BELOW_KEY: u64 = (1 << (64 - KEY_BITS)) - 1;

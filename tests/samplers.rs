@@ -334,7 +334,7 @@ fn inversion_table_matches_weights() {
     );
     let pmf = |k: u64| weights.get(k as usize).map_or(0.0, |w| w / total);
     assert_fits("inversion table", &draws, pmf, 8);
-    // Six draws per u64 in bulk, counted in four lanes per cell: the same
+    // Five draws per u64 in bulk, counted in four lanes per cell: the same
     // distribution, and the counts add to what the caller already had.
     let mut lanes = vec![[1u32; 4]; weights.len()];
     table.add_draws(&mut r, 400_000, &mut lanes);
