@@ -116,10 +116,14 @@ pub enum PerChannel {
     Revenue,
     GrossProfit,
     Roi,
+    /// Customers of the channel still active in the last month (racesim's
+    /// addition to spec §5's per-channel list: the Engage end of a
+    /// channel's funnel).
+    ActiveCustomers,
 }
 
 impl PerChannel {
-    pub const ALL: [PerChannel; 8] = [
+    pub const ALL: [PerChannel; 9] = [
         PerChannel::Spend,
         PerChannel::Visitors,
         PerChannel::Leads,
@@ -128,6 +132,7 @@ impl PerChannel {
         PerChannel::Revenue,
         PerChannel::GrossProfit,
         PerChannel::Roi,
+        PerChannel::ActiveCustomers,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -141,6 +146,7 @@ impl PerChannel {
             PerChannel::Revenue => "revenue",
             PerChannel::GrossProfit => "gross_profit",
             PerChannel::Roi => "roi",
+            PerChannel::ActiveCustomers => "active_customers",
         }
     }
 
@@ -153,7 +159,8 @@ impl PerChannel {
             PerChannel::Visitors
             | PerChannel::Leads
             | PerChannel::Customers
-            | PerChannel::Orders => Kind::Count,
+            | PerChannel::Orders
+            | PerChannel::ActiveCustomers => Kind::Count,
             PerChannel::Roi => Kind::Ratio,
             _ => Kind::Money,
         }

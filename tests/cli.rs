@@ -464,7 +464,9 @@ const TOTALS: [&str; 17] = [
 ];
 
 /// Spec §5 per-channel metrics.
-const PER_CHANNEL: [&str; 8] = [
+/// Spec §5 per-channel metrics, then racesim's addition (active customers
+/// at the horizon, the end of a channel's funnel).
+const PER_CHANNEL: [&str; 9] = [
     "spend",
     "visitors",
     "leads",
@@ -473,6 +475,7 @@ const PER_CHANNEL: [&str; 8] = [
     "revenue",
     "gross_profit",
     "roi",
+    "active_customers",
 ];
 
 /// Spec §5 monthly series.
@@ -617,7 +620,7 @@ fn json_document_has_the_spec_schema_and_is_consistent() {
     assert!(total("cost") > 0.97 * (SHOP_SPEND + SHOP_FIXED_COST));
     assert_eq!(metrics["cost"]["sd"], 0.0);
 
-    // Channels: paid channels in order, then referral; 8 metrics each.
+    // Channels: paid channels in order, then referral; 9 metrics each.
     let channels = plan["channels"].as_object().unwrap();
     let names: Vec<&str> = channels.keys().map(String::as_str).collect();
     assert_eq!(names, ["search", "social", "referral"]);
@@ -637,6 +640,7 @@ fn json_document_has_the_spec_schema_and_is_consistent() {
         "orders",
         "revenue",
         "gross_profit",
+        "active_customers",
     ] {
         let t = total(m);
         assert!(

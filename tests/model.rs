@@ -236,3 +236,28 @@ convert,web,order_value,10
     let sd = c.sd.unwrap();
     assert!((sd * sd / want - 1.0).abs() < 5.0 * (2.0 / 20_000f64).sqrt());
 }
+
+#[test]
+fn channels_active_customers_add_up_to_the_total_in_every_trial() {
+    use racesim::engine::{self, Outcome, Workspace};
+    use racesim::metrics::{Monthly, PerChannel};
+    let s = scenario(SHOP);
+    let spend = s.baseline_spend();
+    let (mut ws, mut out, mut draws) = (Workspace::default(), Outcome::new(&s), Vec::new());
+    let mut active_somewhere = 0;
+    for trial in 0..300 {
+        engine::draw_assumptions(&s, 5, trial, &mut draws);
+        engine::simulate(&s, &spend, &draws, 5, trial, &mut ws, &mut out);
+        let by_channel: f64 = out
+            .channels
+            .iter()
+            .map(|c| c[PerChannel::ActiveCustomers.index()])
+            .sum();
+        let total = out.total(Total::ActiveCustomers);
+        assert_eq!(by_channel, total, "trial {trial}");
+        let last_month = out.monthly[s.horizon - 1][Monthly::ActiveCustomers.index()];
+        assert_eq!(total, last_month, "trial {trial}");
+        active_somewhere += usize::from(total > 0.0);
+    }
+    assert!(active_somewhere > 250, "the scenario should keep customers");
+}

@@ -503,14 +503,20 @@ fn the_page_prints_without_stranded_headings() {
             "#{id}: the heading is kept with nothing"
         );
     }
-    // Per channel, the funnel says why it stops at customers.
-    let funnel: String = html
-        .select(&sel("#funnel"))
-        .next()
-        .unwrap()
-        .text()
-        .collect();
-    assert!(funnel.contains("Per channel the funnel stops at customers"));
+    // Every channel's funnel runs through to the customers still active at
+    // the horizon (the Engage stage), like the all-channels one.
+    for channel in ["search", "social", "display", "influencers", "referral"] {
+        let chart = html
+            .select(&sel(&format!("#chart-funnel-{channel}")))
+            .next()
+            .unwrap_or_else(|| panic!("no funnel for {channel}"));
+        let words: String = chart.text().collect();
+        assert!(
+            words.contains("Engage: active at horizon")
+                && words.contains("still active in month 24"),
+            "{channel}: {words}"
+        );
+    }
 }
 
 // ---- the report in a real browser --------------------------------------

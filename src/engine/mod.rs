@@ -347,6 +347,8 @@ struct ChannelFlow {
     repeat_orders: u64,
     first_orders: u64,
     revenue_pv: f64,
+    /// Active in the latest month simulated (the horizon, once done).
+    active: u64,
 }
 
 impl ChannelFlow {
@@ -382,6 +384,7 @@ impl ChannelFlow {
         let value = first_value + repeat_value;
         ws.revenue[t] += value;
         ws.active[t] += returning + new;
+        self.active = returning + new;
         ws.customers[t] += new;
         ws.referral_rate[t] += p.referral_rate * returning as f64;
         self.revenue_pv += ws.discount[t] * value;
@@ -407,4 +410,5 @@ fn fill_channel(
     row[PerChannel::Revenue.index()] = flow.revenue_pv;
     row[PerChannel::GrossProfit.index()] = gross_profit;
     row[PerChannel::Roi.index()] = money::ratio(gross_profit - cost_pv, cost_pv);
+    row[PerChannel::ActiveCustomers.index()] = flow.active as f64;
 }

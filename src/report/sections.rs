@@ -381,13 +381,11 @@ pub fn funnel(c: &Ctx) -> Result<String> {
         ),
     )?);
     s.push_str("</div>");
-    s.push_str(
-        "<p>Per channel the funnel stops at customers: racesim's results do not break the customers still active at the horizon down by channel, so only the all-channels funnel above has that stage.</p>",
-    );
     let stages = [
         ("visitors", "Reach: visitors"),
         ("leads", "Act: leads"),
         ("customers", "Convert: customers"),
+        ("active_customers", "Engage: active at horizon"),
     ];
     for ch in &c.scenario.channels {
         let what = if ch.is_referral {
@@ -403,8 +401,9 @@ pub fn funnel(c: &Ctx) -> Result<String> {
             &|i, m| c.doc.plans[i].channels[&ch.name][m].clone(),
             270,
             &format!(
-                "Funnel of channel {}: visitors → leads → customers.",
-                esc(&ch.name)
+                "Funnel of channel {}: visitors → leads → customers → still active in month {}.",
+                esc(&ch.name),
+                c.doc.horizon_months
             ),
         )?);
         s.push_str("</div>");
