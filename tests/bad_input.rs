@@ -1046,6 +1046,17 @@ fn row_with_more_fields_than_the_header() {
 }
 
 #[test]
+fn row_with_fewer_fields_than_the_header() {
+    // Stops before the value column: reported, not a panic.
+    rejects(
+        "engage,*,churn_polarization",
+        L,
+        &["engage.churn_polarization", "the value is empty"],
+    );
+    rejects("act,search", L, &["act"]);
+}
+
+#[test]
 fn several_problems_are_reported_together() {
     let text = with_base(
         "reahc,search,audience,5000,\n\

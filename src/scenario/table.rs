@@ -422,7 +422,8 @@ fn split_thousands(
     let v = map.iter().position(|m| *m == Some(number))?;
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
     // A target's threshold (`>= 5,000`) can be split the same way.
-    let lead = cells[v].trim_start_matches(['>', '<', '=', ' ']);
+    // A row shorter than the header has no value here to split.
+    let lead = cells.get(v)?.trim_start_matches(['>', '<', '=', ' ']);
     let lead = lead.strip_prefix(['-', '+']).unwrap_or(lead);
     if lead.is_empty() || lead.len() > 3 || !digits(lead, lead.len()) {
         return None;
