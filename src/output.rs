@@ -36,14 +36,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         None
     };
     let path = target.as_deref().unwrap_or(path);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    // A replaced file keeps its permissions.
+    let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let tmp = write_temporary(path, bytes, permissions)?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes `bytes` to a new, synced temporary file next to `dest` (in its
+/// directory, so a rename can put it in place), as an ordinary file (0666
+/// less the umask, not tempfile's private 0600) or with `permissions`.
+pub fn write_temporary(
+    dest: &Path,
+    bytes: &[u8],
+    permissions: Option<std::fs::Permissions>,
+) -> Result<tempfile::NamedTempFile> {
+    let dir = directory_of(dest);
     let mut builder = tempfile::Builder::new();
     builder.prefix(".racesim-").suffix(".tmp");
-    // Temporary files are private (0600) by default; the result should be
-    // an ordinary file: 0666 less the umask, which the kernel applies.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     let mut tmp = builder
@@ -51,16 +62,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    // A replaced file keeps its permissions.
-    if let Ok(existing) = std::fs::metadata(path) {
+        .with_context(|| format!("cannot write {}", dest.display()))?;
+    if let Some(p) = permissions {
         tmp.as_file()
-            .set_permissions(existing.permissions())
-            .with_context(|| format!("cannot set the permissions of {}", path.display()))?;
+            .set_permissions(p)
+            .with_context(|| format!("cannot set the permissions of {}", dest.display()))?;
     }
-    tmp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    Ok(tmp)
+}
+
+/// The directory a file is in (`.` for a bare file name).
+pub fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
 }
 
 /// Writes to `path` atomically, or to standard output when there is none.

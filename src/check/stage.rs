@@ -8,7 +8,6 @@
 //! already replaced are put back from copies of their old contents, which
 //! were staged the same way before the first rename.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
@@ -78,23 +77,7 @@ fn write_all_with(
 
 /// Writes `bytes` to a synced temporary file in `dest`'s directory.
 fn stage(dest: &Path, bytes: &[u8], permissions: Option<std::fs::Permissions>) -> Result<Staged> {
-    let dir = parent(dest);
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".racesim-").suffix(".tmp");
-    // An ordinary file (0666 less the umask), not tempfile's private 0600.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", dest.display()))?;
-    if let Some(p) = permissions {
-        tmp.as_file()
-            .set_permissions(p)
-            .with_context(|| format!("cannot set the permissions of {}", dest.display()))?;
-    }
+    let tmp = crate::output::write_temporary(dest, bytes, permissions)?;
     Ok(Staged {
         tmp,
         dest: dest.to_path_buf(),
@@ -120,17 +103,10 @@ fn restore(replaced: &[PathBuf], mut old: Vec<Staged>) -> Result<()> {
     first_error.map_or(Ok(()), Err)
 }
 
-fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    }
-}
-
 /// Makes the renames durable (best effort: not every platform can sync a
 /// directory).
 fn sync_dirs<'a>(paths: impl Iterator<Item = &'a Path>) {
-    let mut dirs: Vec<&Path> = paths.map(parent).collect();
+    let mut dirs: Vec<&Path> = paths.map(crate::output::directory_of).collect();
     dirs.sort();
     dirs.dedup();
     for d in dirs {
