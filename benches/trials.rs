@@ -65,9 +65,10 @@ fn trials(c: &mut Criterion) {
     group.finish();
 }
 
-/// A cohort's lifetimes customer by customer against one conditional
-/// binomial per age, at the shop's churn (13 %, φ = 0.4) over 23 months:
-/// the ratio of the two sets where `sampling::per_customer` switches.
+/// A cohort's lifetimes customer by customer (as the engine draws them:
+/// counted into a buffer it keeps) against one conditional binomial per
+/// age, at the shop's churn (13 %, φ = 0.4) over 23 months: the ratio of
+/// the two sets `PER_CUSTOMER_FACTOR` in src/sampling.rs.
 fn survival(c: &mut Criterion) {
     use racesim::sampling::{Survival, stream};
     let max_age = 23;
@@ -77,9 +78,11 @@ fn survival(c: &mut Criterion) {
         let mut s = Survival::default();
         s.reset(0.13, 0.4, max_age);
         let mut rng = stream(1, 2, 3);
+        let mut counts = vec![[0u32; 4]; max_age + 1];
         group.bench_function(format!("customers_{n}"), |b| {
-            b.iter(|| black_box(s.sample_customers(&mut rng, black_box(n), max_age, |_, _| {})))
+            b.iter(|| s.count_customers(&mut rng, black_box(n), &mut counts))
         });
+        black_box(&counts);
         group.bench_function(format!("by_age_{n}"), |b| {
             b.iter(|| black_box(s.sample_by_age(&mut rng, black_box(n), max_age, |_, _| {})))
         });

@@ -362,14 +362,6 @@ pub fn split_evenly<R: Rng + ?Sized>(rng: &mut R, n: u64, out: &mut [u64]) {
 /// cost more and lower the bar (`Survival::prefers_customers`).
 const PER_CUSTOMER_FACTOR: f64 = 40.0;
 
-/// Could a cohort of `n` with `max_age` months ahead be cheaper to draw
-/// customer by customer than by one binomial per month? (A first cut that
-/// needs no table; `Survival::prefers_customers` decides.)
-#[inline]
-pub fn per_customer(n: u64, max_age: usize) -> bool {
-    n as f64 <= PER_CUSTOMER_FACTOR * max_age as f64
-}
-
 /// Customer lifetimes under the shifted-beta-geometric model (spec §4.3).
 ///
 /// A lifetime T is the number of month ends a customer survives. Each
@@ -466,12 +458,13 @@ impl Survival {
     /// customer by customer than by age? A second look at the table costs
     /// about five first looks.
     pub fn prefers_customers(&mut self, n: u64, max_age: usize) -> bool {
-        if n == 0 || !per_customer(n, max_age) {
+        let bar = PER_CUSTOMER_FACTOR * max_age as f64;
+        // A cohort too large even at the cheapest cost needs no table.
+        if n == 0 || n as f64 > bar {
             return n == 0;
         }
         self.build_lifetimes();
-        let cost = 1.0 + 5.0 * self.lifetimes.straddling_share();
-        n as f64 * cost <= PER_CUSTOMER_FACTOR * max_age as f64
+        n as f64 * (1.0 + 5.0 * self.lifetimes.straddling_share()) <= bar
     }
 
     /// The lifetime table, built on first use in a trial.

@@ -246,9 +246,18 @@ fn sbg_table_matches_fader_hardie() {
     }
 }
 
-/// Draws `reps` cohorts of `n` and checks the share active after k month
-/// ends against S(k), k = 1..=max_age, with binomial standard errors.
-fn check_cohort_survival(alpha: f64, beta: f64, n: u64, reps: usize, seed: u64) {
+/// How a test draws a cohort: each path on its own, whatever size the
+/// engine would switch at.
+#[derive(Clone, Copy)]
+enum Path {
+    CustomerByCustomer,
+    ByAge,
+}
+
+/// Draws `reps` cohorts of `n` along `path` and checks the share active
+/// after k month ends against S(k), k = 1..=max_age, with binomial
+/// standard errors.
+fn check_cohort_survival(path: Path, alpha: f64, beta: f64, n: u64, reps: usize, seed: u64) {
     let (churn, phi) = churn_and_polarization(alpha, beta);
     let max_age = 12;
     let mut s = Survival::default();
@@ -258,7 +267,11 @@ fn check_cohort_survival(alpha: f64, beta: f64, n: u64, reps: usize, seed: u64) 
     let mut alive = vec![0f64; max_age + 1];
     for _ in 0..reps {
         let mut churned = vec![0u64; max_age];
-        let survivors = s.sample_cohort(&mut r, n, max_age, |t, c| churned[t] += c);
+        let on_churn = |t: usize, c: u64| churned[t] += c;
+        let survivors = match path {
+            Path::CustomerByCustomer => s.sample_customers(&mut r, n, max_age, on_churn),
+            Path::ByAge => s.sample_by_age(&mut r, n, max_age, on_churn),
+        };
         assert_eq!(churned.iter().sum::<u64>() + survivors, n);
         let mut remaining = n;
         for k in 0..=max_age {
@@ -283,16 +296,31 @@ fn check_cohort_survival(alpha: f64, beta: f64, n: u64, reps: usize, seed: u64) 
 
 #[test]
 fn sbg_cohorts_reproduce_survival_curve_customer_by_customer() {
-    // Small cohorts take the per-customer path.
-    check_cohort_survival(0.704, 1.182, 5, 40_000, 7);
-    check_cohort_survival(0.668, 3.806, 3, 60_000, 8);
+    use Path::CustomerByCustomer as P;
+    check_cohort_survival(P, 0.704, 1.182, 5, 40_000, 7);
+    check_cohort_survival(P, 0.668, 3.806, 3, 60_000, 8);
+    // Mid-sized cohorts, as the engine draws them one by one (several
+    // words of keys per cohort, the tail of a word, second looks).
+    check_cohort_survival(P, 0.704, 1.182, 301, 1_000, 12);
 }
 
 #[test]
 fn sbg_cohorts_reproduce_survival_curve_by_conditional_binomials() {
-    // Large cohorts take the conditional-binomial path.
-    check_cohort_survival(0.704, 1.182, 5_000, 200, 9);
-    check_cohort_survival(0.668, 3.806, 1_000_000, 20, 10);
+    use Path::ByAge as P;
+    check_cohort_survival(P, 0.704, 1.182, 5_000, 200, 9);
+    check_cohort_survival(P, 0.668, 3.806, 1_000_000, 20, 10);
+}
+
+#[test]
+fn a_cohort_takes_the_cheaper_path() {
+    // What `sample_cohort` (and the engine) choose: one by one while a
+    // cohort is small against the months ahead, by age beyond.
+    let (churn, phi) = churn_and_polarization(0.704, 1.182);
+    let mut s = Survival::default();
+    s.reset(churn, phi, 12);
+    assert!(s.prefers_customers(5, 12));
+    assert!(s.prefers_customers(300, 12));
+    assert!(!s.prefers_customers(5_000, 12));
 }
 
 #[test]
