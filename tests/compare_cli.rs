@@ -173,13 +173,14 @@ fn duplicate_plan_channel_is_an_input_error_with_both_lines() {
 fn profit_differences(trials: u64) -> (Vec<f64>, Vec<f64>) {
     let scenario = racesim::scenario::load(Path::new(SCENARIO)).unwrap();
     let a = scenario.baseline_spend();
-    let mut b = a.clone();
     let search = scenario.channel_index("search").unwrap();
-    b[search] += 5000.0;
+    let mut totals = scenario.baseline_totals();
+    totals[search] += 5000.0;
+    let b = scenario.spend_for_totals(&totals);
     let mut ws = Workspace::default();
     let mut out = Outcome::new(&scenario);
     let mut draws = Vec::new();
-    let mut profit = |spend: &[f64], seed: u64, trial: u64| {
+    let mut profit = |spend: &[Vec<f64>], seed: u64, trial: u64| {
         engine::draw_assumptions(&scenario, seed, trial, &mut draws);
         engine::simulate(&scenario, spend, &draws, seed, trial, &mut ws, &mut out);
         out.total(Total::Profit)

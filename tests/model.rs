@@ -81,10 +81,7 @@ fn merged_partial_runs_equal_one_pass() {
     let s = scenario(SHOP);
     let plans = vec![
         Plan::baseline(&s),
-        Plan {
-            name: "more".into(),
-            spend: vec![60000.0, 30000.0, 0.0],
-        },
+        Plan::from_totals(&s, "more", &[60000.0, 30000.0, 0.0]),
     ];
     let whole = run(&s, &plans, 9, 0, 2500, 2);
     let mut parts = run(&s, &plans, 9, 1300, 1200, 1);
@@ -117,12 +114,9 @@ fn simulated_visitors_rise_with_spend_and_saturate() {
     let plans: Vec<Plan> = spends
         .iter()
         .map(|&x| {
-            let mut spend = s.baseline_spend();
+            let mut spend = s.baseline_totals();
             spend[social] = x;
-            Plan {
-                name: format!("{x}"),
-                spend,
-            }
+            Plan::from_totals(&s, format!("{x}"), &spend)
         })
         .collect();
     s.targets.clear();
@@ -145,7 +139,7 @@ fn zero_spend_means_zero_revenue() {
     let s = scenario(SHOP);
     let plans = vec![Plan {
         name: "nothing".into(),
-        spend: vec![0.0; s.channels.len()],
+        spend: vec![vec![0.0; s.horizon]; s.channels.len()],
     }];
     let r = run(&s, &plans, 3, 0, 500, 2);
     let d = Document::build(&s, &plans, &r, 3);

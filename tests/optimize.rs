@@ -267,7 +267,7 @@ fn a_budget_far_above_what_pays_gets_as_good_a_split_as_a_modest_one() {
         "with 1e9: {huge:?}, {} (se {se}) worse than with 60k: {modest:?}",
         -gain
     );
-    let (gain, se) = paired(&judge, &huge, &scn.baseline_spend());
+    let (gain, se) = paired(&judge, &huge, &scn.baseline_totals());
     assert!(gain >= -K * se, "{huge:?} is worse than the current split");
 }
 
@@ -299,11 +299,11 @@ fn a_tiny_funnel_does_not_trap_the_search() {
     // lose to putting the whole budget in any one channel, nor to the
     // current split, on independent trials.
     let scn = racesim::scenario::load(Path::new("scenarios/b2b_leadgen.csv")).unwrap();
-    let budget: f64 = scn.baseline_spend().iter().sum();
+    let budget: f64 = scn.baseline_totals().iter().sum();
     let sample = Sample::new(&scn, 42, 1 << 40, 2000, 2).unwrap();
     let best = optimize(&scn, &sample, budget);
     let judge = Sample::new(&scn, 12_345, 0, 20_000, 2).unwrap();
-    let mut rivals = vec![scn.baseline_spend()];
+    let mut rivals = vec![scn.baseline_totals()];
     for (i, _) in scn.paid_channels() {
         let mut x = vec![0.0; scn.channels.len()];
         x[i] = budget;
@@ -380,7 +380,7 @@ fn bounds_and_locks_hold_exactly_and_the_plan_feeds_compare() {
     assert_eq!(loaded[1].name, "optimized");
     for c in &doc.channels {
         assert_eq!(
-            loaded[1].spend[scn.channel_index(&c.channel).unwrap()],
+            loaded[1].channel_total(scn.channel_index(&c.channel).unwrap()),
             c.recommended
         );
     }

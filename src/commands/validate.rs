@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::cli::ValidateArgs;
 use crate::error::EXIT_OK;
-use crate::scenario::{self, Input, REFERRAL, Resolved, Scenario, Source};
+use crate::scenario::{self, Channel, Input, REFERRAL, Resolved, Scenario, Source, value};
 
 fn describe(scn: &Scenario, r: &Resolved, input: Input) -> (String, String, String) {
     let row = |i: usize| &scn.assumptions[i];
@@ -45,6 +45,35 @@ fn describe(scn: &Scenario, r: &Resolved, input: Input) -> (String, String, Stri
     }
 }
 
+/// A channel's spend month by month, runs of equal months merged:
+/// `months 1–3: 10000 each · month 11: 5000`, or `none`.
+fn monthly_spend(c: &Channel) -> String {
+    let mut runs: Vec<(usize, usize, f64)> = Vec::new();
+    for (i, &s) in c.spend_by_month.iter().enumerate() {
+        let t = i + 1;
+        if s <= 0.0 {
+            continue;
+        }
+        match runs.last_mut() {
+            Some((_, end, v)) if *end + 1 == t && *v == s => *end = t,
+            _ => runs.push((t, t, s)),
+        }
+    }
+    if runs.is_empty() {
+        return "none".into();
+    }
+    runs.iter()
+        .map(|&(a, b, s)| {
+            if a == b {
+                format!("month {a}: {}", value::show(s))
+            } else {
+                format!("months {a}–{b}: {} each", value::show(s))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 pub fn render(scn: &Scenario) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -81,10 +110,38 @@ pub fn render(scn: &Scenario) -> String {
             {
                 continue;
             }
-            let (value, from, note) = describe(scn, r, *input);
+            let (value, from, note) = if *input == Input::Spend && c.spend_is_monthly {
+                (
+                    value::show(c.spend),
+                    "spend@K rows".to_string(),
+                    String::new(),
+                )
+            } else {
+                describe(scn, r, *input)
+            };
             let def = input.def();
             let label = format!("{}.{}", def.stage.name(), def.name);
             let _ = writeln!(out, "  {:<26}{:<28}{:<22}{}", label, value, from, note);
+        }
+        if !c.is_referral {
+            let _ = writeln!(out, "  {:<26}{}", "spend by month", monthly_spend(c));
+        }
+        for o in c.overrides.iter().filter(|o| o.input != Input::Spend) {
+            let row = &scn.assumptions[o.row];
+            let label = format!("{}.{}", row.stage.name(), row.metric_label());
+            let from = format!(
+                "{} row, line {}",
+                if o.star { "`*`" } else { "own" },
+                row.line
+            );
+            let _ = writeln!(
+                out,
+                "  {:<26}{:<28}{:<22}{}",
+                label,
+                row.spec.to_string(),
+                from,
+                row.note
+            );
         }
     }
     if !scn.warnings.is_empty() {

@@ -860,7 +860,7 @@ pub fn assumptions(c: &Ctx) -> String {
             a.line,
             a.stage.name(),
             esc(&a.channel),
-            a.input.def().name,
+            a.metric_label(),
             esc(&a.spec.to_string()),
             esc(&a.note)
         );

@@ -344,7 +344,9 @@ impl Scenario {
         if c.is_referral {
             return vec![0.0; self.horizon];
         }
-        if c.spend > 0.0 {
+        // A plain spend is an even spread however large: computed as such,
+        // a plan file's total row gives the very same months.
+        if c.spend_is_monthly && c.spend > 0.0 {
             if total == c.spend {
                 return c.spend_by_month.clone();
             }

@@ -361,6 +361,10 @@ impl<'p> Builder<'p> {
             }
             Some(Ok(k)) => Some(k),
         };
+        let shown = match month {
+            Some(k) => format!("{}@{k}", def.name),
+            None => def.name.to_string(),
+        };
         let spec = match parse_value(&row.value) {
             Ok(s) => s,
             Err(e) => {
@@ -368,7 +372,7 @@ impl<'p> Builder<'p> {
                 self.problem(
                     InputProblem::at(
                         line,
-                        format!("{}.{}: {}", stage.name(), def.name, e.message),
+                        format!("{}.{}: {}", stage.name(), shown, e.message),
                     )
                     .help_opt(e.help),
                 );
@@ -383,7 +387,7 @@ impl<'p> Builder<'p> {
                     format!(
                         "{}.{} must be a plain number, not `{}`",
                         stage.name(),
-                        def.name,
+                        shown,
                         clip(&row.value)
                     ),
                 )
@@ -424,7 +428,7 @@ impl<'p> Builder<'p> {
                 format!(
                     "{}.{} = `{}`: {what}{range} is outside the allowed domain",
                     stage.name(),
-                    def.name,
+                    shown,
                     clip(&row.value)
                 ),
             )
