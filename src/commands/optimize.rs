@@ -249,7 +249,10 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
     };
     if let Some(path) = &args.output_plans {
         if reachable {
-            output::write_atomic(path, plans_csv(&doc)?.as_bytes())?;
+            output::write_atomic(
+                path,
+                plans_csv(&doc, scenario.has_monthly_spend())?.as_bytes(),
+            )?;
         } else {
             eprintln!(
                 "note: {} not written: no budget up to the cap meets the goal",
@@ -341,11 +344,43 @@ fn money(x: f64) -> String {
 }
 
 /// The recommendation as a plans file for `racesim compare`.
-fn plans_csv(doc: &OptimizeDoc) -> Result<String> {
+/// The recommended plan as a plans file (monthly rows when the scenario
+/// has `spend@K` rows, so the flighting survives the round trip).
+fn plans_csv(doc: &OptimizeDoc, monthly: bool) -> Result<String> {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    w.write_record(["plan", "channel", "spend"])?;
-    for c in &doc.channels {
-        w.write_record([PLAN_NAME, &c.channel, &c.recommended.to_string()])?;
+    if monthly {
+        // The scenario flights its spend: the plan keeps each channel's
+        // months (spec §3), a channel without spend as one zero month.
+        w.write_record(["plan", "channel", "spend", "month"])?;
+        let months = doc
+            .evaluation
+            .plans
+            .iter()
+            .find(|p| p.plan == PLAN_NAME)
+            .map(|p| &p.monthly_spend);
+        for c in &doc.channels {
+            let spend = months.and_then(|m| m.get(&c.channel));
+            let rows: Vec<(usize, f64)> = spend
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .filter(|(_, s)| **s > 0.0)
+                .map(|(i, s)| (i + 1, *s))
+                .collect();
+            let rows = if rows.is_empty() {
+                vec![(1, 0.0)]
+            } else {
+                rows
+            };
+            for (t, s) in rows {
+                w.write_record([PLAN_NAME, &c.channel, &s.to_string(), &t.to_string()])?;
+            }
+        }
+    } else {
+        w.write_record(["plan", "channel", "spend"])?;
+        for c in &doc.channels {
+            w.write_record([PLAN_NAME, &c.channel, &c.recommended.to_string()])?;
+        }
     }
     let body = String::from_utf8(w.into_inner()?)?;
     Ok(format!(

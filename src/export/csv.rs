@@ -29,6 +29,25 @@ fn row(plan: &str, channel: &str, metric: &str, month: Option<usize>, s: &Summar
     r
 }
 
+/// The summary of a value that is the same in every trial.
+fn constant(x: f64, trials: u64) -> Summary {
+    Summary {
+        mean: Some(x),
+        sd: Some(0.0),
+        se: Some(0.0),
+        min: Some(x),
+        p5: Some(x),
+        p10: Some(x),
+        p25: Some(x),
+        p50: Some(x),
+        p75: Some(x),
+        p90: Some(x),
+        p95: Some(x),
+        max: Some(x),
+        defined: trials,
+    }
+}
+
 impl Exporter for CsvExporter {
     fn render(&self, doc: &Document) -> Result<String> {
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -50,6 +69,19 @@ impl Exporter for CsvExporter {
                         &format!("monthly.{metric}"),
                         Some(m.month),
                         &m.summary,
+                    ))?;
+                }
+            }
+            // Spend is set by the plan, not drawn: every statistic is the
+            // amount itself.
+            for (channel, months) in &plan.monthly_spend {
+                for (i, &s) in months.iter().enumerate() {
+                    w.write_record(row(
+                        &plan.plan,
+                        channel,
+                        "monthly.spend",
+                        Some(i + 1),
+                        &constant(s, doc.trials),
                     ))?;
                 }
             }

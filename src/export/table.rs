@@ -141,6 +141,8 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
         );
     }
 
+    months_section(out, doc, plan);
+
     if !plan.targets.is_empty() {
         let _ = writeln!(out, "\nTARGETS");
         for t in &plan.targets {
@@ -158,6 +160,70 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
             let line = format!("  {:<36}{:>10}   {}", goal, percent(t.probability), status);
             let _ = writeln!(out, "{}", line.trim_end());
         }
+    }
+}
+
+/// The months a terminal shows: all of a horizon up to 18 months; of a
+/// longer one the first year, then every twelfth month and the last.
+fn shown_months(horizon: usize) -> Vec<usize> {
+    if horizon <= 18 {
+        return (1..=horizon).collect();
+    }
+    let mut months: Vec<usize> = (1..=12).chain((24..=horizon).step_by(12)).collect();
+    if months.last() != Some(&horizon) {
+        months.push(horizon);
+    }
+    months
+}
+
+/// A short monthly view for finance: what is spent, what comes in, where
+/// the cumulative profit stands (with its P5–P95), and who is active.
+fn months_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
+    let series = |name: &str| plan.monthly.get(name);
+    let (Some(revenue), Some(cumulative), Some(active)) = (
+        series("revenue"),
+        series("cumulative_profit"),
+        series("active_customers"),
+    ) else {
+        return;
+    };
+    let months = shown_months(doc.horizon_months);
+    let skipped = months.len() < doc.horizon_months;
+    let _ = writeln!(
+        out,
+        "\nMONTHS (mean; cumulative profit also [P5 – P95]{})",
+        if skipped { "; selected months" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "  {:>5}{:>12}{:>14}{:>16}{:>30}{:>12}",
+        "month", "spend", "revenue", "cum. profit", "[P5 – P95]", "active"
+    );
+    for t in months {
+        let spend: f64 = plan
+            .monthly_spend
+            .values()
+            .filter_map(|m| m.get(t - 1))
+            .sum();
+        let c = &cumulative[t - 1].summary;
+        let _ = writeln!(
+            out,
+            "  {:>5}{:>12}{:>14}{:>16}{:>30}{:>12}",
+            t,
+            if spend == 0.0 {
+                "0".to_string()
+            } else {
+                value(Some(spend), Kind::Money)
+            },
+            value(revenue[t - 1].summary.mean, Kind::Money),
+            value(c.mean, Kind::Money),
+            format!(
+                "[{} – {}]",
+                value(c.p5, Kind::Money),
+                value(c.p95, Kind::Money)
+            ),
+            value(active[t - 1].summary.mean, Kind::Count),
+        );
     }
 }
 

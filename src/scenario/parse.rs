@@ -370,11 +370,8 @@ impl<'p> Builder<'p> {
             Err(e) => {
                 self.rejected.insert((input, channel.clone()));
                 self.problem(
-                    InputProblem::at(
-                        line,
-                        format!("{}.{}: {}", stage.name(), shown, e.message),
-                    )
-                    .help_opt(e.help),
+                    InputProblem::at(line, format!("{}.{}: {}", stage.name(), shown, e.message))
+                        .help_opt(e.help),
                 );
                 return;
             }
