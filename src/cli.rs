@@ -120,7 +120,7 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub simulation: SimulationArgs,
-    /// Budget plans CSV (`plan,channel,spend`) to simulate next to the baseline.
+    /// Budget plans CSV (`plan,channel,spend`, optional `month`) to simulate next to the baseline.
     #[arg(long)]
     pub plans: Option<PathBuf>,
     #[command(flatten)]
