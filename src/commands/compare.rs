@@ -56,6 +56,19 @@ pub fn spend_changes(baseline: &PlanDoc, plan: &PlanDoc) -> String {
             })
         })
         .collect();
+    // Channels whose total stays but whose months move (spec §3).
+    let rephased: Vec<String> = plan
+        .monthly_spend
+        .iter()
+        .filter(|(channel, months)| {
+            plan.spend.get(*channel) == baseline.spend.get(*channel)
+                && baseline.monthly_spend.get(*channel) != Some(months)
+        })
+        .map(|(channel, _)| channel.clone())
+        .collect();
+    if !rephased.is_empty() {
+        parts.push(format!("{} moved between months", rephased.join(", ")));
+    }
     if parts.is_empty() {
         parts.push("same spend as baseline".into());
     }
