@@ -832,6 +832,31 @@ fn csv_output_matches_the_json_document() {
             .iter()
             .find(|p| p["plan"] == plan_name)
             .unwrap_or_else(|| panic!("plan {plan_name} not in JSON"));
+        if metric == "monthly.spend" {
+            // A plan's spend is set, not drawn: every statistic of a
+            // channel's monthly spend is the amount in `monthly_spend`.
+            let m: usize = month.parse().expect("monthly rows carry their month");
+            let amount = plan["monthly_spend"][channel][m - 1].as_f64().unwrap();
+            for (i, key) in CSV_HEADER.iter().enumerate().skip(4) {
+                let x: f64 = r[i].parse().unwrap();
+                let want = match *key {
+                    "sd" | "se" => 0.0,
+                    "defined" => doc["trials"].as_f64().unwrap(),
+                    _ => amount,
+                };
+                assert_eq!(
+                    x, want,
+                    "{plan_name},{channel},monthly.spend,{month}: {key}"
+                );
+            }
+            assert!(seen.insert((
+                plan_name.to_string(),
+                channel.to_string(),
+                metric.to_string(),
+                month.to_string()
+            )));
+            continue;
+        }
         let summary = if let Some(series) = metric.strip_prefix("monthly.") {
             assert_eq!(channel, "*");
             let m: usize = month.parse().expect("monthly rows carry their month");
@@ -887,6 +912,12 @@ fn csv_output_matches_the_json_document() {
             .map(|c| c.as_object().unwrap().len())
             .sum::<usize>();
         expected += plan["monthly"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|s| s.as_array().unwrap().len())
+            .sum::<usize>();
+        expected += plan["monthly_spend"]
             .as_object()
             .unwrap()
             .values()

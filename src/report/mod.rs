@@ -66,6 +66,7 @@ pub fn render(
     html.push_str(&sections::funnel(&c)?);
     html.push_str(&sections::distributions(&c)?);
     html.push_str(&sections::payback(&c)?);
+    html.push_str(&sections::monthly_cash_flow(&c));
     html.push_str(&sections::channels(&c)?);
     html.push_str(&sections::comparison(&c)?);
     html.push_str(&sections::assumptions(&c));

@@ -593,6 +593,77 @@ pub fn payback(c: &Ctx) -> Result<String> {
     Ok(s)
 }
 
+/// The months a monthly table shows: all of a horizon up to 36 months; of
+/// a longer one the first two years, then every twelfth month and the last.
+fn table_months(horizon: usize) -> Vec<usize> {
+    if horizon <= 36 {
+        return (1..=horizon).collect();
+    }
+    let mut months: Vec<usize> = (1..=24).chain((36..=horizon).step_by(12)).collect();
+    if months.last() != Some(&horizon) {
+        months.push(horizon);
+    }
+    months
+}
+
+/// Spend by channel and the cash flow, month by month, per plan: when the
+/// money goes out, when it comes back, and where cumulative profit stands.
+pub fn monthly_cash_flow(c: &Ctx) -> String {
+    let mut s = String::from(
+        r#"<section id="monthly"><h2>6. Monthly spend and cash flow</h2><p>Spend per channel as the plan sets it (nominal, in its month), cost (spend plus fixed cost, nominal), mean revenue (nominal) and cumulative discounted profit (P5, median, P95) by month."#,
+    );
+    let months = table_months(c.doc.horizon_months);
+    if months.len() < c.doc.horizon_months {
+        s.push_str(" Selected months of the horizon.");
+    }
+    s.push_str("</p>");
+    for (i, p) in c.doc.plans.iter().enumerate() {
+        if c.multi() {
+            let _ = write!(s, "<h3>{}</h3>", esc(&p.plan));
+        }
+        s.push_str(r#"<div class="wide"><table class="kpi"><thead><tr><th class="r">month</th>"#);
+        for name in p.monthly_spend.keys() {
+            let _ = write!(s, r#"<th class="r">{}</th>"#, esc(name));
+        }
+        s.push_str(r#"<th class="r">cost</th><th class="r">revenue</th><th class="r">cumulative profit P5</th><th class="r">median</th><th class="r">P95</th></tr></thead><tbody>"#);
+        for &t in &months {
+            let _ = write!(s, r#"<tr><td class="r">{t}</td>"#);
+            for (name, spend) in &p.monthly_spend {
+                let _ = write!(
+                    s,
+                    r#"<td class="r">{}</td>"#,
+                    num(
+                        &format!("/plans/{i}/monthly_spend/{name}/{}", t - 1),
+                        Units::Money,
+                        spend.get(t - 1).copied()
+                    )
+                );
+            }
+            let cell = |metric: &str, stat: &str, x: Option<f64>| {
+                format!(
+                    r#"<td class="r">{}</td>"#,
+                    num(
+                        &format!("/plans/{i}/monthly/{metric}/{}/{stat}", t - 1),
+                        Units::Money,
+                        x
+                    )
+                )
+            };
+            let at = |metric: &str| &p.monthly[metric][t - 1].summary;
+            s.push_str(&cell("cost", "mean", at("cost").mean));
+            s.push_str(&cell("revenue", "mean", at("revenue").mean));
+            let cp = at("cumulative_profit");
+            s.push_str(&cell("cumulative_profit", "p5", cp.p5));
+            s.push_str(&cell("cumulative_profit", "p50", cp.p50));
+            s.push_str(&cell("cumulative_profit", "p95", cp.p95));
+            s.push_str("</tr>");
+        }
+        s.push_str("</tbody></table></div>");
+    }
+    s.push_str("</section>\n");
+    s
+}
+
 /// Linear-interpolated quantile of sorted values.
 fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
     match sorted.len() {
@@ -608,7 +679,7 @@ fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
 
 pub fn channels(c: &Ctx) -> Result<String> {
     let mut s = String::from(
-        r#"<section id="channels"><div class="keep"><h2>6. Channels: ROI and CAC</h2>"#,
+        r#"<section id="channels"><div class="keep"><h2>7. Channels: ROI and CAC</h2>"#,
     );
     s.push_str(&c.legend());
     let colors = c.colors();
@@ -746,7 +817,7 @@ pub fn channels(c: &Ctx) -> Result<String> {
 
 pub fn comparison(c: &Ctx) -> Result<String> {
     let mut s = String::from(
-        r#"<section id="comparison"><div class="keep"><h2>7. Plans against the baseline</h2>"#,
+        r#"<section id="comparison"><div class="keep"><h2>8. Plans against the baseline</h2>"#,
     );
     if !c.multi() {
         s.push_str("<p>Only the baseline was simulated. Pass <code>--plans PLANS.csv</code> to compare budget allocations trial by trial.</p></div></section>\n");
@@ -851,7 +922,7 @@ pub fn comparison(c: &Ctx) -> Result<String> {
 
 pub fn assumptions(c: &Ctx) -> String {
     let mut s = String::from(
-        r#"<section id="assumptions"><h2>8. Assumptions</h2><p>Every row of the scenario file: what the forecast rests on. Distributions are drawn once per trial; a <code>*</code> row applies to every channel without its own row.</p><div class="wide"><table class="assumptions"><thead><tr><th class="r">line</th><th>stage</th><th>channel</th><th>metric</th><th>value</th><th>note</th></tr></thead><tbody>"#,
+        r#"<section id="assumptions"><h2>9. Assumptions</h2><p>Every row of the scenario file: what the forecast rests on. Distributions are drawn once per trial; a <code>*</code> row applies to every channel without its own row.</p><div class="wide"><table class="assumptions"><thead><tr><th class="r">line</th><th>stage</th><th>channel</th><th>metric</th><th>value</th><th>note</th></tr></thead><tbody>"#,
     );
     for a in &c.scenario.assumptions {
         let _ = write!(
@@ -888,7 +959,7 @@ pub fn details(c: &Ctx) -> String {
     let d = c.doc;
     let plans: Vec<String> = d.plans.iter().map(|p| esc(&p.plan)).collect();
     format!(
-        r#"<section id="details"><h2>9. Run details</h2><dl>
+        r#"<section id="details"><h2>10. Run details</h2><dl>
 <dt>scenario</dt><dd>{}</dd>
 <dt>plans</dt><dd>{}</dd>
 <dt>trials</dt><dd>{}</dd>
