@@ -47,12 +47,13 @@ fn json(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "kpis",
     "targets",
     "funnel",
     "distributions",
     "payback",
+    "monthly",
     "channels",
     "comparison",
     "assumptions",
@@ -491,7 +492,7 @@ fn the_page_prints_without_stranded_headings() {
     assert!(text.contains("@page { size: auto; margin:"));
     let html = Html::parse_document(&text);
     // Each section's heading is kept with what follows it.
-    for id in &SECTIONS[..7] {
+    for id in &SECTIONS[..8] {
         let keep = html
             .select(&sel(&format!("#{id} > div.keep")))
             .next()

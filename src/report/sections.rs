@@ -610,7 +610,7 @@ fn table_months(horizon: usize) -> Vec<usize> {
 /// money goes out, when it comes back, and where cumulative profit stands.
 pub fn monthly_cash_flow(c: &Ctx) -> String {
     let mut s = String::from(
-        r#"<section id="monthly"><h2>6. Monthly spend and cash flow</h2><p>Spend per channel as the plan sets it (nominal, in its month), cost (spend plus fixed cost, nominal), mean revenue (nominal) and cumulative discounted profit (P5, median, P95) by month."#,
+        r#"<section id="monthly"><div class="keep"><h2>6. Monthly spend and cash flow</h2><p>Spend per channel as the plan sets it (nominal, in its month), cost (spend plus fixed cost, nominal), mean revenue (nominal) and cumulative discounted profit (P5, median, P95) by month."#,
     );
     let months = table_months(c.doc.horizon_months);
     if months.len() < c.doc.horizon_months {
@@ -659,6 +659,10 @@ pub fn monthly_cash_flow(c: &Ctx) -> String {
             s.push_str("</tr>");
         }
         s.push_str("</tbody></table></div>");
+        if i == 0 {
+            // The heading stays with the first table.
+            s.push_str("</div>");
+        }
     }
     s.push_str("</section>\n");
     s
