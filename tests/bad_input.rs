@@ -837,6 +837,25 @@ fn target_with_bad_comparison() {
 }
 
 #[test]
+fn the_same_target_twice_names_the_first_line() {
+    // Two targets on one metric are fine (see tests/cli.rs); the same comparison twice is
+    // a copy-paste slip, whatever gate it carries, and `check` could not tell them apart.
+    rejects(
+        "target,*,profit,> 0,\ntarget,*,profit,>= 50000,\ntarget,*,profit,> 0 @ 0.8,",
+        L + 2,
+        &[
+            "target `profit > 0` is given twice (first on line 7)",
+            "targets on one metric must differ in comparison or value",
+        ],
+    );
+    rejects(
+        "target,search,roi,>= 0.5,\ntarget,Search,ROI,>= 0.50,",
+        L + 1,
+        &["target `search.roi >= 0.5` is given twice (first on line 7)"],
+    );
+}
+
+#[test]
 fn target_on_referral_without_referrals() {
     rejects(
         "target,referral,customers,> 0,",

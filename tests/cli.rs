@@ -1392,3 +1392,63 @@ fn output_to_a_full_device_is_a_failure() {
         );
     }
 }
+
+#[test]
+fn several_targets_on_one_metric_are_each_evaluated() {
+    // Spec §2.3: `customers > 0` and `customers >= 14` are two questions about one metric.
+    // Here customers ~ Poisson(1000 / 1.5 · 0.1 · 0.2 = 13.33) (Poisson thinned twice), so
+    // each share has a closed form to meet within 5 standard errors.
+    let ws = Workspace::new();
+    ws.write(
+        "s.csv",
+        common::with_base(
+            "target,*,customers,> 0,\ntarget,*,customers,>= 14 @ 0.3,\ntarget,search,customers,>= 14,\n",
+        ),
+    );
+    let trials = 4000u32;
+    let doc = run_json(&ws, "s.csv", &["-n", &trials.to_string(), "-s", "3"]);
+    let targets = doc["plans"][0]["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 3, "{targets:#?}");
+    let lambda = 1000.0 / 1.5 * 0.1 * 0.2;
+    let at_least_14 = {
+        use statrs::distribution::{DiscreteCDF, Poisson};
+        1.0 - Poisson::new(lambda).unwrap().cdf(13)
+    };
+    let expect = [
+        (">", 0.0, 1.0 - (-lambda as f64).exp()),
+        (">=", 14.0, at_least_14),
+        (">=", 14.0, at_least_14),
+    ];
+    for (t, (op, value, p)) in targets.iter().zip(expect) {
+        assert_eq!(
+            (t["metric"].as_str(), t["op"].as_str()),
+            (Some("customers"), Some(op))
+        );
+        assert_eq!(t["value"], value);
+        let got = num(&t["probability"], "probability");
+        let se = (p * (1.0 - p) / trials as f64)
+            .sqrt()
+            .max(1.0 / trials as f64);
+        assert!((got - p).abs() < 5.0 * se, "{t}: expected {p} ± {se}");
+    }
+    // One paid channel: its customers are the total's, so the two targets agree trial by trial.
+    assert_eq!(targets[1]["probability"], targets[2]["probability"]);
+    assert_eq!(targets[1]["required"], 0.3);
+    assert!(targets[0].get("required").is_none());
+
+    let table = String::from_utf8(run_ok(&ws, &["run", "s.csv", "-q", "-n", "200"])).unwrap();
+    let listed = section(&table, "TARGETS");
+    assert!(
+        listed.iter().any(|l| l.contains("customers > 0")),
+        "{listed:#?}"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|l| l.contains("customers >= 14") && l.contains("gate"))
+    );
+    let validated = ws.run(&["validate", "s.csv"]);
+    validated.assert_ok();
+    let listed = validated.stdout_text();
+    assert!(listed.contains("customers > 0") && listed.contains("customers >= 14 @ 0.3"));
+}

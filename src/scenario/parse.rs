@@ -216,6 +216,12 @@ impl<'p> Builder<'p> {
                 }
             }
         }
+        // One metric may carry several targets (`profit > 0` and `profit >= 50000`, spec §2):
+        // `target_row` refuses only the same comparison twice.
+        if stage == Stage::Target {
+            self.target_row(row);
+            return;
+        }
         let key = (stage, channel.clone(), row.metric.clone());
         if let Some(first) = self.seen.get(&key) {
             self.problem(
@@ -234,10 +240,6 @@ impl<'p> Builder<'p> {
         }
         self.seen.insert(key, line);
 
-        if stage == Stage::Target {
-            self.target_row(row);
-            return;
-        }
         let Some(input) = Input::lookup(stage, &row.metric) else {
             let elsewhere = Input::stages_with(&row.metric);
             let help = if !elsewhere.is_empty() {
@@ -390,18 +392,41 @@ impl<'p> Builder<'p> {
             );
             return;
         }
-        match parse_comparison(&row.value) {
-            Ok((op, value, required)) => self.targets.push(TargetRow {
-                line,
-                channel: row.channel,
-                metric: row.metric,
-                op,
-                value,
-                required,
-                note: row.note,
-            }),
-            Err(msg) => self.problem(InputProblem::at(line, msg)),
+        let (op, value, required) = match parse_comparison(&row.value) {
+            Ok(parsed) => parsed,
+            Err(msg) => return self.problem(InputProblem::at(line, msg)),
+        };
+        let same = |t: &&TargetRow| {
+            t.channel == row.channel && t.metric == row.metric && t.op == op && t.value == value
+        };
+        if let Some(first) = self.targets.iter().find(same) {
+            let subject = if row.channel == "*" {
+                row.metric.clone()
+            } else {
+                format!("{}.{}", row.channel, row.metric)
+            };
+            let first = first.line;
+            self.problem(
+                InputProblem::at(
+                    line,
+                    format!(
+                        "target `{subject} {} {value}` is given twice (first on line {first})",
+                        op.symbol()
+                    ),
+                )
+                .help("keep one row; targets on one metric must differ in comparison or value"),
+            );
+            return;
         }
+        self.targets.push(TargetRow {
+            line,
+            channel: row.channel,
+            metric: row.metric,
+            op,
+            value,
+            required,
+            note: row.note,
+        });
     }
 
     /// The row that gives `input` for `channel`: its own, else the `*` one.
