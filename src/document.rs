@@ -43,6 +43,11 @@ pub struct PlanDoc {
     pub targets: Vec<TargetResult>,
     /// Share of trials with negative profit.
     pub probability_of_loss: f64,
+    /// Median payback month over all trials, a trial that never pays back counting as
+    /// later than the horizon; null when fewer than half the trials pay back. The
+    /// `payback_month` summary is over the paying trials only.
+    #[serde(default)]
+    pub payback_median_month: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,6 +95,11 @@ fn input_hash(scenario: &Scenario, plans: &[Plan]) -> String {
 impl PlanDoc {
     pub fn metric(&self, m: Total) -> &Summary {
         &self.metrics[m.name()]
+    }
+
+    /// Share of all `trials` that pay back within the horizon.
+    pub fn payback_share(&self, trials: u64) -> f64 {
+        self.metric(Total::PaybackMonth).defined as f64 / trials.max(1) as f64
     }
 }
 
@@ -142,6 +152,9 @@ impl Document {
                 } else {
                     0.0
                 },
+                payback_median_month: stats
+                    .total(Total::PaybackMonth)
+                    .median_counting_undefined_as_never(stats.trials, Total::PaybackMonth.kind()),
             })
             .collect();
         let comparisons = plans

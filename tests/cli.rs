@@ -1452,3 +1452,51 @@ fn several_targets_on_one_metric_are_each_evaluated() {
     let listed = validated.stdout_text();
     assert!(listed.contains("customers > 0") && listed.contains("customers >= 14 @ 0.3"));
 }
+
+#[test]
+fn payback_leads_with_the_median_over_all_trials_and_the_share_that_pays_back() {
+    // Customers ~ Poisson(1000 / 1.5 · 0.1 · 0.2 = 13.33), each buying once (churn 1) in month
+    // 1, where all 1,000 is spent: a trial pays back (in month 1) iff order_value · N >= 1000,
+    // and otherwise never. So the share is a Poisson tail and the median is 1 or not reached.
+    use statrs::distribution::{DiscreteCDF, Poisson};
+    let lambda = 1000.0 / 1.5 * 0.1 * 0.2;
+    let tail = |k: u64| 1.0 - Poisson::new(lambda).unwrap().cdf(k - 1);
+    let trials = 4000u32;
+    for (order_value, needed) in [(80, 13), (50, 20)] {
+        let ws = Workspace::new();
+        let text = common::BASE.replace(
+            "convert,*,order_value,50",
+            &format!("convert,*,order_value,{order_value}"),
+        );
+        ws.write("s.csv", text);
+        let doc = run_json(&ws, "s.csv", &["-n", &trials.to_string(), "-s", "9"]);
+        let plan = &doc["plans"][0];
+        let share = num(&plan["metrics"]["payback_month"]["defined"], "defined") / trials as f64;
+        let p = tail(needed);
+        let se = (p * (1.0 - p) / trials as f64).sqrt();
+        assert!((share - p).abs() < 5.0 * se, "{share} vs {p} ± {se}");
+        let table = String::from_utf8(run_ok(
+            &ws,
+            &["run", "s.csv", "-q", "-n", &trials.to_string(), "-s", "9"],
+        ))
+        .unwrap();
+        let line = table.lines().find(|l| l.contains("payback month")).unwrap();
+        let share_text = format!("{:.1} %", 100.0 * share);
+        if p > 0.5 {
+            assert_eq!(plan["payback_median_month"], 1.0);
+            assert!(
+                line.contains(&format!("median 1 (pays back in {share_text} of trials)")),
+                "{line}"
+            );
+        } else {
+            // The mean over paying trials (month 1) would wrongly read as a quick payback.
+            assert!(plan["payback_median_month"].is_null(), "{plan}");
+            assert!(
+                line.contains(&format!(
+                    "median not reached: pays back in only {share_text} of trials"
+                )),
+                "{line}"
+            );
+        }
+    }
+}

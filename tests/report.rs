@@ -178,13 +178,18 @@ fn numbers_shown_are_the_json_numbers() {
             "revenue",
             "customers",
             "ltv",
-            "payback_month",
         ] {
             for stat in ["mean", "p5", "p95"] {
                 let key = format!("/plans/{i}/metrics/{m}/{stat}");
                 assert!(checked.contains(&key), "{key} is not shown");
             }
         }
+        // Payback leads with the median over all trials, not the paying trials' mean.
+        let key = format!("/plans/{i}/payback_median_month");
+        assert!(!doc.pointer(&key).unwrap().is_null(), "the test plans pay back");
+        assert!(checked.contains(&key), "{key} is not shown");
+        let key = format!("/plans/{i}/metrics/payback_month/mean");
+        assert!(!checked.contains(&key), "{key} is shown");
         assert!(checked.contains(&format!("/plans/{i}/probability_of_loss")));
     }
     for k in 0..doc["comparisons"].as_array().unwrap().len() {

@@ -53,6 +53,17 @@ pub fn percent(p: f64) -> String {
     format!("{:.1} %", 100.0 * p)
 }
 
+/// How payback reads everywhere: the median over all trials and the share that pays back
+/// lead, so nobody reads a payback month that most trials never reach. The numbers come
+/// already rendered (plain for a terminal, tagged for HTML); `median` is None when under
+/// half the trials pay back.
+pub fn payback(median: Option<String>, share: String) -> String {
+    match median {
+        Some(m) => format!("median {m} (pays back in {share} of trials)"),
+        None => format!("median not reached: pays back in only {share} of trials"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,6 +97,19 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
     for (stage, rows) in STAGES {
         let _ = writeln!(out, "{stage}");
         for (metric, label) in rows {
+            if *metric == Total::PaybackMonth {
+                let median = plan
+                    .payback_median_month
+                    .map(|m| value(Some(m), Kind::Month));
+                let share = percent(plan.payback_share(doc.trials));
+                let _ = writeln!(
+                    out,
+                    "  {:<22}{}",
+                    label,
+                    super::format::payback(median, share)
+                );
+                continue;
+            }
             let kind = if *metric == Total::LeadRate {
                 Kind::Ratio
             } else {
