@@ -172,13 +172,7 @@ fn numbers_shown_are_the_json_numbers() {
     }
     // The headline and every comparison are among the checked numbers.
     for i in 0..doc["plans"].as_array().unwrap().len() {
-        for m in [
-            "profit",
-            "roi",
-            "revenue",
-            "customers",
-            "ltv",
-        ] {
+        for m in ["profit", "roi", "revenue", "customers", "ltv"] {
             for stat in ["mean", "p5", "p95"] {
                 let key = format!("/plans/{i}/metrics/{m}/{stat}");
                 assert!(checked.contains(&key), "{key} is not shown");
@@ -186,7 +180,10 @@ fn numbers_shown_are_the_json_numbers() {
         }
         // Payback leads with the median over all trials, not the paying trials' mean.
         let key = format!("/plans/{i}/payback_median_month");
-        assert!(!doc.pointer(&key).unwrap().is_null(), "the test plans pay back");
+        assert!(
+            !doc.pointer(&key).unwrap().is_null(),
+            "the test plans pay back"
+        );
         assert!(checked.contains(&key), "{key} is not shown");
         let key = format!("/plans/{i}/metrics/payback_month/mean");
         assert!(!checked.contains(&key), "{key} is shown");

@@ -519,13 +519,29 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
     );
     comparison_rows(&mut out, &doc.evaluation, PLAN_NAME);
     let _ = writeln!(out, "\n{TIES_NOTE}");
-    let _ = writeln!(
-        out,
-        "\nMarginal ROI: extra profit (NPV) per extra unit of a channel's spend at the recommended \
-         split.\nWith the whole budget in use, channels not held by a bound share about the same \
-         value; a channel\nheld at its max earns more than the rest (loosen the bound), one at \
-         its min earns less."
-    );
+    // Until the exact derivative lands (spec §7), say what these numbers are rather than
+    // what the optimum would make them: finite differences over wide steps are biased where
+    // a channel saturates, so the free channels' values need not agree.
+    let widths: Vec<String> = doc
+        .channels
+        .iter()
+        .filter_map(|c| {
+            let m = c.marginal_roi.as_ref()?;
+            Some(format!("{} {}", c.channel, thousands(m.step, 0)))
+        })
+        .collect();
+    if !widths.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nMarginal ROI: an estimate of the extra profit (NPV) per extra unit of a channel's \
+             spend at the\nrecommended split, from a finite difference: profit with the spend \
+             a step above minus a step\nbelow the recommendation (not below 0), on the same \
+             evaluation trials, over the spend between:\n{}.\nThe 90 % interval is Monte Carlo \
+             uncertainty only; over a wide step at a saturating channel the\nestimate is also \
+             biased, so channels free of bounds can differ by more than their intervals.",
+            widths.join(", ")
+        );
+    }
     out
 }
 
