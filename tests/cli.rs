@@ -1500,3 +1500,18 @@ fn payback_leads_with_the_median_over_all_trials_and_the_share_that_pays_back() 
         }
     }
 }
+
+#[test]
+fn counts_take_the_singular_for_one() {
+    let ws = Workspace::new();
+    ws.write("s.csv", common::with_base("target,*,roi,> 0,"));
+    let out = ws.run(&["validate", "s.csv"]);
+    out.assert_ok();
+    let text = out.stdout_text();
+    assert!(
+        text.contains("valid · 1 channel · 5 assumptions (0 uncertain) · 1 target\n"),
+        "{text}"
+    );
+    let table = String::from_utf8(run_ok(&ws, &["run", "s.csv", "-q", "-n", "1"])).unwrap();
+    assert!(table.contains(" · 1 trial · seed "), "{table}");
+}

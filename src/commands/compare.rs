@@ -12,7 +12,7 @@ use crate::cli::{CompareArgs, Format};
 use crate::commands::run::simulate;
 use crate::document::{ComparisonDoc, Document, PlanDoc};
 use crate::error::EXIT_OK;
-use crate::export::format::{percent, thousands, value};
+use crate::export::format::{counted, percent, thousands, value};
 use crate::export::{Exporter, JsonExporter};
 use crate::metrics::{Kind, Total};
 use crate::options::SimulationOptions;
@@ -94,9 +94,9 @@ pub fn render_table(doc: &Document) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} · {} trials · seed {} · each plan minus baseline, trial by trial (common random numbers)",
+        "{} · {} · seed {} · each plan minus baseline, trial by trial (common random numbers)",
         doc.scenario,
-        thousands(doc.trials as f64, 0),
+        counted(doc.trials, "trial"),
         doc.seed
     );
     let baseline = &doc.plans[0];

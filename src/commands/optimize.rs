@@ -11,7 +11,7 @@ use crate::commands::curves::channel_index;
 use crate::commands::run::simulate;
 use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
 use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, UsageError};
-use crate::export::format::{percent, thousands, value};
+use crate::export::format::{counted, percent, thousands, value};
 use crate::metrics::Kind;
 use crate::optimize::goal;
 use crate::optimize::marginal::{self, marginal_rois};
@@ -416,17 +416,15 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
         }
     }
     let over = doc.goal_seek.as_ref().map_or(String::new(), |g| {
-        format!(" over {} budget{}", g.steps, plural(g.steps))
+        format!(" over {}", counted(g.steps as u64, "budget"))
     });
     let _ = writeln!(
         out,
-        "search: {} trials per candidate, {} split{} tried, {} move{}{over} · evaluation: {} other \
+        "search: {} per candidate, {} tried, {}{over} · evaluation: {} other \
          trials (the ones `run` and `compare` use)",
-        thousands(doc.search.trials as f64, 0),
-        thousands(doc.search.candidates as f64, 0),
-        plural(doc.search.candidates),
-        doc.search.moves,
-        plural(doc.search.moves),
+        counted(doc.search.trials, "trial"),
+        counted(doc.search.candidates as u64, "split"),
+        counted(doc.search.moves as u64, "move"),
         thousands(doc.evaluation.trials as f64, 0)
     );
     if doc.channels.iter().all(|c| c.recommended == c.current) {
@@ -543,10 +541,6 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
         );
     }
     out
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// Whole currency units with a sign, "±0" for no change.

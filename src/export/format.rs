@@ -49,6 +49,12 @@ pub fn value(x: Option<f64>, kind: Kind) -> String {
     }
 }
 
+/// "1 channel", "2 channels", "10,000 trials": a count with its noun in the right number.
+pub fn counted(n: u64, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", thousands(n as f64, 0))
+}
+
 pub fn percent(p: f64) -> String {
     format!("{:.1} %", 100.0 * p)
 }

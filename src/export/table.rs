@@ -82,12 +82,12 @@ fn stat_row(out: &mut String, label: &str, s: &Summary, kind: Kind, trials: u64)
 fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
     let _ = writeln!(
         out,
-        "{} · plan {} · {} trials · seed {} · {} months",
+        "{} · plan {} · {} · seed {} · {}",
         doc.scenario,
         plan.plan,
-        super::format::thousands(doc.trials as f64, 0),
+        super::format::counted(doc.trials, "trial"),
         doc.seed,
-        doc.horizon_months
+        super::format::counted(doc.horizon_months as u64, "month")
     );
     let _ = writeln!(
         out,
