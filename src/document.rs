@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::{Monthly, PerChannel, Total};
 use crate::scenario::Scenario;
-use crate::simulation::{COMPARED, Plan, Results};
+use crate::simulation::{COMPARED, Pairwise, Plan, Results};
 use crate::stats::Summary;
 use crate::targets::{self, TargetResult};
 
@@ -30,6 +30,23 @@ pub struct Document {
     pub horizon_months: usize,
     pub plans: Vec<PlanDoc>,
     pub comparisons: Vec<ComparisonDoc>,
+    /// Plans by mean profit, highest first (equal means keep the plans' order); only with
+    /// two plans or more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranking: Vec<String>,
+    /// P(better) on profit between every two plans, trial by trial, in ranking order; only
+    /// with two plans or more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pairwise: Vec<PairwiseDoc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairwiseDoc {
+    pub plan: String,
+    pub against: String,
+    pub metric: String,
+    /// Share of trials (with both values defined) in which `plan` is strictly higher.
+    pub probability_better: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,6 +64,11 @@ pub struct PlanDoc {
     pub targets: Vec<TargetResult>,
     /// Share of trials with negative profit.
     pub probability_of_loss: f64,
+    /// Median payback month over all trials, a trial that never pays back counting as
+    /// later than the horizon; null when fewer than half the trials pay back. The
+    /// `payback_month` summary is over the paying trials only.
+    #[serde(default)]
+    pub payback_median_month: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,11 +117,16 @@ impl PlanDoc {
     pub fn metric(&self, m: Total) -> &Summary {
         &self.metrics[m.name()]
     }
+
+    /// Share of all `trials` that pay back within the horizon.
+    pub fn payback_share(&self, trials: u64) -> f64 {
+        self.metric(Total::PaybackMonth).defined as f64 / trials.max(1) as f64
+    }
 }
 
 impl Document {
     pub fn build(scenario: &Scenario, plans: &[Plan], results: &Results, seed: u64) -> Document {
-        let plan_docs = plans
+        let plan_docs: Vec<PlanDoc> = plans
             .iter()
             .zip(&results.plans)
             .map(|(plan, stats)| PlanDoc {
@@ -150,6 +177,9 @@ impl Document {
                 } else {
                     0.0
                 },
+                payback_median_month: stats
+                    .total(Total::PaybackMonth)
+                    .median_counting_undefined_as_never(stats.trials, Total::PaybackMonth.kind()),
             })
             .collect();
         let comparisons = plans
@@ -175,6 +205,7 @@ impl Document {
                 })
             })
             .collect();
+        let (ranking, pairwise) = rank(&plan_docs, &results.pairwise);
         Document {
             schema_version: SCHEMA_VERSION,
             scenario: scenario.name.clone(),
@@ -186,6 +217,37 @@ impl Document {
             horizon_months: scenario.horizon,
             plans: plan_docs,
             comparisons,
+            ranking,
+            pairwise,
         }
     }
+}
+
+/// The plans by mean profit and, in that order, every ordered pair's P(better).
+fn rank(plans: &[PlanDoc], wins: &Pairwise) -> (Vec<String>, Vec<PairwiseDoc>) {
+    if plans.len() < 2 {
+        return (Vec::new(), Vec::new());
+    }
+    let mean = |i: usize| {
+        plans[i]
+            .metric(Total::Profit)
+            .mean
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    order.sort_by(|&a, &b| mean(b).total_cmp(&mean(a)));
+    let pairwise = order
+        .iter()
+        .flat_map(|&a| order.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
+        .map(|(a, b)| PairwiseDoc {
+            plan: plans[a].plan.clone(),
+            against: plans[b].plan.clone(),
+            metric: Total::Profit.name().to_string(),
+            probability_better: wins.probability_better(a, b),
+        })
+        .collect();
+    (
+        order.iter().map(|&i| plans[i].plan.clone()).collect(),
+        pairwise,
+    )
 }

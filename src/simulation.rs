@@ -82,6 +82,68 @@ impl Comparison {
     }
 }
 
+/// Trial-by-trial profit wins between every two plans, so that plans can be ranked against
+/// each other and not only against the baseline (`compare`). Only counts: they merge
+/// exactly, whatever the threads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pairwise {
+    plans: usize,
+    /// `wins[a * plans + b]`: trials in which plan a's profit is strictly above plan b's.
+    pub wins: Vec<u64>,
+    /// Trials in which both profits were defined, in the same layout.
+    pub defined: Vec<u64>,
+}
+
+impl Pairwise {
+    pub fn new(plans: usize) -> Self {
+        Pairwise {
+            plans,
+            wins: vec![0; plans * plans],
+            defined: vec![0; plans * plans],
+        }
+    }
+
+    /// Adds trials `..count` of `outcomes[plan][trial]`.
+    fn add_block(&mut self, outcomes: &[Vec<Outcome>], count: usize) {
+        if self.plans < 2 {
+            return;
+        }
+        for i in 0..count {
+            for a in 0..self.plans {
+                let pa = outcomes[a][i].total(Total::Profit);
+                for b in a + 1..self.plans {
+                    let pb = outcomes[b][i].total(Total::Profit);
+                    if pa.is_nan() || pb.is_nan() {
+                        continue;
+                    }
+                    self.defined[a * self.plans + b] += 1;
+                    self.defined[b * self.plans + a] += 1;
+                    if pa > pb {
+                        self.wins[a * self.plans + b] += 1;
+                    } else if pb > pa {
+                        self.wins[b * self.plans + a] += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &Pairwise) {
+        for (a, b) in self.wins.iter_mut().zip(&other.wins) {
+            *a += b;
+        }
+        for (a, b) in self.defined.iter_mut().zip(&other.defined) {
+            *a += b;
+        }
+    }
+
+    /// P(plan a's profit > plan b's), over the trials where both are defined.
+    pub fn probability_better(&self, a: usize, b: usize) -> Option<f64> {
+        let k = a * self.plans + b;
+        (self.defined[k] > 0).then(|| self.wins[k] as f64 / self.defined[k] as f64)
+    }
+}
+
 /// Which plan each plan's per-trial differences are taken against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Against {
@@ -101,6 +163,7 @@ pub struct Results {
     /// `comparisons[k]` compares `plans[k + 1]` with `plans[0]` (or with
     /// `plans[k]` for `Against::Previous`).
     pub comparisons: Vec<Comparison>,
+    pub pairwise: Pairwise,
 }
 
 impl Results {
@@ -108,6 +171,7 @@ impl Results {
         Results {
             plans: (0..plans).map(|_| PlanStats::new(scenario)).collect(),
             comparisons: (1..plans).map(|_| Comparison::new()).collect(),
+            pairwise: Pairwise::new(plans),
         }
     }
 
@@ -118,6 +182,7 @@ impl Results {
         for (a, b) in self.comparisons.iter_mut().zip(&other.comparisons) {
             a.merge(b);
         }
+        self.pairwise.merge(&other.pairwise);
     }
 
     pub fn trials(&self) -> u64 {
@@ -187,6 +252,7 @@ impl<'a> Worker<'a> {
         for (stats, outcomes) in self.results.plans.iter_mut().zip(&self.outcomes) {
             stats.add_block(scenario, &outcomes[..count]);
         }
+        self.results.pairwise.add_block(&self.outcomes, count);
         for (i, (cmp, outcomes)) in self
             .results
             .comparisons

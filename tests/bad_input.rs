@@ -837,6 +837,55 @@ fn target_with_bad_comparison() {
 }
 
 #[test]
+fn a_percentage_gets_the_decimal_to_write() {
+    rejects(
+        "convert,search,rate,62%,",
+        L,
+        &[
+            "convert.rate: `62%` is a percentage",
+            "write `0.62`: racesim takes rates and shares as decimals",
+        ],
+    );
+    rejects(
+        "convert,search,rate,\"pert(5%, 6.5%, 9%)\",",
+        L,
+        &[
+            "`5%` in `pert(5%, 6.5%, 9%)` is not a number",
+            "write `0.05`",
+        ],
+    );
+    rejects(
+        "target,*,roi,>= 25%,",
+        L,
+        &["`25%` in target `>= 25%` is a percentage; write `0.25`"],
+    );
+    rejects(
+        "target,*,roi,>= 0 @ 80%,",
+        L,
+        &["the confidence `80%` after `@` is a percentage; write `0.8`"],
+    );
+}
+
+#[test]
+fn the_same_target_twice_names_the_first_line() {
+    // Two targets on one metric are fine (see tests/cli.rs); the same comparison twice is
+    // a copy-paste slip, whatever gate it carries, and `check` could not tell them apart.
+    rejects(
+        "target,*,profit,> 0,\ntarget,*,profit,>= 50000,\ntarget,*,profit,> 0 @ 0.8,",
+        L + 2,
+        &[
+            "target `profit > 0` is given twice (first on line 7)",
+            "targets on one metric must differ in comparison or value",
+        ],
+    );
+    rejects(
+        "target,search,roi,>= 0.5,\ntarget,Search,ROI,>= 0.50,",
+        L + 1,
+        &["target `search.roi >= 0.5` is given twice (first on line 7)"],
+    );
+}
+
+#[test]
 fn target_on_referral_without_referrals() {
     rejects(
         "target,referral,customers,> 0,",

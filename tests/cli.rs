@@ -1423,3 +1423,126 @@ fn output_to_a_full_device_is_a_failure() {
         );
     }
 }
+
+#[test]
+fn several_targets_on_one_metric_are_each_evaluated() {
+    // Spec §2.3: `customers > 0` and `customers >= 14` are two questions about one metric.
+    // Here customers ~ Poisson(1000 / 1.5 · 0.1 · 0.2 = 13.33) (Poisson thinned twice), so
+    // each share has a closed form to meet within 5 standard errors.
+    let ws = Workspace::new();
+    ws.write(
+        "s.csv",
+        common::with_base(
+            "target,*,customers,> 0,\ntarget,*,customers,>= 14 @ 0.3,\ntarget,search,customers,>= 14,\n",
+        ),
+    );
+    let trials = 4000u32;
+    let doc = run_json(&ws, "s.csv", &["-n", &trials.to_string(), "-s", "3"]);
+    let targets = doc["plans"][0]["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 3, "{targets:#?}");
+    let lambda = 1000.0 / 1.5 * 0.1 * 0.2;
+    let at_least_14 = {
+        use statrs::distribution::{DiscreteCDF, Poisson};
+        1.0 - Poisson::new(lambda).unwrap().cdf(13)
+    };
+    let expect = [
+        (">", 0.0, 1.0 - (-lambda as f64).exp()),
+        (">=", 14.0, at_least_14),
+        (">=", 14.0, at_least_14),
+    ];
+    for (t, (op, value, p)) in targets.iter().zip(expect) {
+        assert_eq!(
+            (t["metric"].as_str(), t["op"].as_str()),
+            (Some("customers"), Some(op))
+        );
+        assert_eq!(t["value"], value);
+        let got = num(&t["probability"], "probability");
+        let se = (p * (1.0 - p) / trials as f64)
+            .sqrt()
+            .max(1.0 / trials as f64);
+        assert!((got - p).abs() < 5.0 * se, "{t}: expected {p} ± {se}");
+    }
+    // One paid channel: its customers are the total's, so the two targets agree trial by trial.
+    assert_eq!(targets[1]["probability"], targets[2]["probability"]);
+    assert_eq!(targets[1]["required"], 0.3);
+    assert!(targets[0].get("required").is_none());
+
+    let table = String::from_utf8(run_ok(&ws, &["run", "s.csv", "-q", "-n", "200"])).unwrap();
+    let listed = section(&table, "TARGETS");
+    assert!(
+        listed.iter().any(|l| l.contains("customers > 0")),
+        "{listed:#?}"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|l| l.contains("customers >= 14") && l.contains("gate"))
+    );
+    let validated = ws.run(&["validate", "s.csv"]);
+    validated.assert_ok();
+    let listed = validated.stdout_text();
+    assert!(listed.contains("customers > 0") && listed.contains("customers >= 14 @ 0.3"));
+}
+
+#[test]
+fn payback_leads_with_the_median_over_all_trials_and_the_share_that_pays_back() {
+    // Customers ~ Poisson(1000 / 1.5 · 0.1 · 0.2 = 13.33), each buying once (churn 1) in month
+    // 1, where all 1,000 is spent: a trial pays back (in month 1) iff order_value · N >= 1000,
+    // and otherwise never. So the share is a Poisson tail and the median is 1 or not reached.
+    use statrs::distribution::{DiscreteCDF, Poisson};
+    let lambda = 1000.0 / 1.5 * 0.1 * 0.2;
+    let tail = |k: u64| 1.0 - Poisson::new(lambda).unwrap().cdf(k - 1);
+    let trials = 4000u32;
+    for (order_value, needed) in [(80, 13), (50, 20)] {
+        let ws = Workspace::new();
+        let text = common::BASE.replace(
+            "convert,*,order_value,50",
+            &format!("convert,*,order_value,{order_value}"),
+        );
+        ws.write("s.csv", text);
+        let doc = run_json(&ws, "s.csv", &["-n", &trials.to_string(), "-s", "9"]);
+        let plan = &doc["plans"][0];
+        let share = num(&plan["metrics"]["payback_month"]["defined"], "defined") / trials as f64;
+        let p = tail(needed);
+        let se = (p * (1.0 - p) / trials as f64).sqrt();
+        assert!((share - p).abs() < 5.0 * se, "{share} vs {p} ± {se}");
+        let table = String::from_utf8(run_ok(
+            &ws,
+            &["run", "s.csv", "-q", "-n", &trials.to_string(), "-s", "9"],
+        ))
+        .unwrap();
+        let line = table.lines().find(|l| l.contains("payback month")).unwrap();
+        let share_text = format!("{:.1} %", 100.0 * share);
+        if p > 0.5 {
+            assert_eq!(plan["payback_median_month"], 1.0);
+            assert!(
+                line.contains(&format!("median 1 (pays back in {share_text} of trials)")),
+                "{line}"
+            );
+        } else {
+            // The mean over paying trials (month 1) would wrongly read as a quick payback.
+            assert!(plan["payback_median_month"].is_null(), "{plan}");
+            assert!(
+                line.contains(&format!(
+                    "median not reached: pays back in only {share_text} of trials"
+                )),
+                "{line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn counts_take_the_singular_for_one() {
+    let ws = Workspace::new();
+    ws.write("s.csv", common::with_base("target,*,roi,> 0,"));
+    let out = ws.run(&["validate", "s.csv"]);
+    out.assert_ok();
+    let text = out.stdout_text();
+    assert!(
+        text.contains("valid · 1 channel · 5 assumptions (0 uncertain) · 1 target\n"),
+        "{text}"
+    );
+    let table = String::from_utf8(run_ok(&ws, &["run", "s.csv", "-q", "-n", "1"])).unwrap();
+    assert!(table.contains(" · 1 trial · seed "), "{table}");
+}

@@ -88,10 +88,99 @@ fn csv_has_one_row_per_comparison() {
     assert_eq!(&header[0], "plan");
     assert!(header.iter().any(|h| h == "probability_better"));
     let rows: Vec<_> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 12);
+    // 3 plans × 4 metrics against the baseline, then profit for the 9 other ordered pairs.
+    assert_eq!(rows.len(), 12 + 9);
     let cut: Vec<_> = rows.iter().filter(|r| &r[0] == "cut_display").collect();
-    assert_eq!(cut.len(), 4);
+    assert_eq!(cut.len(), 4 + 2);
     assert!(cut.iter().all(|r| &r[4] == "-30000"), "spend_change column");
+    assert!(
+        rows[12..]
+            .iter()
+            .all(|r| &r[1] != "baseline" && &r[2] == "profit")
+    );
+}
+
+#[test]
+fn every_plan_is_ranked_and_compared_with_every_other() {
+    // A fifth plan identical to more_influencers: common random numbers make the two equal
+    // in every trial, so neither is ever strictly better, whichever way round.
+    let dir = tempfile::tempdir().unwrap();
+    let plans = dir.path().join("p.csv");
+    let mut text = std::fs::read_to_string(PLANS).unwrap();
+    text.push_str("twin,influencers,60000\ntwin,display,5000\n");
+    std::fs::write(&plans, text).unwrap();
+    let plans = plans.to_str().unwrap();
+    let out = racesim()
+        .args(["compare", SCENARIO, plans, "-q", "-n", "600", "-f", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: Document = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = doc.plans.iter().map(|p| p.plan.as_str()).collect();
+    let profit = |name: &str| {
+        let p = doc.plans.iter().find(|p| p.plan == name).unwrap();
+        p.metric(Total::Profit).mean.unwrap()
+    };
+    // The ranking holds every plan once, by mean profit.
+    let mut ranked = doc.ranking.clone();
+    ranked.sort();
+    let mut all: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    all.sort();
+    assert_eq!(ranked, all);
+    assert!(
+        doc.ranking
+            .windows(2)
+            .all(|w| profit(&w[0]) >= profit(&w[1])),
+        "{:?}",
+        doc.ranking
+    );
+    // Every ordered pair once.
+    assert_eq!(doc.pairwise.len(), names.len() * (names.len() - 1));
+    let p = |a: &str, b: &str| {
+        let hits: Vec<_> = doc
+            .pairwise
+            .iter()
+            .filter(|c| c.plan == a && c.against == b)
+            .collect();
+        assert_eq!(hits.len(), 1, "{a} against {b}");
+        assert_eq!(hits[0].metric, "profit");
+        hits[0].probability_better.unwrap()
+    };
+    for a in &names {
+        for b in names.iter().filter(|b| *b != a) {
+            // Strictly better both ways can only leave room for ties.
+            assert!(p(a, b) + p(b, a) <= 1.0 + 1e-12, "{a} {b}");
+        }
+    }
+    assert_eq!(
+        (p("twin", "more_influencers"), p("more_influencers", "twin")),
+        (0.0, 0.0)
+    );
+    // Against the baseline, the same trials give the same share as the comparisons.
+    for c in doc.comparisons.iter().filter(|c| c.metric == "profit") {
+        assert_eq!(
+            Some(p(&c.plan, "baseline")),
+            c.probability_better,
+            "{}",
+            c.plan
+        );
+    }
+    // The table shows the ranking with each pair's share.
+    let out = racesim()
+        .args(["compare", SCENARIO, plans, "-q", "-n", "600"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    let ranking = &table[table.find("RANKING by mean profit").expect("a ranking")..];
+    let first = ranking.lines().nth(3).unwrap();
+    assert!(
+        first
+            .trim_start()
+            .starts_with(&format!("1  {}", doc.ranking[0])),
+        "{ranking}"
+    );
+    let share = format!("{:.1} %", 100.0 * p(&doc.ranking[0], &doc.ranking[1]));
+    assert!(first.contains(&share), "{share} not in {first}");
 }
 
 #[test]

@@ -152,6 +152,36 @@ fn zero_spend_means_zero_revenue() {
 }
 
 #[test]
+fn average_order_value_is_nominal_whatever_the_discount_rate() {
+    // With cv 0 every order is worth exactly order_value, so the average is that value in
+    // every trial; a discounted revenue would pull it below 80 as customers arrive later.
+    let base = "stage,channel,metric,value
+plan,*,horizon_months,24
+plan,*,campaign_months,6
+plan,*,discount_rate,0.5
+reach,search,spend,30000
+reach,search,cost_per_visit,\"pert(0.9, 1.2, 1.8)\"
+act,*,rate,0.1
+convert,*,rate,0.2
+convert,*,order_value,80
+";
+    // Repeat orders at the same nominal value (repeat_order_value defaults to order_value)
+    // arrive later still, so they must not move it either.
+    let with_repeats = format!("{base}engage,*,churn,0.2\nengage,*,repeat_rate,0.5\n");
+    for text in [base.to_string(), with_repeats] {
+        let s = scenario(&text);
+        let plans = vec![Plan::baseline(&s)];
+        let d = Document::build(&s, &plans, &run(&s, &plans, 8, 0, 300, 2), 8);
+        let m = &d.plans[0].metrics;
+        // The discount does bite: revenue's present value is below the nominal order value.
+        let (revenue, orders) = (m["revenue"].mean.unwrap(), m["orders"].mean.unwrap());
+        assert!(revenue < 0.97 * 80.0 * orders, "{revenue} {orders}");
+        let aov = &m["average_order_value"];
+        assert_eq!((aov.min, aov.max), (Some(80.0), Some(80.0)), "{text}");
+    }
+}
+
+#[test]
 fn churn_of_one_means_no_repeat_orders() {
     let text = SHOP
         .replace(

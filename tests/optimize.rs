@@ -596,3 +596,44 @@ fn a_scenario_without_spend_needs_an_explicit_budget() {
     assert_eq!(doc.channels[0].recommended, 0.0);
     assert!(doc.channels[0].marginal_roi.as_ref().unwrap().high < 0.0);
 }
+
+#[test]
+fn the_footer_says_marginal_roi_is_an_estimate_with_its_steps_and_claims_no_equality() {
+    // Finite differences over wide steps at saturating channels need not agree, so the
+    // footer must describe the numbers, not promise they are equal.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(&dir, SMALL);
+    let args = [
+        "--budget",
+        "60000",
+        "--trials",
+        "300",
+        "--eval-trials",
+        "300",
+    ];
+    let doc = optimize_json(&path, &args);
+    let out = racesim()
+        .arg("optimize")
+        .arg(&path)
+        .arg("-q")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let footer = &text[text.find("Marginal ROI: ").expect("a marginal ROI footer")..];
+    assert!(
+        footer.contains("finite difference") && footer.contains("Monte Carlo"),
+        "{footer}"
+    );
+    assert!(!footer.contains("same value"), "{footer}");
+    for c in &doc.channels {
+        let m = c.marginal_roi.as_ref().expect("every channel is free here");
+        let width = format!(
+            "{} {}",
+            c.channel,
+            racesim::export::format::thousands(m.step, 0)
+        );
+        assert!(footer.contains(&width), "{width} not in {footer}");
+    }
+}

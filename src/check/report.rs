@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::{Change, CheckReport, Gate, ScenarioReport, Status, update_command};
-use crate::export::format::thousands;
+use crate::export::format::{counted, thousands};
 
 /// Moved statistics shown per scenario; an edited assumption can move
 /// hundreds, and a pull-request comment should stay readable. `--format
@@ -177,8 +177,13 @@ pub fn status_line(r: &ScenarioReport, z: f64) -> String {
     let mut line = match b.status {
         Status::Identical => "identical to baseline".to_string(),
         Status::Differs => format!(
-            "{} numbers differ from the baseline although inputs, trials, seed and model are unchanged",
-            b.moved.len()
+            "{} {} from the baseline although inputs, trials, seed and model are unchanged",
+            counted(b.moved.len() as u64, "number"),
+            if b.moved.len() == 1 {
+                "differs"
+            } else {
+                "differ"
+            }
         ),
         Status::WithinNoise => format!(
             "inputs changed; none of {} statistics moved beyond {z} standard errors",
@@ -222,7 +227,7 @@ fn provenance(r: &ScenarioReport) -> String {
         .as_ref()
         .map_or(String::new(), |p| format!(" + {}", p.display()));
     let run = match (r.trials, r.seed) {
-        (Some(t), Some(seed)) => format!(" · {} trials · seed {seed}", thousands(t as f64, 0)),
+        (Some(t), Some(seed)) => format!(" · {} · seed {seed}", counted(t, "trial")),
         _ => String::new(),
     };
     format!(

@@ -12,7 +12,7 @@ use crate::cli::{CompareArgs, Format};
 use crate::commands::run::simulate;
 use crate::document::{ComparisonDoc, Document, PlanDoc};
 use crate::error::EXIT_OK;
-use crate::export::format::{percent, thousands, value};
+use crate::export::format::{counted, percent, thousands, value};
 use crate::export::{Exporter, JsonExporter};
 use crate::metrics::{Kind, Total};
 use crate::options::SimulationOptions;
@@ -107,9 +107,9 @@ pub fn render_table(doc: &Document) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} · {} trials · seed {} · each plan minus baseline, trial by trial (common random numbers)",
+        "{} · {} · seed {} · each plan minus baseline, trial by trial (common random numbers)",
         doc.scenario,
-        thousands(doc.trials as f64, 0),
+        counted(doc.trials, "trial"),
         doc.seed
     );
     let baseline = &doc.plans[0];
@@ -118,6 +118,7 @@ pub fn render_table(doc: &Document) -> String {
         let _ = writeln!(out, "  spend: {}", spend_changes(baseline, plan));
         comparison_rows(&mut out, doc, &plan.plan);
     }
+    ranking_rows(&mut out, doc);
     let _ = writeln!(out, "\n{TIES_NOTE}");
     let _ = writeln!(
         out,
@@ -185,6 +186,62 @@ pub fn comparison_rows(out: &mut String, doc: &Document, plan: &str) {
     }
 }
 
+/// Every plan by mean profit, with P(better) on profit between every two: the baseline is
+/// one plan among the others here, so planners can pick among the alternatives too.
+fn ranking_rows(out: &mut String, doc: &Document) {
+    if doc.ranking.len() < 3 {
+        return; // With two plans the comparison above says it all.
+    }
+    let plan = |name: &str| doc.plans.iter().find(|p| p.plan == name);
+    let widths: Vec<usize> = doc
+        .ranking
+        .iter()
+        .map(|n| n.chars().count().max(8) + 2)
+        .collect();
+    let name_width = doc
+        .ranking
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4)
+        + 2;
+    let _ = writeln!(
+        out,
+        "\nRANKING by mean profit · P(better): share of trials in which the row's plan earns more \
+         profit\nthan the column's"
+    );
+    let _ = write!(
+        out,
+        "  {:>4}  {:<name_width$}{:>14}",
+        "rank", "plan", "mean profit"
+    );
+    for (name, w) in doc.ranking.iter().zip(&widths) {
+        let _ = write!(out, "{name:>w$}");
+    }
+    out.push('\n');
+    for (rank, name) in doc.ranking.iter().enumerate() {
+        let mean = plan(name).and_then(|p| p.metric(Total::Profit).mean);
+        let _ = write!(
+            out,
+            "  {:>4}  {:<name_width$}{:>14}",
+            rank + 1,
+            name,
+            value(mean, Kind::Money)
+        );
+        for (against, w) in doc.ranking.iter().zip(&widths) {
+            let cell = doc
+                .pairwise
+                .iter()
+                .find(|c| &c.plan == name && &c.against == against)
+                .and_then(|c| c.probability_better)
+                .map_or("–".into(), percent);
+            let _ = write!(out, "{cell:>w$}");
+        }
+        out.push('\n');
+    }
+}
+
 fn interval(c: &ComparisonDoc, kind: Kind) -> String {
     match (c.mean_difference_low, c.mean_difference_high) {
         (Some(lo), Some(hi)) => format!("[{} , {}]", value(Some(lo), kind), value(Some(hi), kind)),
@@ -209,7 +266,9 @@ const CSV_HEADER: [&str; 14] = [
     "difference_p95",
 ];
 
-/// One row per (plan, metric) comparison.
+/// One row per (plan, metric) comparison with the baseline, then one per pair of other
+/// plans on profit (the ranking's P(better)): those carry the difference of the means,
+/// which is the mean paired difference, but no interval or spread, which are not kept.
 pub fn render_csv(doc: &Document) -> Result<String> {
     let num = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -235,6 +294,35 @@ pub fn render_csv(doc: &Document) -> Result<String> {
             num(c.difference.sd),
             num(c.difference.p5),
             num(c.difference.p95),
+        ])?;
+    }
+    let baseline = doc.plans.first().map(|p| p.plan.as_str());
+    for c in doc
+        .pairwise
+        .iter()
+        .filter(|c| Some(c.against.as_str()) != baseline)
+    {
+        let find = |name: &str| doc.plans.iter().find(|p| p.plan == name);
+        let (Some(plan), Some(against)) = (find(&c.plan), find(&c.against)) else {
+            continue;
+        };
+        let mean = |p: &PlanDoc| p.metrics.get(&c.metric).and_then(|s| s.mean);
+        let difference = mean(plan).zip(mean(against)).map(|(a, b)| a - b);
+        w.write_record([
+            c.plan.clone(),
+            c.against.clone(),
+            c.metric.clone(),
+            total_spend(plan).to_string(),
+            (total_spend(plan) - total_spend(against)).to_string(),
+            num(mean(against)),
+            num(mean(plan)),
+            num(difference),
+            String::new(),
+            String::new(),
+            num(c.probability_better),
+            String::new(),
+            String::new(),
+            String::new(),
         ])?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)

@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::cli::{CurvesArgs, Format};
 use crate::curves::{self, Band, Curve, CurvesDoc};
 use crate::error::{EXIT_OK, UsageError};
-use crate::export::format::{thousands, value};
+use crate::export::format::{counted, thousands, value};
 use crate::metrics::Kind;
 use crate::options::{self, SimulationOptions};
 use crate::scenario::{REFERRAL, Scenario};
@@ -155,9 +155,9 @@ fn render_table(doc: &CurvesDoc) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} · {} trials · seed {} · one channel's spend varies, the others stay at scenario spend",
+        "{} · {} · seed {} · one channel's spend varies, the others stay at scenario spend",
         doc.scenario,
-        thousands(doc.trials as f64, 0),
+        counted(doc.trials, "trial"),
         doc.seed
     );
     for curve in &doc.curves {

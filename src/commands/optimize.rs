@@ -11,7 +11,7 @@ use crate::commands::curves::channel_index;
 use crate::commands::run::simulate;
 use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
 use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, UsageError};
-use crate::export::format::{percent, thousands, value};
+use crate::export::format::{counted, percent, thousands, value};
 use crate::metrics::Kind;
 use crate::optimize::goal;
 use crate::optimize::marginal::{self, marginal_rois};
@@ -448,17 +448,15 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
         }
     }
     let over = doc.goal_seek.as_ref().map_or(String::new(), |g| {
-        format!(" over {} budget{}", g.steps, plural(g.steps))
+        format!(" over {}", counted(g.steps as u64, "budget"))
     });
     let _ = writeln!(
         out,
-        "search: {} trials per candidate, {} split{} tried, {} move{}{over} · evaluation: {} other \
+        "search: {} per candidate, {} tried, {}{over} · evaluation: {} other \
          trials (the ones `run` and `compare` use)",
-        thousands(doc.search.trials as f64, 0),
-        thousands(doc.search.candidates as f64, 0),
-        plural(doc.search.candidates),
-        doc.search.moves,
-        plural(doc.search.moves),
+        counted(doc.search.trials, "trial"),
+        counted(doc.search.candidates as u64, "split"),
+        counted(doc.search.moves as u64, "move"),
         thousands(doc.evaluation.trials as f64, 0)
     );
     if doc.channels.iter().all(|c| c.recommended == c.current) {
@@ -551,18 +549,30 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
     );
     comparison_rows(&mut out, &doc.evaluation, PLAN_NAME);
     let _ = writeln!(out, "\n{TIES_NOTE}");
-    let _ = writeln!(
-        out,
-        "\nMarginal ROI: extra profit (NPV) per extra unit of a channel's spend at the recommended \
-         split.\nWith the whole budget in use, channels not held by a bound share about the same \
-         value; a channel\nheld at its max earns more than the rest (loosen the bound), one at \
-         its min earns less."
-    );
+    // Until the exact derivative lands (spec §7), say what these numbers are rather than
+    // what the optimum would make them: finite differences over wide steps are biased where
+    // a channel saturates, so the free channels' values need not agree.
+    let widths: Vec<String> = doc
+        .channels
+        .iter()
+        .filter_map(|c| {
+            let m = c.marginal_roi.as_ref()?;
+            Some(format!("{} {}", c.channel, thousands(m.step, 0)))
+        })
+        .collect();
+    if !widths.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nMarginal ROI: an estimate of the extra profit (NPV) per extra unit of a channel's \
+             spend at the\nrecommended split, from a finite difference: profit with the spend \
+             a step above minus a step\nbelow the recommendation (not below 0), on the same \
+             evaluation trials, over the spend between:\n{}.\nThe 90 % interval is Monte Carlo \
+             uncertainty only; over a wide step at a saturating channel the\nestimate is also \
+             biased, so channels free of bounds can differ by more than their intervals.",
+            widths.join(", ")
+        );
+    }
     out
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// Whole currency units with a sign, "±0" for no change.

@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::cli::ValidateArgs;
 use crate::error::EXIT_OK;
+use crate::export::format::counted;
 use crate::scenario::{self, Channel, Input, REFERRAL, Resolved, Scenario, Source, value};
 
 fn describe(scn: &Scenario, r: &Resolved, input: Input) -> (String, String, String) {
@@ -78,12 +79,12 @@ pub fn render(scn: &Scenario) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: valid · {} channels · {} assumptions ({} uncertain) · {} targets",
+        "{}: valid · {} · {} ({} uncertain) · {}",
         scn.path.display(),
-        scn.channels.len(),
-        scn.assumptions.len(),
+        counted(scn.channels.len() as u64, "channel"),
+        counted(scn.assumptions.len() as u64, "assumption"),
         scn.drawn.len(),
-        scn.targets.len()
+        counted(scn.targets.len() as u64, "target")
     );
     let _ = writeln!(out, "\nPLAN");
     for (input, r) in &scn.plan_provenance {

@@ -324,12 +324,14 @@ pub fn simulate(
 
     // Money, month by month.
     let mut revenue_pv = 0.0;
+    let mut revenue_nominal = 0.0;
     let mut cost_pv = 0.0;
     let mut cumulative = 0.0;
     let mut payback = f64::NAN;
     for t in 1..=horizon {
         let d = ws.discount[t];
         revenue_pv += d * ws.revenue[t];
+        revenue_nominal += ws.revenue[t];
         cost_pv += d * ws.cost[t];
         cumulative += d * (gross_margin * ws.revenue[t] - ws.cost[t]);
         if payback.is_nan() && cumulative >= 0.0 {
@@ -369,7 +371,9 @@ pub fn simulate(
     m[Total::CostPerVisit.index()] = money::ratio(m[Total::Spend.index()], paid_visitors);
     m[Total::LeadRate.index()] = money::ratio(totals.leads as f64, totals.visitors as f64);
     m[Total::CostPerLead.index()] = money::ratio(cost_pv, totals.leads as f64);
-    m[Total::AverageOrderValue.index()] = money::ratio(revenue_pv, m[Total::Orders.index()]);
+    // Order values are nominal prices: discounting would make the average move with the
+    // discount rate.
+    m[Total::AverageOrderValue.index()] = money::ratio(revenue_nominal, m[Total::Orders.index()]);
 }
 
 #[derive(Debug, Default)]

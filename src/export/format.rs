@@ -49,8 +49,25 @@ pub fn value(x: Option<f64>, kind: Kind) -> String {
     }
 }
 
+/// "1 channel", "2 channels", "10,000 trials": a count with its noun in the right number.
+pub fn counted(n: u64, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", thousands(n as f64, 0))
+}
+
 pub fn percent(p: f64) -> String {
     format!("{:.1} %", 100.0 * p)
+}
+
+/// How payback reads everywhere: the median over all trials and the share that pays back
+/// lead, so nobody reads a payback month that most trials never reach. The numbers come
+/// already rendered (plain for a terminal, tagged for HTML); `median` is None when under
+/// half the trials pay back.
+pub fn payback(median: Option<String>, share: String) -> String {
+    match median {
+        Some(m) => format!("median {m} (pays back in {share} of trials)"),
+        None => format!("median not reached: pays back in only {share} of trials"),
+    }
 }
 
 #[cfg(test)]

@@ -82,12 +82,12 @@ fn stat_row(out: &mut String, label: &str, s: &Summary, kind: Kind, trials: u64)
 fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
     let _ = writeln!(
         out,
-        "{} · plan {} · {} trials · seed {} · {} months",
+        "{} · plan {} · {} · seed {} · {}",
         doc.scenario,
         plan.plan,
-        super::format::thousands(doc.trials as f64, 0),
+        super::format::counted(doc.trials, "trial"),
         doc.seed,
-        doc.horizon_months
+        super::format::counted(doc.horizon_months as u64, "month")
     );
     let _ = writeln!(
         out,
@@ -97,6 +97,19 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
     for (stage, rows) in STAGES {
         let _ = writeln!(out, "{stage}");
         for (metric, label) in rows {
+            if *metric == Total::PaybackMonth {
+                let median = plan
+                    .payback_median_month
+                    .map(|m| value(Some(m), Kind::Month));
+                let share = percent(plan.payback_share(doc.trials));
+                let _ = writeln!(
+                    out,
+                    "  {:<22}{}",
+                    label,
+                    super::format::payback(median, share)
+                );
+                continue;
+            }
             let kind = if *metric == Total::LeadRate {
                 Kind::Ratio
             } else {

@@ -117,7 +117,11 @@ const HEADLINE: [(&str, &str, Units); 7] = [
     ("cost", "Cost (PV)", Units::Money),
     ("customers", "Customers", Units::Count),
     ("ltv", "LTV (gross profit per customer)", Units::Money),
-    ("payback_month", "Payback month", Units::Month),
+    (
+        "payback_month",
+        "Payback month (median over all trials)",
+        Units::Month,
+    ),
 ];
 
 pub fn headline(c: &Ctx) -> String {
@@ -140,6 +144,23 @@ pub fn headline(c: &Ctx) -> String {
                 let p = &c.doc.plans[i];
                 let m = &p.metrics[metric];
                 let key = format!("/plans/{i}/metrics/{metric}");
+                if metric == "payback_month" {
+                    // The mean over paying trials would read as a payback most trials miss.
+                    let median = match p.payback_median_month {
+                        Some(_) => num(
+                            &format!("/plans/{i}/payback_median_month"),
+                            units,
+                            p.payback_median_month,
+                        ),
+                        None => "not reached".into(),
+                    };
+                    let _ = write!(
+                        s,
+                        r#"<td class="r"><span class="mean">{median}</span><span class="range">pays back in {} of trials</span></td>"#,
+                        format::percent(p.payback_share(c.doc.trials))
+                    );
+                    continue;
+                }
                 let _ = write!(
                     s,
                     r#"<td class="r"><span class="mean">{}</span><span class="range">{} – {}</span>"#,
@@ -147,15 +168,6 @@ pub fn headline(c: &Ctx) -> String {
                     num_in(&format!("{key}/p5"), units, m.p5, decimals),
                     num_in(&format!("{key}/p95"), units, m.p95, decimals),
                 );
-                if metric == "payback_month" {
-                    let share = m.defined as f64 / c.doc.trials.max(1) as f64;
-                    let _ = write!(
-                        s,
-                        r#"<span class="range">pays back within {} months in {} of trials</span>"#,
-                        c.doc.horizon_months,
-                        format::percent(share)
-                    );
-                }
                 s.push_str("</td>");
             }
             s.push_str("</tr>");
@@ -566,19 +578,25 @@ pub fn payback(c: &Ctx) -> Result<String> {
     let mut paid = String::new();
     for (i, p) in c.doc.plans.iter().enumerate() {
         let m = &p.metrics["payback_month"];
-        let share = m.defined as f64 / c.doc.trials.max(1) as f64;
+        let median = p.payback_median_month.map(|_| {
+            num(
+                &format!("/plans/{i}/payback_median_month"),
+                Units::Month,
+                p.payback_median_month,
+            )
+        });
         let _ = write!(
             paid,
-            r#" {}: pays back within {} months in {} of {} trials ({})."#,
+            r#" {}: payback month {}; {} of {} trials pay back within {} months."#,
             esc(&p.plan),
-            c.doc.horizon_months,
+            format::payback(median, format::percent(p.payback_share(c.doc.trials))),
             num(
                 &format!("/plans/{i}/metrics/payback_month/defined"),
                 Units::Count,
                 Some(m.defined as f64)
             ),
             format::thousands(c.doc.trials as f64, 0),
-            format::percent(share)
+            c.doc.horizon_months,
         );
     }
     s.push_str(&figure(

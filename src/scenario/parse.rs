@@ -261,11 +261,17 @@ impl<'p> Builder<'p> {
                 }
             }
         }
+        // One metric may carry several targets (`profit > 0` and `profit >= 50000`, spec §2):
+        // `target_row` refuses only the same comparison twice.
+        if stage == Stage::Target {
+            self.target_row(row);
+            return;
+        }
         // `metric@K` (spec §2.4): the same metric, in month K only. A
         // month written `@03` is month 3, so it is keyed as `@3`.
         let (metric, month_text) = match row.metric.split_once('@') {
-            Some((base, k)) if stage != Stage::Target => (base.to_string(), Some(k.to_string())),
-            _ => (row.metric.clone(), None),
+            Some((base, k)) => (base.to_string(), Some(k.to_string())),
+            None => (row.metric.clone(), None),
         };
         let month = month_text.as_deref().map(parse_month);
         let key_metric = match &month {
@@ -290,10 +296,6 @@ impl<'p> Builder<'p> {
         }
         self.seen.insert(key, line);
 
-        if stage == Stage::Target {
-            self.target_row(row);
-            return;
-        }
         let Some(input) = Input::lookup(stage, &metric) else {
             let elsewhere = Input::stages_with(&metric);
             let help = if !elsewhere.is_empty() {
@@ -503,18 +505,41 @@ impl<'p> Builder<'p> {
             );
             return;
         }
-        match parse_comparison(&row.value) {
-            Ok((op, value, required)) => self.targets.push(TargetRow {
-                line,
-                channel: row.channel,
-                metric: row.metric,
-                op,
-                value,
-                required,
-                note: row.note,
-            }),
-            Err(msg) => self.problem(InputProblem::at(line, msg)),
+        let (op, value, required) = match parse_comparison(&row.value) {
+            Ok(parsed) => parsed,
+            Err(msg) => return self.problem(InputProblem::at(line, msg)),
+        };
+        let same = |t: &&TargetRow| {
+            t.channel == row.channel && t.metric == row.metric && t.op == op && t.value == value
+        };
+        if let Some(first) = self.targets.iter().find(same) {
+            let subject = if row.channel == "*" {
+                row.metric.clone()
+            } else {
+                format!("{}.{}", row.channel, row.metric)
+            };
+            let first = first.line;
+            self.problem(
+                InputProblem::at(
+                    line,
+                    format!(
+                        "target `{subject} {} {value}` is given twice (first on line {first})",
+                        op.symbol()
+                    ),
+                )
+                .help("keep one row; targets on one metric must differ in comparison or value"),
+            );
+            return;
         }
+        self.targets.push(TargetRow {
+            line,
+            channel: row.channel,
+            metric: row.metric,
+            op,
+            value,
+            required,
+            note: row.note,
+        });
     }
 
     /// The row that gives `input` for `channel`: its own, else the `*` one.

@@ -72,7 +72,7 @@ impl Target {
 /// Parses `>= 0.25` or `>= 0.25 @ 0.8` into (op, value, required share).
 pub fn parse_comparison(text: &str) -> Result<(Op, f64, Option<f64>), String> {
     use crate::error::clip;
-    use crate::scenario::value::{NumberError, read_number};
+    use crate::scenario::value::{NumberError, percent_as_share, percent_help, read_number};
     let t = text.trim();
     let (cmp, gate) = match t.split_once('@') {
         Some((c, g)) => (c.trim(), Some(g.trim())),
@@ -93,9 +93,12 @@ pub fn parse_comparison(text: &str) -> Result<(Op, f64, Option<f64>), String> {
         ));
     };
     let value = read_number(rest).map_err(|e| {
-        let what = match e {
-            NumberError::NotANumber => "is not a number",
-            NumberError::OutOfRange => "is out of range",
+        let what = match (e, percent_as_share(rest)) {
+            (NumberError::NotANumber, Some(share)) => {
+                format!("is a percentage; {}", percent_help(&share))
+            }
+            (NumberError::NotANumber, None) => "is not a number".into(),
+            (NumberError::OutOfRange, _) => "is out of range".into(),
         };
         format!("`{}` in target `{}` {what}", clip(rest.trim()), clip(t))
     })?;
@@ -105,11 +108,16 @@ pub fn parse_comparison(text: &str) -> Result<(Op, f64, Option<f64>), String> {
             let p = read_number(g)
                 .ok()
                 .filter(|p| *p > 0.0 && *p <= 1.0)
-                .ok_or_else(|| {
-                    format!(
+                .ok_or_else(|| match percent_as_share(g) {
+                    Some(share) => format!(
+                        "the confidence `{}` after `@` is a percentage; {}",
+                        clip(g),
+                        percent_help(&share)
+                    ),
+                    None => format!(
                         "the confidence `{}` after `@` must be a share in (0, 1], such as 0.8",
                         clip(g)
-                    )
+                    ),
                 })?;
             Some(p)
         }

@@ -171,10 +171,28 @@ fn has_thousands_separator(t: &str) -> bool {
     })
 }
 
+/// `62%` as the share racesim reads (`0.62`), when `t` is a number with a percent sign:
+/// spreadsheets show rates that way, racesim takes them as decimals.
+pub fn percent_as_share(t: &str) -> Option<String> {
+    let x = read_number(t.trim().strip_suffix('%')?).ok()?;
+    Some(format!("{}", x / 100.0))
+}
+
+/// The help for a percentage written where a decimal belongs.
+pub fn percent_help(share: &str) -> String {
+    format!("write `{share}`: racesim takes rates and shares as decimals, not percentages")
+}
+
 /// A value that is not a number: explain the likely spreadsheet habit
 /// behind it, or list what is allowed.
 pub fn not_a_number(t: &str) -> ValueError {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some(share) = percent_as_share(t) {
+        return value_error(
+            format!("`{}` is a percentage", clip(t)),
+            Some(percent_help(&share)),
+        );
+    }
     if has_thousands_separator(t) {
         let plain = t.replace(',', "");
         let decimal = if t.matches(',').count() == 1 && !t.contains('.') {
@@ -267,9 +285,19 @@ pub fn parse_value(text: &str) -> Result<ValueSpec, ValueError> {
                     NumberError::NotANumber => "is not a number",
                     NumberError::OutOfRange => "is out of range",
                 };
+                let help = match e {
+                    NumberError::OutOfRange => Some(OUT_OF_RANGE_HELP.into()),
+                    NumberError::NotANumber => percent_as_share(part).map(|share| {
+                        format!(
+                            "`{}` is a percentage: {}",
+                            part.trim(),
+                            percent_help(&share)
+                        )
+                    }),
+                };
                 return Err(value_error(
                     format!("`{}` in `{}` {what}", clip(part.trim()), clip(t)),
-                    (e == NumberError::OutOfRange).then(|| OUT_OF_RANGE_HELP.into()),
+                    help,
                 ));
             }
         }

@@ -95,6 +95,25 @@ impl Accumulator {
         }
     }
 
+    /// The median over all `trials`, counting each trial without a value as later than any
+    /// value (a payback never reached); None when those trials reach the median. A median
+    /// over the defined values alone would hide that most trials never get there.
+    pub fn median_counting_undefined_as_never(&self, trials: u64, kind: Kind) -> Option<f64> {
+        let position = 0.5 * trials.saturating_sub(1) as f64;
+        if self.defined == 0 || position.ceil() as u64 >= self.defined {
+            return None;
+        }
+        // The same two ranks, now counted among the defined values only.
+        let q = if self.defined == 1 {
+            0.0
+        } else {
+            position / (self.defined - 1) as f64
+        };
+        self.sketch
+            .quantile(q, kind.is_whole())
+            .map(|v| v.clamp(self.min, self.max))
+    }
+
     pub fn summary(&self, kind: Kind) -> Summary {
         let [p5, p10, p25, p50, p75, p90, p95] = self
             .sketch
@@ -259,5 +278,62 @@ impl PlanStats {
 
     pub fn total(&self, m: Total) -> &Accumulator {
         &self.totals[m.index()]
+    }
+}
+
+#[cfg(test)]
+mod median_counting_undefined_as_never {
+    use super::*;
+
+    fn accumulator(values: &[f64]) -> Accumulator {
+        let mut acc = Accumulator::default();
+        values.iter().for_each(|x| acc.add(*x));
+        acc
+    }
+
+    #[test]
+    fn counts_missing_trials_above_every_value() {
+        // Ten trials, six pay back in months 1..=6: sorted with four "never"s, the median
+        // lies halfway between the 5th and 6th values.
+        let acc = accumulator(&[6.0, 1.0, 5.0, 2.0, 4.0, 3.0]);
+        assert_eq!(
+            acc.median_counting_undefined_as_never(10, Kind::Month),
+            Some(5.5)
+        );
+        // Eleven trials: the 6th of 11 is the median.
+        assert_eq!(
+            acc.median_counting_undefined_as_never(11, Kind::Month),
+            Some(6.0)
+        );
+        // Twelve: half the trials never pay back, so the median does not exist.
+        assert_eq!(
+            acc.median_counting_undefined_as_never(12, Kind::Month),
+            None
+        );
+        // With every trial defined it is the ordinary median.
+        assert_eq!(
+            acc.median_counting_undefined_as_never(6, Kind::Month),
+            Some(3.5)
+        );
+        assert_eq!(
+            acc.median_counting_undefined_as_never(6, Kind::Month),
+            acc.summary(Kind::Month).p50
+        );
+    }
+
+    #[test]
+    fn one_or_no_defined_value() {
+        assert_eq!(
+            accumulator(&[4.0]).median_counting_undefined_as_never(1, Kind::Month),
+            Some(4.0)
+        );
+        assert_eq!(
+            accumulator(&[4.0]).median_counting_undefined_as_never(2, Kind::Month),
+            None
+        );
+        assert_eq!(
+            accumulator(&[]).median_counting_undefined_as_never(3, Kind::Month),
+            None
+        );
     }
 }
