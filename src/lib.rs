@@ -9,6 +9,7 @@ pub mod document;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod fit;
 pub mod metrics;
 pub mod optimize;
 pub mod options;
