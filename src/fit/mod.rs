@@ -5,3 +5,5 @@
 pub mod data;
 pub mod retention;
 pub mod rate;
+pub mod orders;
+pub mod reach;
