@@ -83,7 +83,8 @@ pub fn parse(path: &Path, text: &str) -> Result<DataTable, InputError> {
     let text = lone_cr_as_newline(text);
     if text.trim().is_empty() {
         return Err(problem(
-            InputProblem::at(1, "the file is empty").help("a data file starts with a header line naming its columns"),
+            InputProblem::at(1, "the file is empty")
+                .help("a data file starts with a header line naming its columns"),
         ));
     }
     let bytes = text.as_bytes();
@@ -116,7 +117,10 @@ pub fn parse(path: &Path, text: &str) -> Result<DataTable, InputError> {
             continue;
         }
         if header.is_none() {
-            if let Some(sep) = [';', '\t'].into_iter().find(|s| cells.len() == 1 && cells[0].contains(*s)) {
+            if let Some(sep) = [';', '\t']
+                .into_iter()
+                .find(|s| cells.len() == 1 && cells[0].contains(*s))
+            {
                 let name = if sep == ';' { "`;`" } else { "tabs" };
                 return Err(problem(
                     InputProblem::at(
@@ -160,11 +164,9 @@ pub fn parse(path: &Path, text: &str) -> Result<DataTable, InputError> {
 impl DataTable {
     /// The column named (in any case) as the first of `names` the header has.
     pub fn column(&self, names: &[&str]) -> Option<usize> {
-        names.iter().find_map(|n| {
-            self.header
-                .iter()
-                .position(|h| h.eq_ignore_ascii_case(n))
-        })
+        names
+            .iter()
+            .find_map(|n| self.header.iter().position(|h| h.eq_ignore_ascii_case(n)))
     }
 
     /// Like [`column`](Self::column), but a missing column is an error on
@@ -274,11 +276,10 @@ pub fn number(line: u64, column: &str, cell: &str) -> Result<f64, InputProblem> 
 pub fn count(line: u64, column: &str, cell: &str) -> Result<u64, InputProblem> {
     let x = number(line, column, cell)?;
     if x < 0.0 {
-        return Err(InputProblem::at(
-            line,
-            format!("{column} `{}` is negative", clip(cell)),
-        )
-        .help("a count is a whole number ≥ 0"));
+        return Err(
+            InputProblem::at(line, format!("{column} `{}` is negative", clip(cell)))
+                .help("a count is a whole number ≥ 0"),
+        );
     }
     if x.fract() != 0.0 || x > 9.0e15 {
         return Err(InputProblem::at(

@@ -69,8 +69,11 @@ pub fn read(
         let x = data::number(row.line, &name, row.cell(col)).map_err(|p| table.error(p))?;
         if x < 0.0 {
             return Err(table.error(
-                InputProblem::at(row.line, format!("{name} `{}` is negative", clip(row.cell(col))))
-                    .help("leave refunds and returns out: an order value is ≥ 0"),
+                InputProblem::at(
+                    row.line,
+                    format!("{name} `{}` is negative", clip(row.cell(col))),
+                )
+                .help("leave refunds and returns out: an order value is ≥ 0"),
             ));
         }
         values.push(x);
@@ -117,9 +120,7 @@ pub fn fit(column: String, values: &[f64]) -> Result<OrdersFit, String> {
     // SMALL_SAMPLE every order is a large share; that has its own warning.)
     let gamma_kurtosis = 6.0 * cv * cv;
     let largest_share = largest / (mean * nf);
-    if n >= SMALL_SAMPLE
-        && (largest_share > 0.1 || excess_kurtosis > 2.0 * gamma_kurtosis + 3.0)
-    {
+    if n >= SMALL_SAMPLE && (largest_share > 0.1 || excess_kurtosis > 2.0 * gamma_kurtosis + 3.0) {
         warnings.push(format!(
             "heavy tail: excess kurtosis {excess_kurtosis:.1} against {gamma_kurtosis:.1} for the gamma order values racesim draws with cv {cv:.2}; the largest order ({}) is {:.1} % of the total, so the mean rests on a few orders",
             round_money(largest),

@@ -64,7 +64,10 @@ pub fn groups_from(table: &DataTable) -> Result<(Vec<Group>, Option<String>), In
         "`successes`",
         &["successes", "conversions", "leads", "customers", "s"],
     )?;
-    let n_col = table.require("`trials`", &["trials", "visitors", "visits", "sessions", "n"])?;
+    let n_col = table.require(
+        "`trials`",
+        &["trials", "visitors", "visits", "sessions", "n"],
+    )?;
     let name_col = table.column(&["name", "page", "variant", "week", "group"]);
     let mut groups = Vec::new();
     for (r, row) in table.rows.iter().enumerate() {
@@ -138,7 +141,12 @@ pub fn fit(groups: Vec<Group>) -> Result<RateFit, String> {
         / k;
     let between = observed - sampling;
     let concentration = mean * (1.0 - mean) / between - 1.0;
-    if !(between > 0.0) || !(concentration > 0.0) || !concentration.is_finite() || mean <= 0.0 || mean >= 1.0 {
+    if !(between > 0.0)
+        || !(concentration > 0.0)
+        || !concentration.is_finite()
+        || mean <= 0.0
+        || mean >= 1.0
+    {
         return Ok(pooled(Choice::PooledDespiteSpread, homogeneity, None));
     }
     Ok(RateFit {
@@ -186,13 +194,18 @@ impl RateFit {
             group_digits(self.trials)
         );
         match (self.choice, self.homogeneity) {
-            (Choice::Pooled, None) => format!("{source}: {counts} ({})", pct(self.successes as f64 / self.trials as f64)),
+            (Choice::Pooled, None) => format!(
+                "{source}: {counts} ({})",
+                pct(self.successes as f64 / self.trials as f64)
+            ),
             (Choice::Pooled, Some(h)) => format!(
-                "{source}: {counts} over {groups} rows, pooled; they look like one rate (χ² = {:.1}, df {}, p = {:.2})",
-                h.chi_square, h.df, h.p_value
+                "{source}: {counts} over {groups} rows, pooled; they look like one rate (χ² = {:.1}, df {}, {})",
+                h.chi_square,
+                h.df,
+                p_value_text(h.p_value)
             ),
             (Choice::Spread, Some(h)) => format!(
-                "{source}: {groups} rows whose rates differ (χ² = {:.1}, df {}, p = {}); beta fitted to the spread across them: mean {}, sd {}",
+                "{source}: {groups} rows whose rates differ (χ² = {:.1}, df {}, {}); beta fitted to the spread across them: mean {}, sd {}",
                 h.chi_square,
                 h.df,
                 p_value_text(h.p_value),
@@ -200,18 +213,19 @@ impl RateFit {
                 pct(self.spread_sd.unwrap_or(0.0))
             ),
             (_, h) => format!(
-                "{source}: {counts} over {groups} rows, pooled although the rates differ (p = {}): too few rows to fit their spread",
+                "{source}: {counts} over {groups} rows, pooled although the rates differ ({}): too few rows to fit their spread",
                 h.map_or("?".into(), |h| p_value_text(h.p_value))
             ),
         }
     }
 }
 
+/// `p = 0.0123`, or `p < 0.0001` for a p-value too small to print.
 pub fn p_value_text(p: f64) -> String {
     if p < 1e-4 {
-        "< 0.0001".into()
+        "p < 0.0001".into()
     } else {
-        format!("{p:.4}")
+        format!("p = {p:.4}")
     }
 }
 

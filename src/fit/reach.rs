@@ -38,8 +38,8 @@ pub struct ReachFit {
     pub visits: f64,
     pub cost_per_visit: f64,
     pub cost_per_visit_se: f64,
-    /// Pearson χ² / df of the no-audience (Poisson) fit: above 1 the
-    /// visits vary more than Poisson, and the standard error is widened.
+    /// Pearson χ² / df of the model chosen: above 1 the visits vary more
+    /// than the model's own noise, and the standard error is widened.
     pub dispersion: f64,
     pub log_likelihood_no_audience: f64,
     pub log_likelihood_audience: f64,
@@ -56,21 +56,35 @@ pub const SIGNIFICANCE: f64 = 0.05;
 
 pub fn read(path: &std::path::Path) -> Result<(Vec<Period>, Option<String>), InputError> {
     let table = data::read(path)?;
-    let s_col = table.require("`spend`", &["spend", "cost", "amount_spent", "amount spent"])?;
+    let s_col = table.require(
+        "`spend`",
+        &["spend", "cost", "amount_spent", "amount spent"],
+    )?;
     let v_col = table.require(
         "`visits` (or `clicks`)",
-        &["visits", "clicks", "sessions", "visitors", "link clicks", "link_clicks"],
+        &[
+            "visits",
+            "clicks",
+            "sessions",
+            "visitors",
+            "link clicks",
+            "link_clicks",
+        ],
     )?;
     let mut periods = Vec::new();
     for row in &table.rows {
         let spend = data::number(row.line, "spend", row.cell(s_col)).map_err(|p| table.error(p))?;
         if spend < 0.0 {
             return Err(table.error(
-                InputProblem::at(row.line, format!("spend `{}` is negative", clip(row.cell(s_col))))
-                    .help("spend is an amount ≥ 0"),
+                InputProblem::at(
+                    row.line,
+                    format!("spend `{}` is negative", clip(row.cell(s_col))),
+                )
+                .help("spend is an amount ≥ 0"),
             ));
         }
-        let visits = data::count(row.line, "visits", row.cell(v_col)).map_err(|p| table.error(p))?;
+        let visits =
+            data::count(row.line, "visits", row.cell(v_col)).map_err(|p| table.error(p))?;
         if spend == 0.0 && visits > 0 {
             return Err(table.error(
                 InputProblem::at(row.line, format!("{visits} visits with no spend"))
@@ -250,7 +264,11 @@ pub fn fit(periods: &[Period]) -> Result<ReachFit, String> {
         }
         (0.5 * (inside + outside)).exp()
     };
-    let low = if cut(lo) > 0.0 { lo.exp() } else { root(ln_a, lo) };
+    let low = if cut(lo) > 0.0 {
+        lo.exp()
+    } else {
+        root(ln_a, lo)
+    };
     let high = (cut(hi) <= 0.0).then(|| root(ln_a, hi));
     // Standard error of v from the observed information in (ln c, ln A),
     // by central differences of the likelihood.
@@ -272,6 +290,7 @@ pub fn fit(periods: &[Period]) -> Result<ReachFit, String> {
     };
     fit.cost_per_visit = v;
     fit.cost_per_visit_se = se_v;
+    fit.dispersion = dispersion_of(periods, a, c);
     fit.audience = Some(Audience {
         value: a,
         low,
@@ -345,7 +364,11 @@ mod tests {
         let f = fit(&periods(&spend, &visits)).unwrap();
         let aud = f.audience.expect("saturation is clear");
         assert!((aud.value - a).abs() / a < 0.01, "{}", aud.value);
-        assert!((f.cost_per_visit - v).abs() / v < 0.01, "{}", f.cost_per_visit);
+        assert!(
+            (f.cost_per_visit - v).abs() / v < 0.01,
+            "{}",
+            f.cost_per_visit
+        );
         assert!(aud.low < a && aud.high.is_some_and(|h| h > a));
         assert!(f.lr_p_value < 1e-6);
     }

@@ -111,7 +111,10 @@ fn check_cohort(
         return Err(table.error(
             InputProblem::at(
                 first_line,
-                format!("cohort `{}` has no month 0: its first month is {first}", clip(name)),
+                format!(
+                    "cohort `{}` has no month 0: its first month is {first}",
+                    clip(name)
+                ),
             )
             .help("month 0 is the cohort's size at acquisition; add it before the later months"),
         ));
@@ -150,8 +153,11 @@ fn check_cohort(
     }
     if active[0] == 0 {
         return Err(table.error(
-            InputProblem::at(first_line, format!("cohort `{}` has 0 customers in month 0", clip(name)))
-                .help("leave out empty cohorts"),
+            InputProblem::at(
+                first_line,
+                format!("cohort `{}` has 0 customers in month 0", clip(name)),
+            )
+            .help("leave out empty cohorts"),
         ));
     }
     Ok(active)
@@ -171,10 +177,12 @@ fn read_long(table: &DataTable) -> Result<Cohorts, InputError> {
         let name = row.cell(cohort_col).to_string();
         if name.is_empty() {
             return Err(table.error(
-                InputProblem::at(row.line, "the cohort is empty").help("name each row's cohort, e.g. 2024-01"),
+                InputProblem::at(row.line, "the cohort is empty")
+                    .help("name each row's cohort, e.g. 2024-01"),
             ));
         }
-        let month = data::count(row.line, "month", row.cell(month_col)).map_err(|p| table.error(p))?;
+        let month =
+            data::count(row.line, "month", row.cell(month_col)).map_err(|p| table.error(p))?;
         let active =
             data::count(row.line, "active", row.cell(active_col)).map_err(|p| table.error(p))?;
         if month > 1200 {
@@ -315,8 +323,18 @@ impl Counts {
     /// Customer-months at risk of churning (each active customer faces one
     /// month end per observed month).
     fn exposure(&self) -> f64 {
-        let lost: f64 = self.lost.iter().enumerate().map(|(t, n)| t as f64 * n).sum();
-        let kept: f64 = self.censored.iter().enumerate().map(|(k, n)| k as f64 * n).sum();
+        let lost: f64 = self
+            .lost
+            .iter()
+            .enumerate()
+            .map(|(t, n)| t as f64 * n)
+            .sum();
+        let kept: f64 = self
+            .censored
+            .iter()
+            .enumerate()
+            .map(|(k, n)| k as f64 * n)
+            .sum();
         lost + kept
     }
 }
@@ -474,7 +492,10 @@ pub fn fit(cohorts: &[Cohort]) -> Result<RetentionFit, FitProblem> {
             let m01 = -h[0][1];
             let det = m00 * m11 - m01 * m01;
             if det > 0.0 && m00 > 0.0 {
-                let d = [(m11 * g[0] - m01 * g[1]) / det, (m00 * g[1] - m01 * g[0]) / det];
+                let d = [
+                    (m11 * g[0] - m01 * g[1]) / det,
+                    (m00 * g[1] - m01 * g[0]) / det,
+                ];
                 let d = [d[0].clamp(-2.0, 2.0), d[1].clamp(-2.0, 2.0)];
                 let next = [x[0] + d[0], x[1] + d[1]];
                 let trial = eval(&next);
@@ -505,10 +526,19 @@ pub fn fit(cohorts: &[Cohort]) -> Result<RetentionFit, FitProblem> {
         let p = lost / exposure;
         let se = (p * (1.0 - p) / exposure).sqrt();
         return Ok(RetentionFit {
-            alpha: Estimate { value: f64::INFINITY, se: f64::NAN },
-            beta: Estimate { value: f64::INFINITY, se: f64::NAN },
+            alpha: Estimate {
+                value: f64::INFINITY,
+                se: f64::NAN,
+            },
+            beta: Estimate {
+                value: f64::INFINITY,
+                se: f64::NAN,
+            },
             churn: Estimate { value: p, se },
-            churn_polarization: Estimate { value: 0.0, se: 0.0 },
+            churn_polarization: Estimate {
+                value: 0.0,
+                se: 0.0,
+            },
             correlation: f64::NAN,
             log_likelihood: lost * p.ln() + (exposure - lost) * (1.0 - p).ln(),
             iterations,
@@ -543,9 +573,18 @@ pub fn fit(cohorts: &[Cohort]) -> Result<RetentionFit, FitProblem> {
         d[0] * d[0] * cov[0][0] + 2.0 * d[0] * d[1] * cov[0][1] + d[1] * d[1] * cov[1][1]
     };
     Ok(RetentionFit {
-        alpha: Estimate { value: alpha, se: cov[0][0].sqrt() },
-        beta: Estimate { value: beta, se: cov[1][1].sqrt() },
-        churn: Estimate { value: alpha / s, se: quad(dc).sqrt() },
+        alpha: Estimate {
+            value: alpha,
+            se: cov[0][0].sqrt(),
+        },
+        beta: Estimate {
+            value: beta,
+            se: cov[1][1].sqrt(),
+        },
+        churn: Estimate {
+            value: alpha / s,
+            se: quad(dc).sqrt(),
+        },
         churn_polarization: Estimate {
             value: 1.0 / (s + 1.0),
             se: quad([dphi, dphi]).sqrt(),
@@ -571,9 +610,8 @@ fn survival_table(
     (0..months)
         .map(|k| {
             let long_enough = cohorts.iter().filter(|c| c.active.len() > k);
-            let (size, active) = long_enough.fold((0u64, 0u64), |(s, a), c| {
-                (s + c.active[0], a + c.active[k])
-            });
+            let (size, active) =
+                long_enough.fold((0u64, 0u64), |(s, a), c| (s + c.active[0], a + c.active[k]));
             SurvivalRow {
                 month: k,
                 cohort_customers: size,
@@ -631,8 +669,16 @@ mod tests {
         assert_eq!(format!("{:.3}", h.alpha.value), "0.668");
         assert_eq!(format!("{:.3}", h.beta.value), "3.806");
         // Their published log-likelihoods.
-        assert!((r.log_likelihood - -1680.3).abs() < 0.05, "{}", r.log_likelihood);
-        assert!((h.log_likelihood - -1611.2).abs() < 0.05, "{}", h.log_likelihood);
+        assert!(
+            (r.log_likelihood - -1680.3).abs() < 0.05,
+            "{}",
+            r.log_likelihood
+        );
+        assert!(
+            (h.log_likelihood - -1611.2).abs() < 0.05,
+            "{}",
+            h.log_likelihood
+        );
     }
 
     #[test]
@@ -675,7 +721,9 @@ mod tests {
     #[test]
     fn geometric_data_fit_the_homogeneous_model() {
         // Exactly 10 % lost each month: no heterogeneity.
-        let active: Vec<u64> = (0..12).map(|k| (1e6 * 0.9f64.powi(k)).round() as u64).collect();
+        let active: Vec<u64> = (0..12)
+            .map(|k| (1e6 * 0.9f64.powi(k)).round() as u64)
+            .collect();
         let r = fit(&one(&active)).unwrap();
         assert!(r.churn_polarization.value < 1e-3, "{r:?}");
         assert!((r.churn.value - 0.1).abs() < 1e-3);
@@ -690,12 +738,22 @@ mod tests {
 
     #[test]
     fn uncertain_churn_matches_mean_and_se() {
-        let (a, b) = uncertain_churn(Estimate { value: 0.2, se: 0.02 }).unwrap();
+        let (a, b) = uncertain_churn(Estimate {
+            value: 0.2,
+            se: 0.02,
+        })
+        .unwrap();
         let mean = a / (a + b);
         let var = a * b / ((a + b).powi(2) * (a + b + 1.0));
         assert!((mean - 0.2).abs() < 1e-12);
         assert!((var.sqrt() - 0.02).abs() < 1e-12);
-        assert_eq!(uncertain_churn(Estimate { value: 0.5, se: 0.6 }), None);
+        assert_eq!(
+            uncertain_churn(Estimate {
+                value: 0.5,
+                se: 0.6
+            }),
+            None
+        );
     }
 
     #[test]
