@@ -136,6 +136,20 @@ pub fn parse(path: &Path, text: &str) -> Result<DataTable, InputError> {
             header = Some((line, cells));
             continue;
         }
+        let width = header.as_ref().map_or(0, |(_, h)| h.len());
+        if cells.len() > width && cells[width..].iter().any(|c| !c.is_empty()) {
+            return Err(problem(
+                InputProblem::at(
+                    line,
+                    format!(
+                        "this row `{}` has {} fields but the header has {width}",
+                        clip(&cells.join(",")),
+                        cells.len()
+                    ),
+                )
+                .help("a number with a thousands separator or a decimal comma must be quoted (\"1,234.50\"), or written without the comma"),
+            ));
+        }
         rows.push(DataRow { line, cells });
     }
     let Some((header_line, header)) = header else {

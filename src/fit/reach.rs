@@ -229,6 +229,8 @@ pub fn fit(periods: &[Period]) -> Result<ReachFit, String> {
             .expect("one degree of freedom")
             .sf(statistic);
     let p_value = if statistic == 0.0 { 1.0 } else { p_value };
+    // A maximum no higher than no audience's (up to rounding) is none.
+    let interior = interior && statistic > 1e-6;
     let best_audience = interior.then(|| ln_a.exp());
     let mut fit = ReachFit {
         periods: periods.len(),
