@@ -364,10 +364,14 @@ fn fitted_rows_round_trip_into_a_scenario() {
     );
 }
 
+/// A malformed input: fit kind, extra arguments, file text, the line the
+/// error names (`None`: the whole file) and what the message must say.
+type Case<'a> = (&'a str, &'a [&'a str], &'a str, Option<u64>, &'a [&'a str]);
+
 /// Every malformed input: exit 2, the file and line, the offending value.
 #[test]
 fn malformed_inputs_are_named_by_line_and_value() {
-    let cases: &[(&str, &[&str], &str, Option<u64>, &[&str])] = &[
+    let cases: &[Case] = &[
         (
             "retention",
             &[],

@@ -141,12 +141,8 @@ pub fn fit(groups: Vec<Group>) -> Result<RateFit, String> {
         / k;
     let between = observed - sampling;
     let concentration = mean * (1.0 - mean) / between - 1.0;
-    if !(between > 0.0)
-        || !(concentration > 0.0)
-        || !concentration.is_finite()
-        || mean <= 0.0
-        || mean >= 1.0
-    {
+    let proper = between > 0.0 && concentration > 0.0 && concentration.is_finite();
+    if !proper || mean <= 0.0 || mean >= 1.0 {
         return Ok(pooled(Choice::PooledDespiteSpread, homogeneity, None));
     }
     Ok(RateFit {
@@ -234,7 +230,7 @@ pub fn group_digits(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

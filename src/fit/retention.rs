@@ -633,11 +633,11 @@ fn survival_table(
 /// for a proper one.
 pub fn uncertain_churn(churn: Estimate) -> Option<(f64, f64)> {
     let (m, s) = (churn.value, churn.se);
-    if !(s > 0.0) {
+    if s.is_nan() || s <= 0.0 {
         return None;
     }
     let k = m * (1.0 - m) / (s * s) - 1.0;
-    (k > 0.0 && k.is_finite()).then(|| (m * k, (1.0 - m) * k))
+    (k > 0.0 && k.is_finite()).then_some((m * k, (1.0 - m) * k))
 }
 
 #[cfg(test)]
