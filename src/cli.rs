@@ -339,6 +339,10 @@ pub struct FitRetentionArgs {
     /// standard error) instead of a number.
     #[arg(long)]
     pub uncertain: bool,
+    /// Also write an HTML page with the fitted-against-observed survival
+    /// (chart and table) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub out: FitOutputArgs,
 }

@@ -544,3 +544,19 @@ fn command_line_counts_are_checked_too() {
         .assert_code(common::EXIT_INPUT)
         .assert_stderr_has(&["Bad Name"]);
 }
+
+#[test]
+fn the_retention_report_shows_the_fitted_and_observed_survival() {
+    let ws = Workspace::new();
+    ws.write(
+        "wide.csv",
+        include_str!("../examples/data/shop_cohorts_wide.csv"),
+    );
+    let out = ws.run(&["fit", "retention", "wide.csv", "--report", "fit.html"]);
+    out.assert_ok();
+    let page = String::from_utf8(ws.read("fit.html")).unwrap();
+    assert!(page.contains("<svg") && page.contains("fitted (sBG)"));
+    // One table row per month 0–11, below the header row.
+    assert_eq!(page.matches("<tr><td>").count(), 12);
+    assert!(page.contains("engage,*,churn,"));
+}

@@ -19,10 +19,17 @@ pub fn run(args: &FitArgs) -> Result<i32> {
             let fitted = retention::fit(&cohorts.cohorts)
                 .map_err(|retention::FitProblem(m, h)| whole_file(&a.file, m, Some(h)))?;
             let file = shown(&a.file);
-            (
-                fit::retention_outcome(&file, &cohorts, &fitted, &channel, a.uncertain),
-                &a.out,
-            )
+            let outcome = fit::retention_outcome(&file, &cohorts, &fitted, &channel, a.uncertain);
+            if let Some(path) = &a.report {
+                let page = fit::report::retention_page(
+                    &format!("Retention fit: {file}"),
+                    &outcome.summary,
+                    &fit::rows_csv(&outcome.rows)?,
+                    &fitted.survival,
+                )?;
+                output::write_atomic(path, page.as_bytes())?;
+            }
+            (outcome, &a.out)
         }
         FitKind::Rate(a) => {
             let channel = channel(&a.out, false)?;
@@ -76,7 +83,7 @@ pub fn run(args: &FitArgs) -> Result<i32> {
         }
     };
     let text = match out.format {
-        FitFormat::Csv => rows_csv(&outcome.rows)?,
+        FitFormat::Csv => fit::rows_csv(&outcome.rows)?,
         FitFormat::Json => json_document(&outcome)?,
     };
     for line in &outcome.summary {
@@ -131,17 +138,6 @@ fn channel(out: &FitOutputArgs, named: bool) -> Result<String, UsageError> {
         ));
     }
     Ok(name)
-}
-
-fn rows_csv(rows: &[fit::Row]) -> Result<String> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    w.write_record(["stage", "channel", "metric", "value", "note"])?;
-    for r in rows {
-        w.write_record([r.stage, &r.channel, r.metric, &r.value, &r.note])?;
-    }
-    Ok(String::from_utf8(w.into_inner()?)?)
 }
 
 fn json_document(outcome: &Outcome) -> Result<String> {

@@ -408,6 +408,18 @@ pub fn reach_outcome(file: &str, fit: &reach::ReachFit, channel: &str) -> Outcom
     }
 }
 
+/// The rows as CSV with the scenario header, quoted where needed.
+pub fn rows_csv(rows: &[Row]) -> anyhow::Result<String> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(["stage", "channel", "metric", "value", "note"])?;
+    for r in rows {
+        w.write_record([r.stage, &r.channel, r.metric, &r.value, &r.note])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,3 +432,4 @@ mod tests {
         assert_eq!(significant(2.5, 4), "2.5");
     }
 }
+pub mod report;
