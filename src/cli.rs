@@ -65,6 +65,12 @@ pub enum Command {
     Optimize(OptimizeArgs),
     /// Simulate a scenario (and plans) and write a self-contained HTML report with charts.
     Report(ReportArgs),
+    /// Fit assumptions from data (cohorts, counts, orders, spend) as scenario rows.
+    #[command(
+        after_help = "Prints scenario rows (stage,channel,metric,value,note) to paste into a \
+                      scenario, and a short summary of the fit on stderr. See docs/fit.md."
+    )]
+    Fit(FitArgs),
 }
 
 /// `--format`'s help for commands whose outputs are not `run`'s: the
@@ -279,4 +285,110 @@ pub struct ReportArgs {
     /// The HTML file to write (atomically).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    #[command(subcommand)]
+    pub kind: FitKind,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FitKind {
+    /// Cohort retention (cohort,month,active rows, or one row per cohort and
+    /// one column per month) → engage.churn and engage.churn_polarization
+    /// by the shifted-beta-geometric model.
+    Retention(FitRetentionArgs),
+    /// Successes in trials (--successes/--trials, or a FILE of
+    /// name,successes,trials rows) → a beta for act.rate or convert.rate.
+    Rate(FitRateArgs),
+    /// One order value per row → convert.order_value and order_value_cv.
+    Orders(FitOrdersArgs),
+    /// Spend and visits (or clicks) per day or week → reach.cost_per_visit
+    /// and, when the data show saturation, reach.audience.
+    Reach(FitReachArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FitFormat {
+    /// Scenario rows: stage,channel,metric,value,note.
+    Csv,
+    /// Estimates, standard errors and diagnostics (schema_version 1).
+    Json,
+}
+
+/// Where the fitted rows go and which channel they are for.
+#[derive(Debug, Clone, Args)]
+pub struct FitOutputArgs {
+    /// Channel of the rows (default `*`, every channel).
+    #[arg(long, short = 'c')]
+    pub channel: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FitFormat::Csv)]
+    pub format: FitFormat,
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FitRetentionArgs {
+    /// Cohort table CSV.
+    pub file: PathBuf,
+    /// Give churn as a beta carrying the fit's uncertainty (its mean and
+    /// standard error) instead of a number.
+    #[arg(long)]
+    pub uncertain: bool,
+    /// Also write an HTML page with the fitted-against-observed survival
+    /// (chart and table) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: FitOutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RateStage {
+    /// act.rate: visitors who become leads.
+    Act,
+    /// convert.rate: leads who become customers.
+    Convert,
+}
+
+#[derive(Debug, Args)]
+pub struct FitRateArgs {
+    /// CSV of name,successes,trials rows (instead of --successes/--trials).
+    #[arg(conflicts_with_all = ["successes", "trials"], required_unless_present_all = ["successes", "trials"])]
+    pub file: Option<PathBuf>,
+    /// Successes (leads, customers) counted.
+    #[arg(long, short = 'S', requires = "trials")]
+    pub successes: Option<u64>,
+    /// Trials (visitors, leads) they came from.
+    #[arg(long, short = 'N', requires = "successes")]
+    pub trials: Option<u64>,
+    /// Which rate the counts measure.
+    #[arg(long, value_enum, default_value_t = RateStage::Act)]
+    pub stage: RateStage,
+    #[command(flatten)]
+    pub out: FitOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FitOrdersArgs {
+    /// Order export CSV, one order per row.
+    pub file: PathBuf,
+    /// The column holding order values (default: the only column, or one
+    /// named order_value, value, amount, total, revenue, order_total or price).
+    #[arg(long)]
+    pub column: Option<String>,
+    #[command(flatten)]
+    pub out: FitOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FitReachArgs {
+    /// Spend export CSV: spend and visits (or clicks) per day or week, in time order.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub out: FitOutputArgs,
 }

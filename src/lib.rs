@@ -9,6 +9,7 @@ pub mod document;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod fit;
 pub mod metrics;
 pub mod optimize;
 pub mod options;
@@ -36,5 +37,6 @@ pub fn run(cli: cli::Cli) -> Result<i32> {
         cli::Command::Curves(args) => commands::curves::run(args),
         cli::Command::Optimize(args) => commands::optimize::run(args),
         cli::Command::Report(args) => commands::report::run(args),
+        cli::Command::Fit(args) => commands::fit::run(args),
     }
 }

@@ -18,7 +18,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "racesim")
-FILES = ["README.md", "docs/planners.md", "docs/ci.md", "docs/report.md"]
+FILES = ["README.md", "docs/planners.md", "docs/ci.md", "docs/report.md", "docs/fit.md"]
 BLOCK = re.compile(r"```\n(.*?)```\n", re.S)
 
 
