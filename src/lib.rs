@@ -7,6 +7,7 @@ pub mod commands;
 pub mod curves;
 pub mod document;
 pub mod engine;
+pub mod expectation;
 pub mod error;
 pub mod export;
 pub mod metrics;

@@ -111,6 +111,17 @@ pub struct Channel {
 }
 
 impl Channel {
+    // Month-resolved lookups; model v2's month overrides replace these.
+    pub fn cost_per_visit_in(&self, _t: usize) -> Option<Param> {
+        self.cost_per_visit
+    }
+    pub fn act_rate_in(&self, _t: usize) -> Option<Param> {
+        self.act_rate
+    }
+    pub fn convert_rate_in(&self, _t: usize) -> Option<Param> {
+        self.convert_rate
+    }
+
     /// Can this channel refer visitors in some trial?
     pub fn may_refer(&self) -> bool {
         self.referral_rate != Param::Fixed(0.0)
