@@ -105,7 +105,7 @@ fn no_audience_memoryless_churn() {
 fn audience_and_polarized_churn_with_discounting() {
     let text = format!(
         "{FUNNEL}engage,*,churn,0.15\nengage,*,churn_polarization,0.5\n\
-         \
+         reach,search,audience,1500\nreach,social,audience,\"uniform(2000, 4000)\"\n\
          plan,*,discount_rate,0.3\nplan,*,fixed_cost,500\nplan,*,gross_margin,0.6\n"
     );
     check_at_fixed_assumptions(&text, 4000, 2);
