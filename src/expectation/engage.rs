@@ -141,7 +141,9 @@ impl CustomerValue {
     }
 
     fn visitor_customers(&self, t: usize) -> f64 {
-        self.conversion.get(t).map_or(0.0, |c| c * self.customers[t])
+        self.conversion
+            .get(t)
+            .map_or(0.0, |c| c * self.customers[t])
     }
 
     /// Present value of the revenue of a customer acquired in month s.

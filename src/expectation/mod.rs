@@ -21,8 +21,8 @@ pub mod engage;
 pub mod reach;
 
 use crate::engine::money;
-use crate::scenario::{Channel, Param, Scenario};
 use crate::sampling::Survival;
+use crate::scenario::{Channel, Param, Scenario};
 use engage::{Cohorts, CustomerValue};
 use reach::SpendResponse;
 
@@ -136,28 +136,152 @@ pub struct Workspace {
     /// Referred visitors sent in each month (arriving the month after).
     sent: Vec<f64>,
     referral_value: CustomerValue,
-    channel_value: CustomerValue,
     response: SpendResponse,
     cohorts: Cohorts,
+    parts: VisitorValues,
+}
+
+/// What one expected visitor of each month is worth to a paid channel in
+/// one trial, referral descendants included: the marginal returns of its
+/// spend are these values against the derivative of its visitors.
+#[derive(Debug, Clone, Default)]
+pub struct VisitorValues {
+    /// Present value of revenue per visitor of month t, at index t − 1.
+    pub revenue: Vec<f64>,
+    /// Customers (referred ones included) per visitor of month t.
+    pub customers: Vec<f64>,
+    value: CustomerValue,
+}
+
+impl VisitorValues {
+    /// Fills the values of channel `ci` given the trial's `draws`;
+    /// `referral` is what a referred customer is worth in this trial.
+    fn values_of(
+        &mut self,
+        scenario: &Scenario,
+        ci: usize,
+        draws: &[f64],
+        discount: &[f64],
+        survival: &mut Survival,
+        referral: Option<&CustomerValue>,
+    ) {
+        let channel = &scenario.channels[ci];
+        let inputs = EngageInputs::new(channel, draws);
+        survival.reset(inputs.churn, inputs.polarization, scenario.horizon);
+        self.value.build_paid(&inputs, survival, discount, referral);
+        self.revenue.clear();
+        self.customers.clear();
+        for t in 1..=scenario.horizon {
+            let r = month_rates(channel, t, draws);
+            let conversion = r.act * r.convert;
+            self.revenue.push(conversion * self.value.revenue_of(t));
+            self.customers.push(conversion * self.value.customers_of(t));
+        }
+    }
+}
+
+/// Present value of one unit of nominal spend spread like `pattern`.
+pub fn unit_cost_pv(pattern: &[f64], discount: &[f64]) -> f64 {
+    let total: f64 = pattern.iter().sum();
+    pattern
+        .iter()
+        .enumerate()
+        .map(|(i, s)| s / total * discount[i + 1])
+        .sum()
+}
+
+/// One trial's view of a paid channel for the optimizer: its expected
+/// visitors as a function of its spend scale, and what each is worth.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelTrial {
+    pub response: SpendResponse,
+    pub values: VisitorValues,
+    pub gross_margin: f64,
+    /// Present value of one unit of nominal spend.
+    pub unit_cost: f64,
+}
+
+/// Fills `out[k]` for paid channel `channels[k]` spending in the shape of
+/// `patterns[channels[k]]` (any positive total) in the trial with
+/// assumption `draws`.
+pub fn channel_trials(
+    scenario: &Scenario,
+    patterns: &[Vec<f64>],
+    channels: &[usize],
+    draws: &[f64],
+    ws: &mut Workspace,
+    out: &mut [ChannelTrial],
+) {
+    ws.discounts(scenario, draws);
+    let referral = ws.value_referred_customers(scenario, draws);
+    for (&ci, out) in channels.iter().zip(out) {
+        let channel = &scenario.channels[ci];
+        out.values.values_of(
+            scenario,
+            ci,
+            draws,
+            &ws.discount,
+            &mut ws.survival,
+            referral.then_some(&ws.referral_value),
+        );
+        let audience = channel.audience.map(|p| p.value(draws).round().max(1.0));
+        out.response.build(&patterns[ci], audience, |t| {
+            month_rates(channel, t, draws).cost_per_visit
+        });
+        out.gross_margin = scenario.gross_margin.value(draws);
+        out.unit_cost = unit_cost_pv(&patterns[ci], &ws.discount);
+    }
+}
+
+impl Workspace {
+    /// Builds what a referred customer of each month is worth in this
+    /// trial; false when the scenario simulates no referrals.
+    fn value_referred_customers(&mut self, scenario: &Scenario, draws: &[f64]) -> bool {
+        let Some(ri) = scenario.referral_index() else {
+            return false;
+        };
+        let channel = &scenario.channels[ri];
+        let inputs = EngageInputs::new(channel, draws);
+        self.survival
+            .reset(inputs.churn, inputs.polarization, scenario.horizon);
+        self.referral_value.build_referral(
+            &inputs,
+            |t| {
+                let r = month_rates(channel, t, draws);
+                r.act * r.convert
+            },
+            &self.survival,
+            &self.discount,
+        );
+        true
+    }
+
+    /// Discount factors for the trial's rate (usually fixed: kept).
+    fn discounts(&mut self, scenario: &Scenario, draws: &[f64]) {
+        let rate = scenario.discount_rate.value(draws);
+        if self.discount_rate != Some(rate.to_bits()) || self.discount.len() != scenario.horizon + 1
+        {
+            money::discount_factors(rate, scenario.horizon, &mut self.discount);
+            self.discount_rate = Some(rate.to_bits());
+        }
+    }
 }
 
 /// E[Y | θ] of a plan (`spend[c][t − 1]`: channel c's nominal spend in
-/// month t) given the trial's assumption `draws`.
+/// month t) given the trial's assumption `draws`. `marginal` adds each
+/// paid channel's exact marginal returns (O(months²) more per channel).
 pub fn expect(
     scenario: &Scenario,
     spend: &[Vec<f64>],
     draws: &[f64],
+    marginal: bool,
     ws: &mut Workspace,
     out: &mut Expected,
 ) {
     let horizon = scenario.horizon;
     let gross_margin = scenario.gross_margin.value(draws);
     let fixed_cost = scenario.fixed_cost.value(draws);
-    let discount_rate = scenario.discount_rate.value(draws);
-    if ws.discount_rate != Some(discount_rate.to_bits()) || ws.discount.len() != horizon + 1 {
-        money::discount_factors(discount_rate, horizon, &mut ws.discount);
-        ws.discount_rate = Some(discount_rate.to_bits());
-    }
+    ws.discounts(scenario, draws);
     reset(out, scenario);
     ws.sent.clear();
     ws.sent.resize(horizon + 2, 0.0);
@@ -165,20 +289,10 @@ pub fn expect(
 
     // What a referred customer is worth, before the paid channels that
     // send them.
+    let valued = marginal && ws.value_referred_customers(scenario, draws);
     let referral = scenario.referral_index().map(|ri| {
         let channel = &scenario.channels[ri];
-        let inputs = EngageInputs::new(channel, draws);
-        ws.survival.reset(inputs.churn, inputs.polarization, horizon);
-        ws.referral_value.build_referral(
-            &inputs,
-            |t| {
-                let r = month_rates(channel, t, draws);
-                r.act * r.convert
-            },
-            &ws.survival,
-            &ws.discount,
-        );
-        (ri, channel, inputs)
+        (ri, channel, EngageInputs::new(channel, draws))
     });
 
     for (ci, channel) in scenario.channels.iter().enumerate() {
@@ -188,7 +302,8 @@ pub fn expect(
             continue;
         }
         let inputs = EngageInputs::new(channel, draws);
-        ws.survival.reset(inputs.churn, inputs.polarization, horizon);
+        ws.survival
+            .reset(inputs.churn, inputs.polarization, horizon);
         let audience = channel.audience.map(|p| p.value(draws).round().max(1.0));
         ws.response.build(pattern, audience, |t| {
             month_rates(channel, t, draws).cost_per_visit
@@ -209,33 +324,22 @@ pub fn expect(
             row.revenue += ws.discount[t] * revenue;
         }
 
-        // Marginal returns: a visitor of month t is worth act·convert
-        // customers of month t, each worth `channel_value` of month t.
-        ws.channel_value.build_paid(
-            &inputs,
-            &ws.survival,
-            &ws.discount,
-            referral.as_ref().map(|_| &ws.referral_value),
-        );
-        let conversion = |t: usize| {
-            let r = month_rates(channel, t, draws);
-            r.act * r.convert
-        };
-        let value = &ws.channel_value;
-        let (_, d_revenue) = ws
-            .response
-            .value_at(total, |t| conversion(t) * value.revenue_of(t));
-        let (_, d_customers) = ws
-            .response
-            .value_at(total, |t| conversion(t) * value.customers_of(t));
-        let unit_cost: f64 = pattern
-            .iter()
-            .enumerate()
-            .map(|(i, s)| s / total * ws.discount[i + 1])
-            .sum();
-        row.marginal_revenue = d_revenue;
-        row.marginal_customers = d_customers;
-        row.marginal_profit = gross_margin * d_revenue - unit_cost;
+        if marginal {
+            let parts = &mut ws.parts;
+            parts.values_of(
+                scenario,
+                ci,
+                draws,
+                &ws.discount,
+                &mut ws.survival,
+                valued.then_some(&ws.referral_value),
+            );
+            let (_, d_revenue) = ws.response.value_at(total, |t| parts.revenue[t - 1]);
+            let (_, d_customers) = ws.response.value_at(total, |t| parts.customers[t - 1]);
+            row.marginal_revenue = d_revenue;
+            row.marginal_customers = d_customers;
+            row.marginal_profit = gross_margin * d_revenue - unit_cost_pv(pattern, &ws.discount);
+        }
         out.visitors += row.visitors;
         out.leads += row.leads;
         out.customers += row.customers;
@@ -243,7 +347,8 @@ pub fn expect(
     }
 
     if let Some((ri, channel, inputs)) = referral {
-        ws.survival.reset(inputs.churn, inputs.polarization, horizon);
+        ws.survival
+            .reset(inputs.churn, inputs.polarization, horizon);
         ws.cohorts.start();
         // Referred customers refer again, so a month's arrivals depend on
         // the channel's own earlier months: one pass in month order.
@@ -294,7 +399,12 @@ fn reset(out: &mut Expected, scenario: &Scenario) {
         m.clear();
         m.resize(horizon, 0.0);
     }
-    let [monthly_revenue, monthly_cost, monthly_customers, monthly_active] = monthly;
+    let [
+        monthly_revenue,
+        monthly_cost,
+        monthly_customers,
+        monthly_active,
+    ] = monthly;
     let mut channels = channels;
     channels.clear();
     channels.resize(scenario.channels.len(), ChannelExpected::default());
@@ -315,7 +425,13 @@ pub fn plan_months(scenario: &Scenario, spend: &[f64]) -> Vec<Vec<f64>> {
         .iter()
         .map(|&s| {
             (1..=scenario.horizon)
-                .map(|t| if t <= scenario.campaign { s / scenario.campaign as f64 } else { 0.0 })
+                .map(|t| {
+                    if t <= scenario.campaign {
+                        s / scenario.campaign as f64
+                    } else {
+                        0.0
+                    }
+                })
                 .collect()
         })
         .collect()

@@ -117,12 +117,19 @@ mod tests {
     fn audience_total_does_not_depend_on_phasing_at_one_cost() {
         // Spec §4.1: with one cost per visit the expected total is
         // A·(1 − exp(−ΣS/(v·A))) however the spend is phased.
-        for pattern in [vec![300.0, 0.0, 700.0], vec![1000.0, 0.0, 0.0], vec![0.0, 500.0, 500.0]] {
+        for pattern in [
+            vec![300.0, 0.0, 700.0],
+            vec![1000.0, 0.0, 0.0],
+            vec![0.0, 500.0, 500.0],
+        ] {
             let mut r = SpendResponse::default();
             r.build(&pattern, Some(800.0), |_| 1.5);
             let total: f64 = (1..=3).map(|t| r.visitors(t)).sum();
             let want = 800.0 * -(-1000.0f64 / (1.5 * 800.0)).exp_m1();
-            assert!((total - want).abs() < 1e-9 * want, "{pattern:?}: {total} vs {want}");
+            assert!(
+                (total - want).abs() < 1e-9 * want,
+                "{pattern:?}: {total} vs {want}"
+            );
         }
     }
 

@@ -20,7 +20,14 @@ fn check_at_fixed_assumptions(text: &str, n: u64, seed: u64) -> Expected {
     engine::draw_assumptions(&scenario, seed, 0, &mut draws);
     let monthly = monthly_spend(&scenario, &plan);
     let mut expected = Expected::default();
-    expect(&scenario, &monthly, &draws, &mut Workspace::default(), &mut expected);
+    expect(
+        &scenario,
+        &monthly,
+        &draws,
+        false,
+        &mut Workspace::default(),
+        &mut expected,
+    );
 
     let checked = [
         (Total::Revenue, expected.revenue),
@@ -39,7 +46,15 @@ fn check_at_fixed_assumptions(text: &str, n: u64, seed: u64) -> Expected {
     let mut ws = engine::Workspace::default();
     let mut out = Outcome::new(&scenario);
     for trial in 0..n {
-        engine::simulate(&scenario, &plan.spend, &draws, seed, trial, &mut ws, &mut out);
+        engine::simulate(
+            &scenario,
+            &plan.spend,
+            &draws,
+            seed,
+            trial,
+            &mut ws,
+            &mut out,
+        );
         for (s, (m, _)) in sums.iter_mut().zip(&checked) {
             let x = out.total(*m);
             s.0 += x;
@@ -118,7 +133,11 @@ fn referral_cycle_feeds_itself() {
          act,referral,rate,0.5\nconvert,referral,rate,0.5\nengage,referral,churn,0.3\n"
     );
     let e = check_at_fixed_assumptions(&text, 4000, 3);
-    assert!(e.referrals > 50.0, "referrals must matter here: {}", e.referrals);
+    assert!(
+        e.referrals > 50.0,
+        "referrals must matter here: {}",
+        e.referrals
+    );
 }
 
 #[test]
@@ -126,7 +145,11 @@ fn default_churn_one_and_horizon_one() {
     let text = "stage,channel,metric,value\nreach,a,spend,100\nreach,a,cost_per_visit,0.5\n\
                 act,*,rate,0.5\nconvert,*,rate,0.5\nconvert,*,order_value,10\n";
     let e = check_at_fixed_assumptions(text, 4000, 4);
-    assert!((e.revenue - 500.0).abs() < 1e-9, "200 visits × ¼ × 10: {}", e.revenue);
+    assert!(
+        (e.revenue - 500.0).abs() < 1e-9,
+        "200 visits × ¼ × 10: {}",
+        e.revenue
+    );
 }
 
 #[test]
@@ -157,7 +180,7 @@ fn marginal_profit_is_the_derivative() {
         let monthly = monthly_spend(&scenario, &plan);
         let mut ws = Workspace::default();
         let mut e = Expected::default();
-        expect(&scenario, &monthly, &draws, &mut ws, &mut e);
+        expect(&scenario, &monthly, &draws, true, &mut ws, &mut e);
         for (ci, _) in scenario.paid_channels() {
             let total: f64 = monthly[ci].iter().sum();
             let h = total * 1e-5;
@@ -165,13 +188,21 @@ fn marginal_profit_is_the_derivative() {
                 let mut m = monthly.clone();
                 m[ci].iter_mut().for_each(|s| *s *= scale);
                 let mut out = Expected::default();
-                expect(&scenario, &m, &draws, &mut ws, &mut out);
+                expect(&scenario, &m, &draws, false, &mut ws, &mut out);
                 out
             };
             let (up, down) = (at(1.0 + h / total), at(1.0 - h / total));
             let pairs = [
-                ("profit", (up.profit - down.profit) / (2.0 * h), e.channels[ci].marginal_profit),
-                ("revenue", (up.revenue - down.revenue) / (2.0 * h), e.channels[ci].marginal_revenue),
+                (
+                    "profit",
+                    (up.profit - down.profit) / (2.0 * h),
+                    e.channels[ci].marginal_profit,
+                ),
+                (
+                    "revenue",
+                    (up.revenue - down.revenue) / (2.0 * h),
+                    e.channels[ci].marginal_revenue,
+                ),
                 (
                     "customers",
                     (up.customers - down.customers) / (2.0 * h),
