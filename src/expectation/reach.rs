@@ -89,6 +89,25 @@ impl SpendResponse {
         self.total
     }
 
+    /// Σ_t value(t)·E[V_t] as a function of σ, in the form
+    /// slope·σ + Σ c·exp(−σ·r): returns the slope (channels without an
+    /// audience) and hands each exponential term (c, r) to `emit`
+    /// (channels with one; E[V_t] = A·(e^{−σX_{t−1}} − e^{−σX_t})).
+    pub fn decompose(&self, value: impl Fn(usize) -> f64, mut emit: impl FnMut(f64, f64)) -> f64 {
+        let mut slope = 0.0;
+        for t in (1..=self.months()).filter(|&t| self.rate[t - 1] != 0.0) {
+            let w = value(t);
+            match self.audience {
+                None => slope += w * self.rate[t - 1],
+                Some(a) => {
+                    emit(w * a, self.cumulative[t - 1]);
+                    emit(-w * a, self.cumulative[t]);
+                }
+            }
+        }
+        slope
+    }
+
     /// Σ_t value(t)·E[V_t] at scale `sigma`, and its derivative in σ.
     pub fn value_at(&self, sigma: f64, value: impl Fn(usize) -> f64) -> (f64, f64) {
         (1..=self.months())
