@@ -6,6 +6,7 @@
 
 pub mod exact_sum;
 pub mod sketch;
+pub mod variance_split;
 
 use serde::{Deserialize, Serialize};
 
