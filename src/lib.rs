@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod curves;
 pub mod document;
+pub mod drivers;
 pub mod engine;
 pub mod error;
 pub mod expectation;

@@ -5,6 +5,7 @@
 //! threads or machines, and memory does not grow with the number of trials.
 
 pub mod exact_sum;
+pub mod sensitivity;
 pub mod sketch;
 pub mod variance_split;
 
