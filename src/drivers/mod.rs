@@ -10,6 +10,8 @@
 //! information as EVPI and per-input EVPPI. Every estimate carries a
 //! bootstrap standard error.
 
+pub mod document;
+
 use serde::Serialize;
 
 use crate::scenario::Scenario;
