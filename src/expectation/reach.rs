@@ -81,6 +81,12 @@ impl SpendResponse {
         self.visitors_at(self.total, t)
     }
 
+    /// w_t/v_t (per person of the audience, with one): 0 in a month
+    /// without spend.
+    pub fn rate(&self, t: usize) -> f64 {
+        self.rate[t - 1]
+    }
+
     pub fn months(&self) -> usize {
         self.rate.len()
     }

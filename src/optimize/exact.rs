@@ -196,6 +196,7 @@ impl ExpectedModel {
         for &ci in channels {
             curves[ci] = Some(ChannelCurve {
                 trial_start: vec![0],
+                concave: true,
                 ..ChannelCurve::default()
             });
         }
@@ -222,6 +223,19 @@ impl ExpectedModel {
                     MeanMetric::Customers => &view.values.customers,
                     _ => &view.values.revenue,
                 };
+                // Visitors of later months worth no more than earlier ones
+                // make this trial's part concave (spec §7); a seasonal
+                // rise may not.
+                let mut last = f64::INFINITY;
+                for t in 1..=scenario.horizon {
+                    if view.response.rate(t) > 0.0 {
+                        let worth = weight * per_visitor[t - 1];
+                        if worth > last * (1.0 + 1e-12) {
+                            curve.concave = false;
+                        }
+                        last = worth;
+                    }
+                }
                 let terms = &mut curve.terms;
                 let mut slope = view.response.decompose(
                     |t| weight * per_visitor[t - 1],
@@ -236,7 +250,9 @@ impl ExpectedModel {
             }
         }
         for curve in curves.iter_mut().flatten() {
-            curve.concave = curve.terms.is_empty() || is_concave(curve);
+            if !curve.concave {
+                curve.concave = is_concave(curve);
+            }
         }
         ExpectedModel {
             metric,
@@ -466,8 +482,8 @@ fn is_concave(curve: &ChannelCurve) -> bool {
         return true;
     }
     let span = 40.0 / smallest_rate;
-    (0..=400).all(|k| {
-        let s = span * k as f64 / 400.0;
+    (0..=64).all(|k| {
+        let s = span * k as f64 / 64.0;
         curve.second_derivative(s) <= 1e-12 * curve.derivative(s).abs().max(1e-300)
     })
 }
