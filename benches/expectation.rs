@@ -18,7 +18,7 @@ fn bench(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dtc_shop.csv");
     let s = scenario::load(&path).expect("shipped scenario");
     let plan = Plan::baseline(&s);
-    let months = expectation::plan_months(&s, &plan.spend);
+    let months = plan.spend.clone();
     let mut draws = Vec::new();
     engine::draw_assumptions(&s, 1, 0, &mut draws);
     let mut group = c.benchmark_group("per_trial");

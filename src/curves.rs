@@ -159,7 +159,7 @@ pub fn sweep(
                 engine::draw_assumptions(scenario, seed, trial, &mut draws);
                 let mut previous = f64::NAN;
                 for (k, &s) in spends.iter().enumerate() {
-                    spend[ci] = s;
+                    spend[ci] = scenario.spend_pattern(ci, s);
                     engine::simulate(scenario, &spend, &draws, seed, trial, &mut ws, &mut outcome);
                     let st = &mut stats[k];
                     st.overflow += u64::from(outcome.overflow);

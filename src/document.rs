@@ -16,7 +16,7 @@ use crate::targets::{self, TargetResult};
 pub const SCHEMA_VERSION: u32 = 1;
 /// Version of the simulation model: bump whenever the same inputs and seed
 /// would give different numbers, so baselines know to expect a change.
-pub const MODEL_VERSION: u32 = 2;
+pub const MODEL_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Document {
@@ -35,8 +35,12 @@ pub struct Document {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlanDoc {
     pub plan: String,
-    /// Spend per paid channel in this plan.
+    /// Spend per paid channel in this plan, over the horizon.
     pub spend: IndexMap<String, f64>,
+    /// Spend per paid channel in months 1..=horizon (nominal; added in
+    /// model v3, so documents written before it read as empty).
+    #[serde(default)]
+    pub monthly_spend: IndexMap<String, Vec<f64>>,
     pub metrics: IndexMap<String, Summary>,
     pub channels: IndexMap<String, IndexMap<String, Summary>>,
     pub monthly: IndexMap<String, Vec<MonthSummary>>,
@@ -80,7 +84,7 @@ fn input_hash(scenario: &Scenario, plans: &[Plan]) -> String {
     for plan in plans {
         text.push('\n');
         text.push_str(&plan.name);
-        for s in &plan.spend {
+        for s in plan.spend.iter().flatten() {
             text.push_str(&format!(",{:016x}", s.to_bits()));
         }
     }
@@ -102,7 +106,11 @@ impl Document {
                 plan: plan.name.clone(),
                 spend: scenario
                     .paid_channels()
-                    .map(|(i, c)| (c.name.clone(), plan.spend[i]))
+                    .map(|(i, _)| (scenario.channels[i].name.clone(), plan.channel_total(i)))
+                    .collect(),
+                monthly_spend: scenario
+                    .paid_channels()
+                    .map(|(i, c)| (c.name.clone(), plan.spend[i].clone()))
                     .collect(),
                 metrics: Total::ALL
                     .iter()

@@ -1,16 +1,50 @@
-//! Budget plans (spec §3): `plan,channel,spend` rows, each plan being the
-//! scenario with those channels' spend replaced.
+//! Budget plans (spec §3): `plan,channel,spend` rows with an optional
+//! `month`, each plan being the scenario with those channels' spend
+//! replaced: a row without a month sets the channel's total (spread over
+//! the campaign), rows with months set those months.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use crate::error::{InputError, InputProblem, clip};
 use crate::scenario::value::{NumberError, not_a_number, read_number};
-use crate::scenario::{MAX_MONEY, REFERRAL, Scenario};
+use crate::scenario::{MAX_MONEY, REFERRAL, Scenario, even_spread};
 use crate::simulation::Plan;
 use crate::suggest::did_you_mean;
 
-const COLUMNS: [&str; 3] = ["plan", "channel", "spend"];
+const COLUMNS: [&str; 4] = ["plan", "channel", "spend", "month"];
+
+/// How one plan sets one channel: by its total or month by month.
+struct ChannelForm {
+    monthly: bool,
+    /// The first row setting it.
+    first: u64,
+    spend: Vec<f64>,
+}
+
+/// A plan row's month: none when the cell is empty (the row gives the
+/// channel's total), else a whole month of the horizon.
+fn read_month(cell: &str, horizon: usize) -> Result<Option<usize>, InputProblem> {
+    let text = cell.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let allowed = format!(
+        "a month is a whole number from 1 to {horizon} (the scenario's horizon_months), counted from the campaign's start; leave it empty to give the channel's total"
+    );
+    match read_number(text) {
+        Ok(k) if k.fract() == 0.0 && k >= 1.0 && k <= horizon as f64 => Ok(Some(k as usize)),
+        Ok(k) if k.fract() == 0.0 => Err(InputProblem::whole_file(format!(
+            "month `{}` is outside the horizon of {horizon} months",
+            clip(text)
+        ))
+        .help(allowed)),
+        _ => Err(
+            InputProblem::whole_file(format!("month `{}` is not a month number", clip(text)))
+                .help(allowed),
+        ),
+    }
+}
 
 /// Reads a plans file; the result starts with `baseline` (the scenario).
 pub fn load(path: &Path, scenario: &Scenario) -> Result<Vec<Plan>, InputError> {
@@ -30,13 +64,15 @@ pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Pla
         text,
         &crate::scenario::TableSpec {
             columns: &COLUMNS,
-            required: &COLUMNS,
+            required: &COLUMNS[..3],
             number_column: "spend",
         },
     )?;
     let mut plans = vec![Plan::baseline(scenario)];
     let mut problems = Vec::new();
-    let mut seen: HashMap<(String, String), u64> = HashMap::new();
+    let mut seen: HashMap<(String, String, Option<usize>), u64> = HashMap::new();
+    // (plan index, channel index) → how the plan sets that channel.
+    let mut forms: HashMap<(usize, usize), ChannelForm> = HashMap::new();
     // Name → index, so that each row costs the same however long the files.
     let channel_at: HashMap<&str, usize> = scenario
         .paid_channels()
@@ -122,11 +158,23 @@ pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Pla
                 continue;
             }
         };
-        if let Some(first) = seen.insert((plan_name.clone(), channel.clone()), line) {
+        let month = match read_month(&f[3], scenario.horizon) {
+            Ok(m) => m,
+            Err(mut p) => {
+                p.line = Some(line);
+                problems.push(p);
+                continue;
+            }
+        };
+        if let Some(first) = seen.insert((plan_name.clone(), channel.clone(), month), line) {
+            let what = match month {
+                Some(k) => format!("month {k} of channel `{channel}`"),
+                None => format!("channel `{channel}`"),
+            };
             problems.push(InputProblem::at(
                 line,
                 format!(
-                    "plan `{}` sets channel `{channel}` twice (first on line {first})",
+                    "plan `{}` sets {what} twice (first on line {first})",
                     clip(&plan_name)
                 ),
             ));
@@ -139,15 +187,46 @@ pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Pla
             });
             plans.len() - 1
         });
-        plans[index].spend[ci] = spend;
-        // Other channels keep the scenario's spend, which it can simulate,
-        // or a spend of their own row, checked there.
-        if spend > 0.0
-            && let Err(msg) = scenario.check_channel_spend(ci, spend)
-        {
-            problems.push(InputProblem::at(line, msg));
+        let form = forms.entry((index, ci)).or_insert(ChannelForm {
+            monthly: month.is_some(),
+            first: line,
+            spend: vec![0.0; scenario.horizon],
+        });
+        if form.monthly != month.is_some() {
+            let (total_line, month_line) = if form.monthly {
+                (line, form.first)
+            } else {
+                (form.first, line)
+            };
+            problems.push(
+                InputProblem::at(
+                    line,
+                    format!(
+                        "plan `{}` gives channel `{channel}` both a total (line {total_line}) and monthly spend (line {month_line})",
+                        clip(&plan_name)
+                    ),
+                )
+                .help("set a channel either by its total, with no month (spread over the campaign), or month by month, with a month on every row"),
+            );
+            continue;
+        }
+        match month {
+            Some(k) => form.spend[k - 1] = spend,
+            None => {
+                form.spend = even_spread(spend, scenario.campaign, scenario.horizon);
+            }
         }
     }
+    let mut forms: Vec<((usize, usize), ChannelForm)> = forms.into_iter().collect();
+    forms.sort_by_key(|(_, f)| f.first);
+    for ((index, ci), form) in forms {
+        // Other channels keep the scenario's spend, which it can simulate.
+        if let Err(msg) = scenario.check_channel_spend(ci, &form.spend) {
+            problems.push(InputProblem::at(form.first, msg));
+        }
+        plans[index].spend[ci] = form.spend;
+    }
+    problems.sort_by_key(|p| p.line.unwrap_or(u64::MAX));
     if plans.len() == 1 && problems.is_empty() {
         problems.push(
             InputProblem::whole_file("the plans file defines no plan")

@@ -13,11 +13,12 @@ use crate::metrics::Total;
 use crate::scenario::Scenario;
 use crate::stats::{Accumulator, PlanStats};
 
-/// A budget allocation: spend per channel, in `Scenario::channels` order.
+/// A budget allocation: `spend[ci][t − 1]` is channel ci's spend in month
+/// t (1..=horizon), channels in `Scenario::channels` order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     pub name: String,
-    pub spend: Vec<f64>,
+    pub spend: Vec<Vec<f64>>,
 }
 
 impl Plan {
@@ -26,6 +27,27 @@ impl Plan {
             name: "baseline".into(),
             spend: scenario.baseline_spend(),
         }
+    }
+
+    /// A plan giving each channel a total, spread like the scenario's own
+    /// spend of that channel (`Scenario::spend_pattern`).
+    pub fn from_totals(scenario: &Scenario, name: impl Into<String>, totals: &[f64]) -> Plan {
+        Plan {
+            name: name.into(),
+            spend: scenario.spend_for_totals(totals),
+        }
+    }
+
+    /// Channel `ci`'s spend over the horizon.
+    pub fn channel_total(&self, ci: usize) -> f64 {
+        crate::scenario::money_total(&self.spend[ci])
+    }
+
+    /// Every channel's spend over the horizon.
+    pub fn totals(&self) -> Vec<f64> {
+        (0..self.spend.len())
+            .map(|ci| self.channel_total(ci))
+            .collect()
     }
 }
 

@@ -140,7 +140,7 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
         (budget, source, solution, None)
     };
 
-    let current = scenario.baseline_spend();
+    let current = scenario.baseline_totals();
     let mut recommended = problem.round(&solution.spend, budget);
     // Never recommend a change that does worse than keeping the current
     // split, when keeping it is allowed: the search started there, but
@@ -165,10 +165,7 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
     };
     let plans = [
         Plan::baseline(&scenario),
-        Plan {
-            name: PLAN_NAME.into(),
-            spend: recommended.clone(),
-        },
+        Plan::from_totals(&scenario, PLAN_NAME, &recommended),
     ];
     let eval_opts = SimulationOptions {
         trials: eval_trials,

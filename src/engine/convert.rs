@@ -2,19 +2,13 @@
 
 use rand::Rng;
 
-use crate::sampling::{OrderValues, binomial, split_evenly};
+use crate::sampling::{OrderValues, binomial};
 
-/// Customers among `leads`, spread over the months in `per_month` (the
-/// months that had visitors), uniformly at random like the visitors were.
-pub fn customers_by_month<R: Rng + ?Sized>(
-    rng: &mut R,
-    leads: u64,
-    rate: f64,
-    per_month: &mut [u64],
-) -> u64 {
-    let customers = binomial(rng, leads, rate);
-    split_evenly(rng, customers, per_month);
-    customers
+/// Customers among one month's `leads`, each buying with that month's
+/// `rate` independently.
+#[inline]
+pub fn customers<R: Rng + ?Sized>(rng: &mut R, leads: u64, rate: f64) -> u64 {
+    binomial(rng, leads, rate)
 }
 
 /// Value of `orders` first orders.

@@ -15,7 +15,7 @@ pub mod reach;
 
 use crate::metrics::{Monthly, PerChannel, Total};
 use crate::sampling::{OrderValues, TrialRng, stream};
-use crate::scenario::{Channel, Param, Scenario};
+use crate::scenario::{Channel, Param, Scenario, money_total};
 use engage::Retention;
 
 /// A channel's population draws, in three streams: the funnel (visitors,
@@ -115,13 +115,11 @@ pub fn draw_assumptions(scenario: &Scenario, seed: u64, trial: u64, draws: &mut 
     }));
 }
 
-/// A channel's assumptions in this trial.
+/// A channel's month-less assumptions in this trial (the funnel rates,
+/// which may vary by month, are in `MonthRates`).
 #[derive(Debug, Clone, Copy)]
 struct ChannelDraw {
-    cost_per_visit: f64,
     audience: Option<f64>,
-    act_rate: f64,
-    convert_rate: f64,
     order_value: f64,
     order_value_cv: f64,
     repeat_rate: f64,
@@ -135,10 +133,7 @@ impl ChannelDraw {
     fn new(c: &Channel, draws: &[f64]) -> Self {
         let get = |p: Option<Param>, default: f64| p.map_or(default, |p| p.value(draws));
         ChannelDraw {
-            cost_per_visit: get(c.cost_per_visit, f64::INFINITY),
             audience: c.audience.map(|p| p.value(draws).round()),
-            act_rate: get(c.act_rate, 0.0),
-            convert_rate: get(c.convert_rate, 0.0),
             order_value: get(c.order_value, 0.0),
             order_value_cv: c.order_value_cv.value(draws),
             repeat_rate: c.repeat_rate.value(draws),
@@ -150,11 +145,42 @@ impl ChannelDraw {
     }
 }
 
-/// Simulates trial `trial` of one plan (`spend` per channel, in
-/// `scenario.channels` order) given its assumption `draws`.
+/// The key of a channel's funnel stream in month `t`. Each month draws its
+/// visitors, leads and customers from a stream of its own, so a month's
+/// seasonal rate, or a plan that moves one month's spend, leaves every
+/// other month's draws alone (common random numbers, month by month).
+#[inline]
+fn month_key(population_key: u64, t: usize) -> u64 {
+    population_key ^ (t as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x4d4f_4e54_4800_0000 // "MONTH"
+}
+
+/// A channel's funnel rates in one month (spec §2.4: its `@t` overrides
+/// where given).
+#[derive(Debug, Clone, Copy)]
+struct MonthRates {
+    cost_per_visit: f64,
+    act_rate: f64,
+    convert_rate: f64,
+}
+
+impl MonthRates {
+    #[inline]
+    fn new(c: &Channel, t: usize, draws: &[f64]) -> Self {
+        let get = |p: Option<Param>, default: f64| p.map_or(default, |p| p.value(draws));
+        MonthRates {
+            cost_per_visit: get(c.cost_per_visit_in(t), f64::INFINITY),
+            act_rate: get(c.act_rate_in(t), 0.0),
+            convert_rate: get(c.convert_rate_in(t), 0.0),
+        }
+    }
+}
+
+/// Simulates trial `trial` of one plan (`spend[ci][t − 1]`: channel ci's
+/// spend in month t, in `scenario.channels` order) given its assumption
+/// `draws`.
 pub fn simulate(
     scenario: &Scenario,
-    spend: &[f64],
+    spend: &[Vec<f64>],
     draws: &[f64],
     seed: u64,
     trial: u64,
@@ -162,7 +188,6 @@ pub fn simulate(
     out: &mut Outcome,
 ) {
     let horizon = scenario.horizon;
-    let campaign = scenario.campaign;
     let gross_margin = scenario.gross_margin.value(draws);
     let fixed_cost = scenario.fixed_cost.value(draws);
     let discount_rate = scenario.discount_rate.value(draws);
@@ -182,6 +207,7 @@ pub fn simulate(
     ws.overflow = false;
 
     let mut totals = Totals::default();
+    let mut total_spend = 0.0;
     for (ci, channel) in scenario.channels.iter().enumerate() {
         let row = &mut out.channels[ci];
         *row = [0.0; PerChannel::COUNT];
@@ -189,37 +215,51 @@ pub fn simulate(
         if channel.is_referral {
             continue;
         }
-        let s = spend[ci];
+        let months = &spend[ci];
+        let s = money_total(months);
         row[PerChannel::Spend.index()] = s;
+        total_spend += s;
         if s.is_nan() || s <= 0.0 {
             continue;
         }
         let p = ChannelDraw::new(channel, draws);
         let mut rng = ChannelStreams::new(seed, trial, channel.population_key);
-        let visitors = reach::visitors(&mut rng.funnel, s, p.cost_per_visit, p.audience);
-        let visitors = ws.cap(visitors);
-        let leads = act::leads(&mut rng.funnel, visitors, p.act_rate);
         ws.new_by_month.clear();
-        ws.new_by_month.resize(campaign, 0);
-        let customers = convert::customers_by_month(
-            &mut rng.funnel,
-            leads,
-            p.convert_rate,
-            &mut ws.new_by_month,
-        );
+        ws.new_by_month.resize(horizon + 1, 0);
+        // People not yet reached (spec §4.1); u64::MAX without an audience.
+        let mut unreached = p.audience.map_or(u64::MAX, |a| a.max(1.0) as u64);
+        let (mut visitors, mut leads, mut customers) = (0u64, 0u64, 0u64);
         let mut channel_cost = 0.0;
-        for t in 1..=campaign {
-            ws.cost[t] += s / campaign as f64;
-            channel_cost += ws.discount[t] * s / campaign as f64;
+        // Months without spend buy nothing and draw nothing, so a trial
+        // costs the same however long the horizon around the spend.
+        for (t, &s_t) in (1..=horizon).zip(months.iter()) {
+            if s_t.is_nan() || s_t <= 0.0 {
+                continue;
+            }
+            ws.cost[t] += s_t;
+            channel_cost += ws.discount[t] * s_t;
+            let month = MonthRates::new(channel, t, draws);
+            let mut funnel = stream(seed, trial, month_key(channel.population_key, t));
+            let v = reach::month_visitors(
+                &mut funnel,
+                s_t,
+                month.cost_per_visit,
+                p.audience,
+                &mut unreached,
+            );
+            let v = ws.cap(v);
+            let l = act::leads(&mut funnel, v, month.act_rate);
+            let n = convert::customers(&mut funnel, l, month.convert_rate);
+            visitors += v;
+            leads += l;
+            customers += n;
+            ws.new_by_month[t] = n;
         }
+        let (visitors, leads, customers) = (ws.cap(visitors), ws.cap(leads), ws.cap(customers));
         let mut flow = ChannelFlow::default();
         ws.retention.reset(p.churn, p.polarization, horizon);
         for t in 1..=horizon {
-            let new = if t <= campaign {
-                ws.new_by_month[t - 1]
-            } else {
-                0
-            };
+            let new = ws.new_by_month[t];
             flow.month(&mut rng, t, new, &p, ws);
         }
         totals.add_channel(visitors, leads, customers, &flow);
@@ -239,24 +279,33 @@ pub fn simulate(
         let p = ChannelDraw::new(channel, draws);
         let mut rng = ChannelStreams::new(seed, trial, channel.population_key);
         let mut customers = 0;
-        let mut sent = 0.0;
+        // Expected referred leads that did not buy, and visitors that did
+        // not become leads, summed over the months' own rates.
+        let mut lost_leads = 0.0;
+        let mut lost_visitors = 0.0;
         let mut flow = ChannelFlow::default();
         ws.retention.reset(p.churn, p.polarization, horizon);
         for t in 1..=horizon {
             // Referrals sent in month t−1 arrive now (those of month H are
             // never simulated).
             let rate = ws.referral_rate[t - 1];
-            sent += rate;
-            let n = reach::referred_customers(&mut rng.funnel, rate, p.act_rate, p.convert_rate);
+            let month = MonthRates::new(channel, t, draws);
+            lost_leads += rate * month.act_rate * (1.0 - month.convert_rate);
+            lost_visitors += rate * (1.0 - month.act_rate);
+            let n = reach::referred_customers(
+                &mut rng.funnel,
+                rate,
+                month.act_rate,
+                month.convert_rate,
+            );
             let n = ws.cap(n);
             customers += n;
             flow.month(&mut rng, t, n, &p, ws);
         }
         let (leads, visitors) = reach::referred_leads_and_visitors(
             &mut rng.funnel,
-            sent,
-            p.act_rate,
-            p.convert_rate,
+            lost_leads,
+            lost_visitors,
             customers,
         );
         let (leads, visitors) = (ws.cap(leads), ws.cap(visitors));
@@ -299,7 +348,7 @@ pub fn simulate(
     let customers = totals.customers as f64;
     out.overflow = ws.overflow;
     let m = &mut out.totals;
-    m[Total::Spend.index()] = spend.iter().sum();
+    m[Total::Spend.index()] = total_spend;
     m[Total::Cost.index()] = cost_pv;
     m[Total::Visitors.index()] = totals.visitors as f64;
     m[Total::Leads.index()] = totals.leads as f64;

@@ -4,16 +4,21 @@ use rand::Rng;
 
 use crate::sampling::{binomial, poisson};
 
-/// Visitors bought with `spend` at `cost_per_visit`.
+/// Visitors bought in one month with `spend` at `cost_per_visit` (spec §4.1).
 ///
-/// With an audience of A people, each is reached with probability
-/// 1 − exp(−S/(v·A)): the first visits cost v, later ones ever more, and the
-/// audience can never be exceeded. Without one, visits are Poisson(S/v).
-pub fn visitors<R: Rng + ?Sized>(
+/// With an audience of A people of whom `unreached` have not been reached
+/// yet, each of them is reached with probability p = 1 − exp(−S/(v·A)),
+/// and those reached leave `unreached`: the first visits cost v, later
+/// months find fewer new people, and the audience can never be exceeded.
+/// Chained over months with one v this is Binomial(A, 1 − exp(−ΣS/(v·A)))
+/// in total, however the spend is phased. Without an audience, visits are
+/// Poisson(S/v) and `unreached` is left alone.
+pub fn month_visitors<R: Rng + ?Sized>(
     rng: &mut R,
     spend: f64,
     cost_per_visit: f64,
     audience: Option<f64>,
+    unreached: &mut u64,
 ) -> u64 {
     if spend.is_nan() || spend <= 0.0 {
         return 0;
@@ -23,7 +28,9 @@ pub fn visitors<R: Rng + ?Sized>(
         Some(people) => {
             let people = people.round().max(1.0);
             let reach_probability = -(-expected / people).exp_m1();
-            binomial(rng, people as u64, reach_probability)
+            let reached = binomial(rng, *unreached, reach_probability);
+            *unreached -= reached;
+            reached
         }
         None => poisson(rng, expected),
     }
@@ -59,19 +66,18 @@ pub fn referred_customers<R: Rng + ?Sized>(
     poisson(rng, rate * act_rate * convert_rate)
 }
 
-/// Referred (leads, visitors) over the horizon, given that `sent` referred
-/// visitors were expected in total (the sum of the monthly Poisson rates)
-/// and `customers` of them converted: the leads that did not buy are
-/// Poisson(sent · act · (1 − convert)) and the visitors that did not become
-/// leads Poisson(sent · (1 − act)), independent of the customers.
+/// Referred (leads, visitors) over the horizon, given `customers` of them
+/// converted: the leads that did not buy are Poisson(`lost_leads`) (the sum
+/// over months of sent · act · (1 − convert)) and the visitors that did not
+/// become leads Poisson(`lost_visitors`) (the sum of sent · (1 − act)),
+/// independent of the customers.
 pub fn referred_leads_and_visitors<R: Rng + ?Sized>(
     rng: &mut R,
-    sent: f64,
-    act_rate: f64,
-    convert_rate: f64,
+    lost_leads: f64,
+    lost_visitors: f64,
     customers: u64,
 ) -> (u64, u64) {
-    let leads = customers + poisson(rng, sent * act_rate * (1.0 - convert_rate));
-    let visitors = leads + poisson(rng, sent * (1.0 - act_rate));
+    let leads = customers + poisson(rng, lost_leads);
+    let visitors = leads + poisson(rng, lost_visitors);
     (leads, visitors)
 }

@@ -418,24 +418,5 @@ fn reset(out: &mut Expected, scenario: &Scenario) {
     };
 }
 
-/// A plan's spend per channel and month (v1 plans: even over the
-/// campaign).
-pub fn plan_months(scenario: &Scenario, spend: &[f64]) -> Vec<Vec<f64>> {
-    spend
-        .iter()
-        .map(|&s| {
-            (1..=scenario.horizon)
-                .map(|t| {
-                    if t <= scenario.campaign {
-                        s / scenario.campaign as f64
-                    } else {
-                        0.0
-                    }
-                })
-                .collect()
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests;

@@ -92,7 +92,8 @@ fn check_at_fixed_assumptions(text: &str, n: u64, seed: u64) -> Expected {
 
 /// The plan's spend month by month, as the expectation takes it.
 fn monthly_spend(scenario: &Scenario, plan: &Plan) -> Vec<Vec<f64>> {
-    crate::expectation::plan_months(scenario, &plan.spend)
+    let _ = scenario;
+    plan.spend.clone()
 }
 
 const FUNNEL: &str = "\

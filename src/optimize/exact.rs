@@ -495,7 +495,7 @@ mod tests {
 
     fn model(text: &str, metric: MeanMetric) -> (Scenario, ExpectedModel) {
         let scenario = crate::scenario::parse_str(Path::new("t.csv"), text).unwrap();
-        let patterns = crate::expectation::plan_months(&scenario, &scenario.baseline_spend());
+        let patterns = scenario.baseline_spend();
         let channels: Vec<usize> = scenario.paid_channels().map(|(i, _)| i).collect();
         let m = ExpectedModel::build(&scenario, &patterns, &channels, metric, 7, 100, 300);
         (scenario, m)
@@ -603,7 +603,7 @@ act,referral,rate,0.3
         // The model's F_c'(σ) at the scenario's own spend equals the mean
         // of the expectation layer's marginal profit over the same trials.
         let (scenario, m) = model(THREE, MeanMetric::Profit);
-        let patterns = crate::expectation::plan_months(&scenario, &scenario.baseline_spend());
+        let patterns = scenario.baseline_spend();
         let mut ws = crate::expectation::Workspace::default();
         let mut e = crate::expectation::Expected::default();
         let mut draws = Vec::new();
@@ -649,7 +649,7 @@ mod linear_tests {
                     reach,c,spend,100\nreach,c,cost_per_visit,0.5\n\
                     act,*,rate,0.5\nconvert,*,rate,0.5\nconvert,*,order_value,20\n";
         let scenario = crate::scenario::parse_str(Path::new("t.csv"), text).unwrap();
-        let patterns = crate::expectation::plan_months(&scenario, &scenario.baseline_spend());
+        let patterns = scenario.baseline_spend();
         let m = ExpectedModel::build(
             &scenario,
             &patterns,

@@ -94,7 +94,7 @@ pub fn smallest_budget(
     // `hi` meets it; each with the chance its search reached.
     let (mut hi, mut p_hi, mut best) = (cap, at_cap.score.value, at_cap);
     let floor = problem.min_budget();
-    let current: f64 = problem.scenario.baseline_spend().iter().sum();
+    let current: f64 = problem.scenario.baseline_totals().iter().sum();
     let first = current.clamp(floor, cap);
     let (mut lo, mut p_lo) = (floor, None);
     if first < cap {

@@ -198,7 +198,7 @@ impl<'a> Problem<'a> {
     /// channels' scale rather than the budget's.
     pub fn scale(&self, budget: f64) -> f64 {
         let free = (budget - self.min_budget()).max(0.0);
-        let current = self.scenario.baseline_spend();
+        let current = self.scenario.baseline_totals();
         let now: f64 = self
             .movable()
             .iter()
@@ -213,7 +213,7 @@ impl<'a> Problem<'a> {
     /// each hint scaled to the budget, the minimums alone, and each channel
     /// alone with the rest of the budget. Duplicates are dropped.
     pub fn starts(&self, budget: f64, hints: &[&[f64]]) -> Vec<Vec<f64>> {
-        let current = self.scenario.baseline_spend();
+        let current = self.scenario.baseline_totals();
         let mut out: Vec<Vec<f64>> = Vec::new();
         let mut push = |x: Vec<f64>| {
             if !out.contains(&x) {

@@ -86,6 +86,12 @@ impl<'a> Sample<'a> {
             return Vec::new();
         }
         let scenario = self.scenario;
+        // Candidates are totals per channel; each spends them in the
+        // channel's own monthly pattern.
+        let spends: Vec<Vec<Vec<f64>>> = spends
+            .iter()
+            .map(|s| scenario.spend_for_totals(s))
+            .collect();
         let mut flat = vec![0.0; c * self.trials];
         self.pool.install(|| {
             flat.par_chunks_mut(c * CHUNK).enumerate().for_each_init(

@@ -142,9 +142,6 @@ fn simulate_range(
             scenario.horizon,
             &mut discount,
         );
-        // Spend is booked evenly over the campaign months (spec §4.1).
-        let campaign_pv: f64 =
-            discount[1..=scenario.campaign].iter().sum::<f64>() / scenario.campaign as f64;
         for (plan, ps) in plans.iter().zip(out.plans.iter_mut()) {
             engine::simulate(
                 scenario,
@@ -164,8 +161,9 @@ fn simulate_range(
                 .zip(&outcome.channels)
                 .zip(&plan.spend)
             {
-                let cost = if *spend > 0.0 {
-                    spend * campaign_pv
+                // Spend is booked as S_t in month t (spec §4.1).
+                let cost = if spend.iter().any(|s| *s > 0.0) {
+                    spend.iter().zip(&discount[1..]).map(|(s, d)| s * d).sum()
                 } else {
                     f64::NAN
                 };

@@ -9,12 +9,46 @@ use super::inputs::{CHANNEL_INPUTS, Input, PLAN_INPUTS, Stage};
 use super::table::{TableSpec, read_table};
 use super::target::{Target, TargetMetric, parse_comparison};
 use super::value::{Sampler, ValueSpec, parse_value};
-use super::{Assumption, Channel, Param, REFERRAL, Resolved, Scenario, Source, fingerprint};
+use super::{
+    Assumption, ByMonth, Channel, MonthOverride, Param, REFERRAL, Resolved, Scenario, Source,
+    fingerprint,
+};
 use crate::error::{InputError, InputProblem, clip};
 use crate::metrics::{PerChannel, Total, channel_names, total_names};
 use crate::suggest::{closest, did_you_mean};
 
 const COLUMNS: [&str; 5] = ["stage", "channel", "metric", "value", "note"];
+
+/// The metrics that take month overrides `metric@K` (spec §2.4).
+const OVERRIDABLE: [Input; 4] = [
+    Input::Spend,
+    Input::CostPerVisit,
+    Input::ActRate,
+    Input::ConvertRate,
+];
+const OVERRIDABLE_NAMES: &str = "reach.spend, reach.cost_per_visit, act.rate and convert.rate";
+
+/// The month of `metric@K`, or why it is not one. Whether it falls inside
+/// the horizon is checked once the horizon is known.
+fn parse_month(text: &str) -> Result<usize, String> {
+    if text.is_empty() {
+        return Err("no month after `@`".into());
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "`{}` after `@`, which is not a month number",
+            clip(text)
+        ));
+    }
+    match text.parse::<usize>() {
+        Ok(0) => Err("month 0, but months count from 1 (the campaign's first month)".into()),
+        Ok(k) => Ok(k),
+        Err(_) => Err(format!(
+            "month `{}`, which is far beyond any horizon",
+            clip(text)
+        )),
+    }
+}
 
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
     let bytes = std::fs::read(path).map_err(|e| {
@@ -90,6 +124,13 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Scenario, InputError> {
     Builder::new(path).build(rows)
 }
 
+/// The scenario's months, as channels need them resolved.
+#[derive(Clone, Copy)]
+struct Months {
+    horizon: usize,
+    campaign: usize,
+}
+
 struct TargetRow {
     line: u64,
     channel: String,
@@ -117,6 +158,9 @@ struct Builder<'p> {
     seen: HashMap<(Stage, String, String), u64>,
     /// (input, channel or `*`) → index into `assumptions`.
     index: HashMap<(Input, String), usize>,
+    /// (input, channel or `*`) → its month override rows (month, index
+    /// into `assumptions`), in file order.
+    overrides: HashMap<(Input, String), Vec<(usize, usize)>>,
     /// Rows of a known metric whose value was rejected: the problem is
     /// already reported, so the metric is not also reported missing.
     rejected: HashSet<(Input, String)>,
@@ -135,6 +179,7 @@ impl<'p> Builder<'p> {
             reached: HashSet::new(),
             seen: HashMap::new(),
             index: HashMap::new(),
+            overrides: HashMap::new(),
             rejected: HashSet::new(),
         }
     }
@@ -216,7 +261,18 @@ impl<'p> Builder<'p> {
                 }
             }
         }
-        let key = (stage, channel.clone(), row.metric.clone());
+        // `metric@K` (spec §2.4): the same metric, in month K only. A
+        // month written `@03` is month 3, so it is keyed as `@3`.
+        let (metric, month_text) = match row.metric.split_once('@') {
+            Some((base, k)) if stage != Stage::Target => (base.to_string(), Some(k.to_string())),
+            _ => (row.metric.clone(), None),
+        };
+        let month = month_text.as_deref().map(parse_month);
+        let key_metric = match &month {
+            Some(Ok(k)) => format!("{metric}@{k}"),
+            _ => row.metric.clone(),
+        };
+        let key = (stage, channel.clone(), key_metric);
         if let Some(first) = self.seen.get(&key) {
             self.problem(
                 InputProblem::at(
@@ -238,16 +294,16 @@ impl<'p> Builder<'p> {
             self.target_row(row);
             return;
         }
-        let Some(input) = Input::lookup(stage, &row.metric) else {
-            let elsewhere = Input::stages_with(&row.metric);
+        let Some(input) = Input::lookup(stage, &metric) else {
+            let elsewhere = Input::stages_with(&metric);
             let help = if !elsewhere.is_empty() {
                 Some(format!(
                     "`{}` is a metric of stage {}",
-                    row.metric,
+                    metric,
                     elsewhere.join(" and ")
                 ))
             } else {
-                did_you_mean(&row.metric, Input::names_for(stage)).or_else(|| {
+                did_you_mean(&metric, Input::names_for(stage)).or_else(|| {
                     Some(format!(
                         "{} metrics: {}",
                         stage.name(),
@@ -265,6 +321,46 @@ impl<'p> Builder<'p> {
             return;
         };
         let def = input.def();
+        let month = match month {
+            None => None,
+            Some(_) if !OVERRIDABLE.contains(&input) => {
+                self.rejected.insert((input, channel.clone()));
+                self.problem(
+                    InputProblem::at(
+                        line,
+                        format!(
+                            "{}.{} takes no month override (`{}`)",
+                            stage.name(),
+                            def.name,
+                            clip(&row.metric)
+                        ),
+                    )
+                    .help(format!(
+                        "month overrides `metric@K` are allowed for {}; write `{}` for every month",
+                        OVERRIDABLE_NAMES, def.name
+                    )),
+                );
+                return;
+            }
+            Some(Err(why)) => {
+                self.rejected.insert((input, channel.clone()));
+                self.problem(
+                    InputProblem::at(
+                        line,
+                        format!(
+                            "`{}` has {why}",
+                            clip(&row.metric)
+                        ),
+                    )
+                    .help(format!(
+                        "write the month as a whole number from 1 to horizon_months after `@`, such as `{}@3` for month 3 of the campaign",
+                        def.name
+                    )),
+                );
+                return;
+            }
+            Some(Ok(k)) => Some(k),
+        };
         let spec = match parse_value(&row.value) {
             Ok(s) => s,
             Err(e) => {
@@ -349,10 +445,25 @@ impl<'p> Builder<'p> {
             self.problem(p);
             return;
         }
+        // A month row gets a stream of its own, so adding one leaves every
+        // other row's draws where they were.
+        let metric_key = match month {
+            Some(k) => format!("{}@{k}", def.name),
+            None => def.name.to_string(),
+        };
         let stream_key =
-            fingerprint(format!("{}/{}/{}", stage.name(), channel, def.name).as_bytes());
-        self.index
-            .insert((input, channel.clone()), self.assumptions.len());
+            fingerprint(format!("{}/{}/{}", stage.name(), channel, metric_key).as_bytes());
+        match month {
+            Some(k) => self
+                .overrides
+                .entry((input, channel.clone()))
+                .or_default()
+                .push((k, self.assumptions.len())),
+            None => {
+                self.index
+                    .insert((input, channel.clone()), self.assumptions.len());
+            }
+        }
         self.assumptions.push(Assumption {
             line,
             stage,
@@ -362,6 +473,7 @@ impl<'p> Builder<'p> {
             spec,
             note: row.note,
             stream_key,
+            month,
         });
     }
 
@@ -563,6 +675,11 @@ impl<'p> Builder<'p> {
             );
         }
 
+        if months_valid {
+            self.check_override_months(horizon);
+        }
+        self.check_spend_forms();
+
         let intended = self.dead_channels();
         // Misspelt channel → the channel it was probably meant for.
         let mut misspelt_for: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -580,14 +697,18 @@ impl<'p> Builder<'p> {
             .filter(|n| *n != REFERRAL)
             .cloned()
             .collect();
+        let months = Months {
+            horizon: horizon.max(1),
+            campaign: campaign.clamp(1, horizon.max(1)),
+        };
         for name in &names {
-            channels.push(self.channel(name, false, &resolve));
+            channels.push(self.channel(name, false, months, &resolve, &param_of));
         }
         // Referrals are simulated when some paid channel may refer: its
         // customers send visitors to the built-in channel.
         let refers = channels.iter().any(Channel::may_refer);
         if refers {
-            channels.push(self.channel(REFERRAL, true, &resolve));
+            channels.push(self.channel(REFERRAL, true, months, &resolve, &param_of));
         } else if self.channel_order.iter().any(|n| n == REFERRAL) {
             // Rows for `referral` without any referral_rate are harmless but inert.
         }
@@ -598,13 +719,18 @@ impl<'p> Builder<'p> {
             if !needs {
                 continue;
             }
-            let mut missing = c.missing_funnel(!c.is_referral);
+            // Referred visitors may arrive in any month; paid ones in the
+            // months with spend.
+            let live: Vec<usize> = (1..=months.horizon)
+                .filter(|&t| c.is_referral || c.spend_by_month[t - 1] > 0.0)
+                .collect();
+            let mut missing = c.missing_funnel_in(&live, !c.is_referral);
             missing.retain(|&input| !self.rejected_for(input, &c.name));
             if !missing.is_empty() {
                 let why = if c.is_referral {
                     "referrals are simulated (some referral_rate > 0)".to_string()
                 } else {
-                    format!("it has spend {}", c.spend)
+                    format!("it has spend {}", super::value::show(c.spend))
                 };
                 let line = if c.is_referral {
                     // Point at the row that switched referrals on.
@@ -617,6 +743,12 @@ impl<'p> Builder<'p> {
                 } else {
                     self.lookup(Input::Spend, &c.name)
                         .map(|(i, _)| self.assumptions[i].line)
+                        .or_else(|| {
+                            c.overrides
+                                .iter()
+                                .find(|o| o.input == Input::Spend)
+                                .map(|o| self.assumptions[o.row].line)
+                        })
                         .unwrap_or(0)
                 };
                 let label = |i: Input| format!("{}.{}", i.def().stage.name(), i.def().name);
@@ -724,11 +856,104 @@ impl<'p> Builder<'p> {
         }
     }
 
+    /// Month override rows for a month past the horizon (spec §2.4).
+    fn check_override_months(&mut self, horizon: usize) {
+        let mut late: Vec<usize> = self
+            .overrides
+            .values()
+            .flatten()
+            .filter(|(k, _)| *k > horizon)
+            .map(|(_, i)| *i)
+            .collect();
+        late.sort_unstable();
+        for i in late {
+            let a = &self.assumptions[i];
+            let p = InputProblem::at(
+                a.line,
+                format!(
+                    "{}.{} is for month {}, outside the horizon of {horizon} months",
+                    a.stage.name(),
+                    a.metric_label(),
+                    a.month.unwrap_or(0)
+                ),
+            )
+            .help(format!(
+                "use a month from 1 to {horizon}, or raise plan.horizon_months (months count from the campaign's start)"
+            ));
+            self.problem(p);
+        }
+    }
+
+    /// A channel (or `*`) with `spend@K` rows spends exactly those amounts,
+    /// so a plain `spend` row beside them would be ignored: refuse it. A
+    /// channel's own `spend` also meets the `*` `spend@K` rows it inherits.
+    fn check_spend_forms(&mut self) {
+        let mut problems = Vec::new();
+        let star_months = self.overrides.get(&(Input::Spend, "*".to_string()));
+        let mut owners: Vec<&String> = self
+            .index
+            .keys()
+            .filter(|(input, _)| *input == Input::Spend)
+            .map(|(_, ch)| ch)
+            .collect();
+        owners.sort_unstable();
+        for owner in owners {
+            let plain = self.assumptions[self.index[&(Input::Spend, owner.clone())]].line;
+            let own = self.overrides.get(&(Input::Spend, owner.clone()));
+            let (month_rows, whose) = match (own, star_months) {
+                (Some(rows), _) => (rows, "its"),
+                (None, Some(rows)) if owner != "*" => (rows, "the `*`"),
+                _ => continue,
+            };
+            let first = &self.assumptions[month_rows[0].1];
+            let who = if owner == "*" {
+                "the `*` rows".to_string()
+            } else {
+                format!("channel `{owner}`")
+            };
+            problems.push(
+                InputProblem::at(
+                    plain,
+                    format!(
+                        "{who} has a plain reach.spend row and {whose} reach.{} row (line {}): a channel with spend@K rows spends exactly those amounts",
+                        first.metric_label(),
+                        first.line
+                    ),
+                )
+                .help("keep one form: remove this `spend` row, or give the spend of every month with spend@K rows"),
+            );
+        }
+        self.problems.append(&mut problems);
+    }
+
+    /// The month overrides of `input` that hold for `channel`, by month
+    /// (its own row first, then the `*` one, spec §2.4).
+    fn month_rows(&self, input: Input, channel: &str, horizon: usize) -> Vec<MonthOverride> {
+        let own = self.overrides.get(&(input, channel.to_string()));
+        let star = self.overrides.get(&(input, "*".to_string()));
+        let mut by_month: Vec<Option<MonthOverride>> = vec![None; horizon];
+        for (rows, is_star) in [(star, true), (own, false)] {
+            for &(k, row) in rows.into_iter().flatten() {
+                if k <= horizon {
+                    by_month[k - 1] = Some(MonthOverride {
+                        input,
+                        month: k,
+                        row,
+                        star: is_star,
+                    });
+                }
+            }
+        }
+        by_month.into_iter().flatten().collect()
+    }
+
     fn channel(
         &self,
         name: &str,
         is_referral: bool,
+        months: Months,
         resolve: &dyn Fn(&Builder, Input, &str) -> Resolved,
+        param_of: &dyn Fn(usize, &Assumption) -> Param,
     ) -> Channel {
         let provenance: Vec<(Input, Resolved)> = CHANNEL_INPUTS
             .iter()
@@ -749,10 +974,64 @@ impl<'p> Builder<'p> {
                 .find(|(i, _)| *i == input)
                 .and_then(|(_, r)| r.param)
         };
+        let horizon = months.horizon;
+        let mut overrides = Vec::new();
+        let mut by_month = |input: Input| {
+            let rows = if is_referral && input == Input::CostPerVisit {
+                Vec::new()
+            } else {
+                self.month_rows(input, name, horizon)
+            };
+            let plain = get(input);
+            let mut resolved = ByMonth {
+                plain,
+                months: Vec::new(),
+            };
+            if !rows.is_empty() {
+                resolved.months = vec![plain; horizon];
+                for o in &rows {
+                    resolved.months[o.month - 1] = Some(param_of(o.row, &self.assumptions[o.row]));
+                }
+            }
+            overrides.extend(rows);
+            resolved
+        };
+        let cost_per_visit_by_month = by_month(Input::CostPerVisit);
+        let act_rate_by_month = by_month(Input::ActRate);
+        let convert_rate_by_month = by_month(Input::ConvertRate);
+        let spend_rows = if is_referral {
+            Vec::new()
+        } else {
+            self.month_rows(Input::Spend, name, horizon)
+        };
+        let spend_is_monthly = !spend_rows.is_empty();
+        let spend_by_month = if spend_is_monthly {
+            let mut by = vec![0.0; horizon];
+            for o in &spend_rows {
+                by[o.month - 1] = self.assumptions[o.row].spec.mean();
+            }
+            by
+        } else {
+            let total = get(Input::Spend).and_then(Param::fixed).unwrap_or(0.0);
+            super::even_spread(total, months.campaign, horizon)
+        };
+        let spend = if spend_is_monthly {
+            super::money_total(&spend_by_month)
+        } else {
+            get(Input::Spend).and_then(Param::fixed).unwrap_or(0.0)
+        };
+        overrides.splice(0..0, spend_rows);
         let mut channel = Channel {
             name: name.to_string(),
             is_referral,
-            spend: get(Input::Spend).and_then(Param::fixed).unwrap_or(0.0),
+            spend,
+            spend_by_month,
+            spend_is_monthly,
+            overrides,
+            cost_per_visit_by_month,
+            act_rate_by_month,
+            convert_rate_by_month,
+            campaign_months: months.campaign,
             population_key: fingerprint(format!("population/{name}").as_bytes()),
             cost_per_visit: get(Input::CostPerVisit),
             audience: get(Input::Audience).map(|p| match p {
