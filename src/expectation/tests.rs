@@ -173,6 +173,10 @@ fn marginal_profit_is_the_derivative() {
              act,referral,rate,0.4\nconvert,referral,rate,0.3\n"
         ),
         format!("{FUNNEL}engage,*,churn,0.2\n"),
+        format!(
+            "{FUNNEL}engage,*,churn,0.2\nreach,search,audience,2000\nconvert,*,rate@2,0.5\n\
+             reach,search,cost_per_visit@3,2.0\nplan,*,discount_rate,0.1\n"
+        ),
     ] {
         let scenario = parse_str(Path::new("t.csv"), &text).unwrap();
         let plan = Plan::baseline(&scenario);
@@ -218,4 +222,33 @@ fn marginal_profit_is_the_derivative() {
             }
         }
     }
+}
+
+#[test]
+fn month_overrides_flighting_and_seasonality() {
+    let text = "stage,channel,metric,value
+plan,*,horizon_months,12
+plan,*,campaign_months,4
+plan,*,discount_rate,0.2
+reach,search,spend@1,2000
+reach,search,spend@2,500
+reach,search,spend@6,1500
+reach,search,cost_per_visit,\"pert(0.8, 1, 1.3)\"
+reach,search,cost_per_visit@6,1.6
+reach,search,audience,2500
+reach,social,spend,2000
+reach,social,cost_per_visit,0.6
+act,*,rate,\"beta(20, 180)\"
+act,social,rate@2,0.2
+convert,*,rate,0.25
+convert,*,rate@6,\"uniform(0.3, 0.4)\"
+convert,*,order_value,40
+engage,*,churn,0.2
+engage,*,churn_polarization,0.3
+engage,*,repeat_rate,0.3
+engage,*,referral_rate,0.2
+act,referral,rate,0.4
+";
+    let e = check_at_fixed_assumptions(text, 4000, 8);
+    assert!(e.monthly_customers[5] > 0.0 && e.monthly_cost[5] == 1500.0);
 }

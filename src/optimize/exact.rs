@@ -635,6 +635,44 @@ act,referral,rate,0.3
 }
 
 #[cfg(test)]
+mod seasonal_tests {
+    use super::*;
+    use std::path::Path;
+
+    /// A December rise (month 3 converts four times better than month 1)
+    /// makes a flighted channel's curve non-concave; the solver must still
+    /// beat every feasible move of money.
+    #[test]
+    fn a_seasonal_rise_is_solved_without_assuming_concavity() {
+        let text = "stage,channel,metric,value\n\
+                    plan,*,horizon_months,6\n\
+                    reach,a,spend@1,2000\nreach,a,spend@3,2000\nreach,a,cost_per_visit,1\n\
+                    reach,a,audience,3000\nconvert,a,rate@3,0.4\n\
+                    reach,b,spend,3000\nreach,b,cost_per_visit,1\nreach,b,audience,5000\n\
+                    act,*,rate,0.5\nconvert,*,rate,0.1\nconvert,*,order_value,20\n";
+        let scenario = crate::scenario::parse_str(Path::new("t.csv"), text).unwrap();
+        let m = ExpectedModel::build(
+            &scenario,
+            &scenario.baseline_spend(),
+            &[0, 1],
+            MeanMetric::Revenue,
+            1,
+            0,
+            20,
+        );
+        assert!(!m.curves[0].as_ref().unwrap().concave);
+        let s = m.solve(&[0.0; 2], &[f64::INFINITY; 2], 6000.0, false);
+        assert!(s.kkt_holds(1e-3), "{s:?}");
+        for step in [-2000.0, -300.0, -10.0, 10.0, 300.0, 2000.0] {
+            let x = [s.spend[0] + step, s.spend[1] - step];
+            if x.iter().all(|&v| v >= 0.0) {
+                assert!(m.value(&x) <= s.value * (1.0 + 1e-9), "{step}: {x:?} beats {s:?}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod linear_tests {
     use super::*;
     use std::path::Path;
