@@ -44,7 +44,7 @@ pub fn inputs(scenario: &Scenario) -> Vec<Input> {
         .map(|(draw, &row)| {
             let a = &scenario.assumptions[row];
             let stage = a.stage.name().to_string();
-            let metric = a.input.def().name.to_string();
+            let metric = a.metric_label();
             Input {
                 name: format!("{stage}.{metric} ({})", a.channel),
                 stage,
