@@ -275,6 +275,43 @@ impl ExpectedModel {
                 .sum::<f64>()
     }
 
+    /// The model of a problem's objective over its search trials: every
+    /// paid channel that can take spend, in the shape of the scenario's
+    /// own monthly pattern.
+    pub fn for_problem(
+        problem: &super::Problem,
+        metric: MeanMetric,
+        seed: u64,
+        first_trial: u64,
+        trials: u64,
+    ) -> ExpectedModel {
+        let scenario = problem.scenario;
+        let channels: Vec<usize> = scenario
+            .paid_channels()
+            .filter(|(i, _)| problem.hi[*i] > 0.0)
+            .map(|(i, _)| i)
+            .collect();
+        ExpectedModel::build(
+            scenario,
+            &scenario.baseline_spend(),
+            &channels,
+            metric,
+            seed,
+            first_trial,
+            trials,
+        )
+    }
+
+    /// Each channel's mean marginal return at spend totals `x`, with its
+    /// standard error (None for channels without a curve).
+    pub fn marginals(&self, x: &[f64]) -> Vec<Option<(f64, f64)>> {
+        self.curves
+            .iter()
+            .zip(x)
+            .map(|(c, &s)| c.as_ref().map(|c| (c.derivative(s), c.derivative_se(s))))
+            .collect()
+    }
+
     /// Maximises the objective with channel totals in [lo, hi] and their
     /// sum at most `budget` (exactly `budget` when `spend_all`).
     pub fn solve(&self, lo: &[f64], hi: &[f64], budget: f64, spend_all: bool) -> ExactSolution {
