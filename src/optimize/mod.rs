@@ -4,6 +4,7 @@
 //! Candidates are compared on one fixed sample of trials (see `sample`), and
 //! the search moves budget between pairs of channels (see `search`).
 
+pub mod exact;
 pub mod goal;
 pub mod marginal;
 pub mod objective;

@@ -28,6 +28,10 @@ impl Goal {
 pub enum Objective {
     /// Expected profit (NPV): the risk-neutral choice.
     MeanProfit,
+    /// Expected revenue (present value): growth at a given budget.
+    MeanRevenue,
+    /// Expected customers acquired (referred ones included).
+    MeanCustomers,
     /// The profit exceeded in 90 % of outcomes: guards the downside.
     P10Profit,
     /// The mean profit of the worst 10 % of outcomes (expected shortfall):
@@ -55,8 +59,8 @@ impl Score {
     }
 }
 
-pub const NAMES: &str =
-    "mean-profit, p10-profit, cvar10-profit, target:\"<metric> <op> <value> [@ <confidence>]\"";
+pub const NAMES: &str = "mean-profit, mean-revenue, mean-customers, p10-profit, cvar10-profit, \
+     target:\"<metric> <op> <value> [@ <confidence>]\"";
 
 impl Objective {
     /// Parses `--objective`; names and the `target:` prefix in any case.
@@ -65,6 +69,8 @@ impl Objective {
         let lower = t.to_ascii_lowercase();
         match lower.as_str() {
             "mean-profit" => return Ok(Objective::MeanProfit),
+            "mean-revenue" => return Ok(Objective::MeanRevenue),
+            "mean-customers" => return Ok(Objective::MeanCustomers),
             "p10-profit" => return Ok(Objective::P10Profit),
             "cvar10-profit" => return Ok(Objective::Cvar10Profit),
             _ => {}
@@ -73,7 +79,14 @@ impl Objective {
         let Some(goal) = lower.strip_prefix("target:").map(|_| &t["target:".len()..]) else {
             let hint = crate::suggest::closest(
                 &lower,
-                ["mean-profit", "p10-profit", "cvar10-profit", "target:"],
+                [
+                    "mean-profit",
+                    "mean-revenue",
+                    "mean-customers",
+                    "p10-profit",
+                    "cvar10-profit",
+                    "target:",
+                ],
             )
             .map_or(String::new(), |c| format!("; did you mean `{c}`?"));
             return Err(format!("unknown objective `{t}`: use one of {NAMES}{hint}"));
@@ -129,6 +142,8 @@ impl Objective {
     pub fn name(&self) -> String {
         match self {
             Objective::MeanProfit => "mean-profit".into(),
+            Objective::MeanRevenue => "mean-revenue".into(),
+            Objective::MeanCustomers => "mean-customers".into(),
             Objective::P10Profit => "p10-profit".into(),
             Objective::Cvar10Profit => "cvar10-profit".into(),
             Objective::Target(g) => format!("target:{}", g.describe()),
@@ -139,14 +154,34 @@ impl Objective {
     pub fn metric(&self) -> Total {
         match self {
             Objective::Target(g) => g.metric,
+            Objective::MeanRevenue => Total::Revenue,
+            Objective::MeanCustomers => Total::Customers,
             _ => Total::Profit,
+        }
+    }
+
+    /// The closed-form mean this objective maximises (spec §7), if any:
+    /// such objectives are solved exactly, not searched.
+    pub fn exact(&self) -> Option<super::exact::MeanMetric> {
+        use super::exact::MeanMetric;
+        match self {
+            Objective::MeanProfit => Some(MeanMetric::Profit),
+            Objective::MeanRevenue => Some(MeanMetric::Revenue),
+            Objective::MeanCustomers => Some(MeanMetric::Customers),
+            _ => None,
         }
     }
 
     /// Is the objective an average of per-trial values (so its gain has a
     /// plain standard error)?
     pub fn is_mean(&self) -> bool {
-        matches!(self, Objective::MeanProfit | Objective::Target(_))
+        matches!(
+            self,
+            Objective::MeanProfit
+                | Objective::MeanRevenue
+                | Objective::MeanCustomers
+                | Objective::Target(_)
+        )
     }
 
     /// What one trial contributes to a mean objective.
@@ -160,7 +195,7 @@ impl Objective {
     pub fn score(&self, values: &[f64]) -> Score {
         let n = values.len().max(1) as f64;
         match self {
-            Objective::MeanProfit => Score {
+            Objective::MeanProfit | Objective::MeanRevenue | Objective::MeanCustomers => Score {
                 value: values.iter().sum::<f64>() / n,
                 tie: 0.0,
             },

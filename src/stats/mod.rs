@@ -5,7 +5,9 @@
 //! threads or machines, and memory does not grow with the number of trials.
 
 pub mod exact_sum;
+pub mod sensitivity;
 pub mod sketch;
+pub mod variance_split;
 
 use serde::{Deserialize, Serialize};
 
