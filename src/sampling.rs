@@ -277,6 +277,9 @@ pub struct OrderValues {
     c: Vec<f64>,
 }
 
+/// The largest gamma shape drawn as a gamma (see `OrderValues::sum`).
+const MAX_GAMMA_SHAPE: f64 = 1e12;
+
 /// Order counts whose c is remembered (larger counts compute it).
 const REMEMBERED_COUNTS: usize = 4096;
 
@@ -288,6 +291,15 @@ impl OrderValues {
         }
         if cv == 0.0 {
             return mean * n as f64;
+        }
+        // Shapes beyond 1e12 (a vanishing cv, or cv² underflowing to 0)
+        // are the normal limit of the gamma, mean·n with sd mean·cv·√n: its
+        // skewness 2/√shape is below 2e-6. The gamma's own set-up would
+        // overflow (1/cv² = ∞) and give an infinite revenue.
+        let cv2 = cv * cv;
+        if !(n as f64 / cv2 <= MAX_GAMMA_SHAPE) {
+            let z: f64 = rng.sample(StandardNormal);
+            return (mean * n as f64 + mean * cv * (n as f64).sqrt() * z).max(0.0);
         }
         if self.cv != Some(cv.to_bits()) {
             self.cv = Some(cv.to_bits());
@@ -362,6 +374,10 @@ pub fn split_evenly<R: Rng + ?Sized>(rng: &mut R, n: u64, out: &mut [u64]) {
 /// cost more and lower the bar (`Survival::prefers_customers`).
 const PER_CUSTOMER_FACTOR: f64 = 40.0;
 
+/// Beyond this α + β the sBG's survival is (1 − churn)^k to within
+/// rounding (φ below about 1e-15): the memoryless form is then exact.
+const MAX_SBG_SPREAD: f64 = 1e15;
+
 /// Customer lifetimes under the shifted-beta-geometric model (spec §4.3).
 ///
 /// A lifetime T is the number of month ends a customer survives. Each
@@ -401,15 +417,19 @@ impl Survival {
         self.log_ratio.clear();
         self.survival.push(1.0);
         self.ratio.push(1.0);
-        self.memoryless = phi == 0.0 || churn <= 0.0 || churn >= 1.0;
-        let spread = if phi > 0.0 { 1.0 / phi - 1.0 } else { 0.0 };
+        // 1/φ − 1 written as (1 − φ)/φ: near φ = 1 the plain form rounds
+        // 1/φ to 1 and loses the spread entirely (nobody would churn after
+        // the first month end, nor in it). A spread too large for f64
+        // (subnormal φ) is the φ → 0 limit: everyone churns alike.
+        let spread = if phi > 0.0 { (1.0 - phi) / phi } else { 0.0 };
+        self.memoryless = phi == 0.0 || churn <= 0.0 || churn >= 1.0 || !(spread <= MAX_SBG_SPREAD);
         let (alpha, beta) = (churn * spread, (1.0 - churn) * spread);
         let mut s = 1.0;
         for k in 1..=max_age {
             let r = if self.memoryless {
                 1.0 - churn
             } else {
-                (beta + k as f64 - 1.0) / (alpha + beta + k as f64 - 1.0)
+                (beta + (k - 1) as f64) / (alpha + beta + (k - 1) as f64)
             };
             s *= r;
             self.ratio.push(r);

@@ -1,6 +1,6 @@
 //! Assumption values: plain numbers and the distributions of spec §2.1.
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 use rand_distr::{Beta, Distribution, LogNormal, Triangular, Uniform};
 
 use crate::error::clip;
@@ -70,7 +70,9 @@ impl ValueSpec {
             ValueSpec::Uniform { low, high } => (low + high) / 2.0,
             ValueSpec::Triangular { low, mode, high } => (low + mode + high) / 3.0,
             ValueSpec::Pert { low, mode, high } => (low + 4.0 * mode + high) / 6.0,
-            ValueSpec::Beta { a, b } => a / (a + b),
+            // a + b can overflow (beta(1e308, 1e308)): then b/a cannot.
+            ValueSpec::Beta { a, b } if (a + b).is_finite() => a / (a + b),
+            ValueSpec::Beta { a, b } => 1.0 / (1.0 + b / a),
             ValueSpec::LogNormal { mean, .. } => mean,
         }
     }
@@ -439,6 +441,40 @@ pub enum Sampler {
         beta: Beta<f64>,
     },
     LogNormal(LogNormal<f64>),
+    /// low + (high − low)·Bernoulli(p): the limit of Beta(a, b) as a and
+    /// b vanish (all its mass moves to the ends, a share a/(a + b) at the
+    /// top), where rand_distr's Beta breaks down (subnormal parameters).
+    ScaledBernoulli {
+        low: f64,
+        width: f64,
+        p: f64,
+    },
+}
+
+/// Beta parameters below this are drawn as their Bernoulli limit: the
+/// mass strictly between the ends is then below 1e-290.
+const TINY_BETA: f64 = 1e-290;
+/// Beta parameters summing beyond this are drawn as their mean: the sd is
+/// below 1e-145.
+const HUGE_BETA: f64 = 1e290;
+
+/// `low + width·Beta(a, b)`, or its limit where rand_distr's sampler fails
+/// (it returns NaN for a + b overflowing, and always 1 for subnormal a, b).
+fn scaled_beta(low: f64, width: f64, a: f64, b: f64) -> Option<Sampler> {
+    let top_share = 1.0 / (1.0 + b / a);
+    if a.min(b) < TINY_BETA {
+        return Some(Sampler::ScaledBernoulli {
+            low,
+            width,
+            p: top_share,
+        });
+    }
+    if !(a + b <= HUGE_BETA) {
+        return Some(Sampler::Constant(low + width * top_share));
+    }
+    Beta::new(a, b)
+        .ok()
+        .map(|beta| Sampler::ScaledBeta { low, width, beta })
 }
 
 impl Sampler {
@@ -457,15 +493,9 @@ impl Sampler {
                 let width = high - low;
                 let a = 1.0 + 4.0 * (mode - low) / width;
                 let b = 1.0 + 4.0 * (high - mode) / width;
-                Beta::new(a, b)
-                    .ok()
-                    .map(|beta| Sampler::ScaledBeta { low, width, beta })
+                scaled_beta(low, width, a, b)
             }
-            ValueSpec::Beta { a, b } => Beta::new(a, b).ok().map(|beta| Sampler::ScaledBeta {
-                low: 0.0,
-                width: 1.0,
-                beta,
-            }),
+            ValueSpec::Beta { a, b } => scaled_beta(0.0, 1.0, a, b),
             ValueSpec::LogNormal { mean, sd } => {
                 // Spec: the log-normal's own mean and sd are the given ones:
                 // sigma² = ln(1 + (sd/mean)²). A tiny ratio would lose the
@@ -501,6 +531,10 @@ impl Sampler {
             Sampler::Triangular(d) => d.sample(rng),
             Sampler::ScaledBeta { low, width, beta } => low + width * beta.sample(rng),
             Sampler::LogNormal(d) => d.sample(rng),
+            Sampler::ScaledBernoulli { low, width, p } => {
+                let top = rng.random::<f64>() < *p;
+                low + if top { *width } else { 0.0 }
+            }
         }
     }
 }
