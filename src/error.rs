@@ -132,6 +132,20 @@ impl std::error::Error for InputError {}
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// The scenario makes some count grow past anything real (a referral cycle
+/// that feeds itself, or spend buying more visits than people exist), so
+/// the run's numbers would be meaningless.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{scenario}: in {trials} of {total} trials a count of people or orders passed {max:.1e}, so the forecast is meaningless\n  help: the referral cycle grows without bound (referral_rate × act.rate × convert.rate × customer lifetime ≥ 1), or repeat_rate or spend / cost_per_visit implies more orders or visits than can exist; check referral_rate, repeat_rate and the reach rows"
+)]
+pub struct RunawayError {
+    pub scenario: String,
+    pub trials: u64,
+    pub total: u64,
+    pub max: f64,
+}
+
 /// Maps an error chain to the documented exit code.
 pub fn exit_code_for(err: &anyhow::Error) -> i32 {
     if is_broken_pipe(err) {
@@ -140,9 +154,7 @@ pub fn exit_code_for(err: &anyhow::Error) -> i32 {
     for cause in err.chain() {
         if cause.downcast_ref::<InputError>().is_some()
             || cause.downcast_ref::<UsageError>().is_some()
-            || cause
-                .downcast_ref::<crate::simulation::RunawayError>()
-                .is_some()
+            || cause.downcast_ref::<RunawayError>().is_some()
         {
             return EXIT_INPUT;
         }

@@ -9,7 +9,6 @@ use std::fmt::Write;
 use anyhow::Result;
 
 use crate::cli::{CompareArgs, Format};
-use crate::commands::run::simulate;
 use crate::document::{ComparisonDoc, Document, PlanDoc};
 use crate::error::EXIT_OK;
 use crate::export::format::{percent, thousands, value};
@@ -22,15 +21,16 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = plans::load(&args.plans, &scenario)?;
-    let doc = simulate(&scenario, &plans, &opts)?;
+    let (doc, _, samples) =
+        report::simulate(&scenario, &plans, &opts, None, args.report.is_some())?;
     let text = match args.out.format {
         Format::Table => render_table(&doc),
         Format::Json => JsonExporter.render(&doc)?,
         Format::Csv => render_csv(&doc)?,
     };
     output::emit(args.out.output.as_deref(), &text)?;
-    if let Some(path) = &args.report {
-        report::write_report_for_run(path, &scenario, &plans, &doc, opts.threads)?;
+    if let (Some(path), Some(samples)) = (&args.report, &samples) {
+        report::write_report(path, &scenario, &plans, &doc, samples)?;
     }
     Ok(EXIT_OK)
 }

@@ -8,7 +8,6 @@ use anyhow::Result;
 use crate::cli::{Format, OptimizeArgs};
 use crate::commands::compare::{TIES_NOTE, comparison_rows};
 use crate::commands::curves::channel_index;
-use crate::commands::run::simulate;
 use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
 use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, UsageError};
 use crate::export::format::{percent, thousands, value};
@@ -22,8 +21,8 @@ use crate::optimize::{
 };
 use crate::options::{self, SimulationOptions};
 use crate::scenario::Scenario;
-use crate::simulation::Plan;
-use crate::{output, progress};
+use crate::simulation::{Plan, TrialValues};
+use crate::{output, precision, progress};
 
 /// Name of the recommended plan in the evaluation and in `--output-plans`.
 pub const PLAN_NAME: &str = "optimized";
@@ -174,9 +173,13 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
         trials: eval_trials,
         ..opts
     };
-    let evaluation = simulate(&scenario, &plans, &eval_opts)?;
+    // The document and the objective's per-trial values come from one pass.
+    let (evaluation, _, values) =
+        precision::simulate_collecting(&scenario, &plans, &eval_opts, None, || {
+            TrialValues::new(objective.metric(), plans.len())
+        })?;
+    let values = values.by_plan();
     let eval_sample = Sample::new(&scenario, opts.seed, 0, eval_trials, opts.threads)?;
-    let values = eval_sample.values(&[current.clone(), recommended.clone()], objective.metric());
     let score = |v: &[f64]| Some(objective.score(v).value).filter(|x| x.is_finite());
     let (gain, gain_low, gain_high) = report::gain(&objective, &values[0], &values[1], opts.seed);
     let measurable: Vec<usize> = scenario

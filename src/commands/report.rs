@@ -15,8 +15,14 @@ pub fn run(args: &ReportArgs) -> Result<i32> {
         Some(path) => plans::load(path, &scenario)?,
         None => vec![Plan::baseline(&scenario)],
     };
-    let doc = super::run::simulate(&scenario, &plans, &opts)?;
-    report::write_report_for_run(&args.output, &scenario, &plans, &doc, opts.threads)?;
+    let (doc, _, samples) = report::simulate(&scenario, &plans, &opts, None, true)?;
+    report::write_report(
+        &args.output,
+        &scenario,
+        &plans,
+        &doc,
+        &samples.unwrap_or_default(),
+    )?;
     if opts.show_progress {
         eprintln!("wrote {}", args.output.display());
     }

@@ -1,0 +1,246 @@
+//! The statistics of a run: every metric of every plan, the targets' hit
+//! counts, and each plan's trial-by-trial comparison with the first plan.
+
+use super::{Block, Collector};
+use crate::engine::{self, Outcome};
+use crate::error::RunawayError;
+use crate::metrics::{Monthly, PerChannel, Total};
+use crate::scenario::{Scenario, TargetMetric};
+use crate::stats::Accumulator;
+
+/// Metrics compared between plans trial by trial (spec §3); higher is
+/// better for each.
+pub const COMPARED: [Total; 4] = [Total::Profit, Total::Roi, Total::Revenue, Total::Customers];
+
+/// The value a target looks at in one trial (NaN when undefined).
+#[inline]
+fn target_value(outcome: &Outcome, metric: TargetMetric) -> f64 {
+    match metric {
+        TargetMetric::Total(m) => outcome.totals[m.index()],
+        TargetMetric::Channel(c, m) => outcome.channels[c][m.index()],
+    }
+}
+
+/// Accumulated results of one plan.
+#[derive(Clone, Debug)]
+pub struct PlanStats {
+    pub trials: u64,
+    pub totals: Vec<Accumulator>,
+    /// [channel][metric]
+    pub channels: Vec<Vec<Accumulator>>,
+    /// [month][metric]
+    pub monthly: Vec<Vec<Accumulator>>,
+    /// Trials in which each scenario target held.
+    pub target_hits: Vec<u64>,
+    /// Trials with a negative profit (P(loss) is exact, not from a sketch).
+    pub loss_trials: u64,
+    /// Trials in which a count hit the engine's cap (see `engine::MAX_COUNT`).
+    pub overflow_trials: u64,
+}
+
+impl PlanStats {
+    pub fn new(scenario: &Scenario) -> Self {
+        PlanStats {
+            trials: 0,
+            totals: vec![Accumulator::default(); Total::COUNT],
+            channels: vec![
+                vec![Accumulator::default(); PerChannel::COUNT];
+                scenario.channels.len()
+            ],
+            monthly: vec![vec![Accumulator::default(); Monthly::COUNT]; scenario.horizon],
+            target_hits: vec![0; scenario.targets.len()],
+            loss_trials: 0,
+            overflow_trials: 0,
+        }
+    }
+
+    /// Adds a block of trials. Metric by metric rather than trial by trial:
+    /// each sketch's hot buckets then stay in cache for the whole block,
+    /// which matters with a few hundred sketches per plan.
+    pub fn add_block(&mut self, scenario: &Scenario, outcomes: &[Outcome]) {
+        self.trials += outcomes.len() as u64;
+        for o in outcomes {
+            if o.total(Total::Profit) < 0.0 {
+                self.loss_trials += 1;
+            }
+            if o.overflow {
+                self.overflow_trials += 1;
+            }
+            for (hits, target) in self.target_hits.iter_mut().zip(&scenario.targets) {
+                if target
+                    .op
+                    .holds(target_value(o, target.metric), target.value)
+                {
+                    *hits += 1;
+                }
+            }
+        }
+        for (j, acc) in self.totals.iter_mut().enumerate() {
+            outcomes.iter().for_each(|o| acc.add(o.totals[j]));
+        }
+        for (c, accs) in self.channels.iter_mut().enumerate() {
+            for (j, acc) in accs.iter_mut().enumerate() {
+                outcomes.iter().for_each(|o| acc.add(o.channels[c][j]));
+            }
+        }
+        for (t, accs) in self.monthly.iter_mut().enumerate() {
+            for (j, acc) in accs.iter_mut().enumerate() {
+                outcomes.iter().for_each(|o| acc.add(o.monthly[t][j]));
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: &PlanStats) {
+        self.trials += other.trials;
+        self.loss_trials += other.loss_trials;
+        self.overflow_trials += other.overflow_trials;
+        let pairs = self
+            .totals
+            .iter_mut()
+            .zip(&other.totals)
+            .chain(
+                self.channels
+                    .iter_mut()
+                    .flatten()
+                    .zip(other.channels.iter().flatten()),
+            )
+            .chain(
+                self.monthly
+                    .iter_mut()
+                    .flatten()
+                    .zip(other.monthly.iter().flatten()),
+            );
+        for (a, b) in pairs {
+            a.merge(b);
+        }
+        for (a, b) in self.target_hits.iter_mut().zip(&other.target_hits) {
+            *a += b;
+        }
+    }
+
+    pub fn total(&self, m: Total) -> &Accumulator {
+        &self.totals[m.index()]
+    }
+
+    /// Share of trials in which each target held.
+    pub fn target_probabilities(&self) -> impl Iterator<Item = f64> + '_ {
+        self.target_hits
+            .iter()
+            .map(|hits| *hits as f64 / self.trials.max(1) as f64)
+    }
+}
+
+/// Per-trial differences of one plan against the first plan (`baseline`).
+#[derive(Clone, Debug, Default)]
+pub struct Comparison {
+    /// One per `COMPARED` metric: the distribution of (plan − baseline).
+    pub difference: Vec<Accumulator>,
+    /// Trials in which the plan's value was strictly higher.
+    pub better: Vec<u64>,
+}
+
+impl Comparison {
+    fn new() -> Self {
+        Comparison {
+            difference: vec![Accumulator::default(); COMPARED.len()],
+            better: vec![0; COMPARED.len()],
+        }
+    }
+
+    fn add_block(&mut self, outcomes: &[Outcome], baseline: &[Outcome]) {
+        for (k, metric) in COMPARED.iter().enumerate() {
+            for (o, b) in outcomes.iter().zip(baseline) {
+                let d = o.total(*metric) - b.total(*metric);
+                self.difference[k].add(d);
+                if d > 0.0 {
+                    self.better[k] += 1;
+                }
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &Comparison) {
+        for (a, b) in self.difference.iter_mut().zip(&other.difference) {
+            a.merge(b);
+        }
+        for (a, b) in self.better.iter_mut().zip(&other.better) {
+            *a += b;
+        }
+    }
+}
+
+/// Everything a run's document is built from, mergeable with the results
+/// of a disjoint set of trials.
+#[derive(Clone, Debug)]
+pub struct Results {
+    pub plans: Vec<PlanStats>,
+    /// `comparisons[k]` compares `plans[k + 1]` with `plans[0]`.
+    pub comparisons: Vec<Comparison>,
+}
+
+impl Results {
+    pub fn new(scenario: &Scenario, plans: usize) -> Self {
+        Results {
+            plans: (0..plans).map(|_| PlanStats::new(scenario)).collect(),
+            comparisons: (1..plans).map(|_| Comparison::new()).collect(),
+        }
+    }
+
+    pub fn merge(&mut self, other: &Results) {
+        for (a, b) in self.plans.iter_mut().zip(&other.plans) {
+            a.merge(b);
+        }
+        for (a, b) in self.comparisons.iter_mut().zip(&other.comparisons) {
+            a.merge(b);
+        }
+    }
+
+    pub fn trials(&self) -> u64 {
+        self.plans.first().map_or(0, |p| p.trials)
+    }
+
+    /// Refuses results in which some count hit the engine's cap: their
+    /// numbers would be meaningless.
+    pub fn check_runaway(&self, scenario: &Scenario) -> Result<(), RunawayError> {
+        let overflowed = self
+            .plans
+            .iter()
+            .map(|p| p.overflow_trials)
+            .max()
+            .unwrap_or(0);
+        refuse_runaway(scenario, overflowed, self.trials())
+    }
+}
+
+/// An error when `overflowed` of `total` trials hit the engine's cap.
+pub fn refuse_runaway(
+    scenario: &Scenario,
+    overflowed: u64,
+    total: u64,
+) -> Result<(), RunawayError> {
+    if overflowed == 0 {
+        return Ok(());
+    }
+    Err(RunawayError {
+        scenario: scenario.path.display().to_string(),
+        trials: overflowed,
+        total,
+        max: engine::MAX_COUNT as f64,
+    })
+}
+
+impl Collector for Results {
+    fn add(&mut self, block: &Block) {
+        for (p, stats) in self.plans.iter_mut().enumerate() {
+            stats.add_block(block.scenario, block.outcomes(p));
+        }
+        let baseline = block.outcomes(0);
+        for (k, cmp) in self.comparisons.iter_mut().enumerate() {
+            cmp.add_block(block.outcomes(k + 1), baseline);
+        }
+    }
+
+    fn merge(&mut self, other: Self) {
+        Results::merge(self, &other);
+    }
+}
