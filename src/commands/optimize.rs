@@ -6,11 +6,10 @@ use std::fmt::Write;
 use anyhow::Result;
 
 use crate::cli::{Format, OptimizeArgs};
-use crate::commands::compare::{TIES_NOTE, comparison_rows};
-use crate::commands::curves::channel_index;
 use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
-use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, UsageError};
-use crate::export::format::{percent, thousands, value};
+use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, UsageError};
+use crate::export::comparison::{TIES_NOTE, comparison_rows};
+use crate::export::format::{percent, signed_money, thousands, value};
 use crate::metrics::Kind;
 use crate::optimize::goal;
 use crate::optimize::marginal::{self, marginal_rois};
@@ -19,7 +18,7 @@ use crate::optimize::{
     Constraint, DEFAULT_SEARCH_TRIALS, Objective, Problem, SEARCH_FIRST_TRIAL, Sample, Settings,
     Solution, search,
 };
-use crate::options::{self, SimulationOptions};
+use crate::options::{self, SimulationOptions, channel_index};
 use crate::scenario::Scenario;
 use crate::simulation::{Plan, TrialValues};
 use crate::{output, precision, progress};
@@ -27,7 +26,7 @@ use crate::{output, precision, progress};
 /// Name of the recommended plan in the evaluation and in `--output-plans`.
 pub const PLAN_NAME: &str = "optimized";
 
-pub fn run(args: &OptimizeArgs) -> Result<i32> {
+pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let search_trials = args.simulation.trials.unwrap_or(DEFAULT_SEARCH_TRIALS);
@@ -534,18 +533,6 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-/// Whole currency units with a sign, "±0" for no change.
-fn signed_money(x: f64) -> String {
-    let v = thousands(x, 0);
-    if x.round() == 0.0 {
-        "±0".into()
-    } else if x > 0.0 {
-        format!("+{v}")
-    } else {
-        v
-    }
 }
 
 const CSV_HEADER: [&str; 11] = [

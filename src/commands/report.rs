@@ -3,12 +3,12 @@
 use anyhow::Result;
 
 use crate::cli::ReportArgs;
-use crate::error::EXIT_OK;
+use crate::error::{EXIT_OK, Error};
 use crate::options::SimulationOptions;
 use crate::simulation::Plan;
 use crate::{plans, report};
 
-pub fn run(args: &ReportArgs) -> Result<i32> {
+pub fn run(args: &ReportArgs) -> Result<i32, Error> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = match &args.plans {
