@@ -348,3 +348,25 @@ fn trial_values_come_back_in_trial_order_for_any_thread_count() {
     // Trials 300..700 on their own are the tail of the longer run.
     assert_eq!(values(2, 300, 400)[0], all[0][300..]);
 }
+
+#[test]
+fn results_written_to_disk_and_read_back_merge_to_the_same_bytes() {
+    // What shards of a run need: partial statistics that survive a trip
+    // through a file and still merge exactly.
+    let s = scenario(SHOP);
+    let plans = [Plan::baseline(&s), {
+        let mut p = Plan::baseline(&s);
+        p.name = "more".into();
+        p.spend.iter_mut().for_each(|x| *x *= 1.5);
+        p
+    }];
+    let whole = run(&s, &plans, 4, 0, 900, 2);
+    let first = run(&s, &plans, 4, 0, 500, 1);
+    let second = run(&s, &plans, 4, 500, 400, 3);
+    let trip = |r: &Results| -> Results {
+        serde_json::from_str(&serde_json::to_string(r).unwrap()).expect("readable results")
+    };
+    let mut merged = trip(&second);
+    merged.merge(&trip(&first));
+    assert_eq!(doc(&s, &plans, &merged, 4), doc(&s, &plans, &whole, 4));
+}

@@ -1,6 +1,8 @@
 //! The statistics of a run: every metric of every plan, the targets' hit
 //! counts, and each plan's trial-by-trial comparison with the first plan.
 
+use serde::{Deserialize, Serialize};
+
 use super::{Block, Collector};
 use crate::engine::{self, Outcome};
 use crate::error::RunawayError;
@@ -22,7 +24,7 @@ fn target_value(outcome: &Outcome, metric: TargetMetric) -> f64 {
 }
 
 /// Accumulated results of one plan.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PlanStats {
     pub trials: u64,
     pub totals: Vec<Accumulator>,
@@ -131,7 +133,7 @@ impl PlanStats {
 }
 
 /// Per-trial differences of one plan against the first plan (`baseline`).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Comparison {
     /// One per `COMPARED` metric: the distribution of (plan − baseline).
     pub difference: Vec<Accumulator>,
@@ -170,8 +172,8 @@ impl Comparison {
 }
 
 /// Everything a run's document is built from, mergeable with the results
-/// of a disjoint set of trials.
-#[derive(Clone, Debug)]
+/// of a disjoint set of trials (also when written to disk and read back).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Results {
     pub plans: Vec<PlanStats>,
     /// `comparisons[k]` compares `plans[k + 1]` with `plans[0]`.

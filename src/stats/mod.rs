@@ -20,7 +20,7 @@ pub const Z90: f64 = 1.644_853_626_951_472_2;
 pub const QUANTILES: [f64; 7] = [0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95];
 
 /// Running statistics of one metric.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Accumulator {
     defined: u64,
     sum: ExactSum,
