@@ -82,15 +82,8 @@ fn format_help(arg: clap::Arg) -> clap::Arg {
         .help("Output format: table, json or csv (see Formats below)")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Human-readable tables grouped by RACE stage.
-    Table,
-    /// The versioned JSON document (schema_version 1).
-    Json,
-    /// One row per (plan, channel, metric).
-    Csv,
-}
+/// The output layer owns its formats; the command line only offers them.
+pub use crate::export::Format;
 
 /// Where and how a command writes its result.
 #[derive(Debug, Clone, Args)]

@@ -7,18 +7,15 @@
 //! the spend difference, so its interval reflects the paired difference and
 //! not the far larger spread of profit itself.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use crate::stats::Z90;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
-use crate::engine::{self, Outcome, Workspace};
+use crate::error::RunawayError;
 use crate::metrics::Total;
 use crate::scenario::Scenario;
-use crate::simulation;
-use crate::stats::Accumulator;
+use crate::simulation::{self, Block, Collector, Job, Plan};
+use crate::stats::{Accumulator, Z90};
 
 /// What every curve shares: trials and seed (all curves of a document use
 /// the same ones, so they can be read side by side).
@@ -98,9 +95,6 @@ pub fn spend_points(max_spend: f64, points: usize) -> Vec<f64> {
 /// bounds the time and memory one command can take.
 pub const MAX_POINTS: usize = 200;
 
-/// Trials a worker takes at a time (as `simulation` does).
-const BLOCK: u64 = 128;
-
 /// What a sweep keeps per point: only the curve's own statistics (not a
 /// run's full document, which holds hundreds of quantile sketches per plan),
 /// so memory grows by a few sketches per point and not at all with trials.
@@ -124,6 +118,38 @@ impl PointStats {
     }
 }
 
+/// The statistics of every point of one sweep.
+struct Sweep {
+    points: Vec<PointStats>,
+}
+
+impl Collector for Sweep {
+    fn add(&mut self, block: &Block) {
+        for (k, point) in self.points.iter_mut().enumerate() {
+            let outcomes = block.outcomes(k);
+            for o in outcomes {
+                point.overflow += u64::from(o.overflow);
+                point.customers.add(o.total(Total::Customers));
+                point.revenue.add(o.total(Total::Revenue));
+                point.profit.add(o.total(Total::Profit));
+            }
+            if k > 0 {
+                for (o, before) in outcomes.iter().zip(block.outcomes(k - 1)) {
+                    point
+                        .step
+                        .add(o.total(Total::Profit) - before.total(Total::Profit));
+                }
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Self) {
+        for (a, b) in self.points.iter_mut().zip(&other.points) {
+            a.merge(b);
+        }
+    }
+}
+
 /// Sweeps channel `ci` over `spends` with every other channel at its
 /// scenario spend.
 ///
@@ -139,67 +165,32 @@ pub fn sweep(
     trials: u64,
     threads: usize,
     progress: &ProgressBar,
-) -> Result<Curve, simulation::RunawayError> {
+) -> Result<Curve, RunawayError> {
     let channel = &scenario.channels[ci];
-    let next = AtomicU64::new(0);
-    let blocks = trials.div_ceil(BLOCK);
-    let work = || {
-        let mut stats = vec![PointStats::default(); spends.len()];
-        let mut ws = Workspace::default();
-        let mut outcome = Outcome::new(scenario);
-        let mut draws = Vec::new();
-        let mut spend = scenario.baseline_spend();
-        loop {
-            let b = next.fetch_add(1, Ordering::Relaxed);
-            if b >= blocks {
-                break;
-            }
-            let (start, end) = (b * BLOCK, ((b + 1) * BLOCK).min(trials));
-            for trial in start..end {
-                engine::draw_assumptions(scenario, seed, trial, &mut draws);
-                let mut previous = f64::NAN;
-                for (k, &s) in spends.iter().enumerate() {
-                    spend[ci] = scenario.spend_pattern(ci, s);
-                    engine::simulate(scenario, &spend, &draws, seed, trial, &mut ws, &mut outcome);
-                    let st = &mut stats[k];
-                    st.overflow += u64::from(outcome.overflow);
-                    st.customers.add(outcome.total(Total::Customers));
-                    st.revenue.add(outcome.total(Total::Revenue));
-                    let profit = outcome.total(Total::Profit);
-                    st.profit.add(profit);
-                    if k > 0 {
-                        st.step.add(profit - previous);
-                    }
-                    previous = profit;
-                }
-            }
-            progress.inc(end - start);
-        }
-        stats
+    // Each point scales the channel's whole monthly pattern, so a
+    // flighting plan keeps its shape.
+    let plans: Vec<Plan> = spends
+        .iter()
+        .map(|&s| {
+            let mut plan = Plan::baseline(scenario);
+            plan.spend[ci] = scenario.spend_pattern(ci, s);
+            plan
+        })
+        .collect();
+    let job = Job {
+        scenario,
+        plans: &plans,
+        seed,
+        first_trial: 0,
+        trials,
+        threads,
     };
-    let partials: Vec<Vec<PointStats>> = if threads <= 1 {
-        vec![work()]
-    } else {
-        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.broadcast(|_| work()),
-            Err(_) => vec![work()],
-        }
+    let fresh = || Sweep {
+        points: vec![PointStats::default(); spends.len()],
     };
-    let mut merged = vec![PointStats::default(); spends.len()];
-    for part in &partials {
-        for (a, b) in merged.iter_mut().zip(part) {
-            a.merge(b);
-        }
-    }
+    let merged = simulation::drive(&job, fresh, progress).points;
     let overflowed = merged.iter().map(|p| p.overflow).max().unwrap_or(0);
-    if overflowed > 0 {
-        return Err(simulation::RunawayError {
-            scenario: scenario.path.display().to_string(),
-            trials: overflowed,
-            total: trials,
-            max: engine::MAX_COUNT as f64,
-        });
-    }
+    simulation::refuse_runaway(scenario, overflowed, trials)?;
     let band = |acc: &Accumulator, m: Total| {
         let s = acc.summary(m.kind());
         Band {

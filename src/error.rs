@@ -132,20 +132,104 @@ impl std::error::Error for InputError {}
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// Maps an error chain to the documented exit code.
-pub fn exit_code_for(err: &anyhow::Error) -> i32 {
-    if is_broken_pipe(err) {
-        return EXIT_OK;
-    }
-    for cause in err.chain() {
-        if cause.downcast_ref::<InputError>().is_some()
-            || cause.downcast_ref::<UsageError>().is_some()
-            || cause
-                .downcast_ref::<crate::simulation::RunawayError>()
-                .is_some()
-        {
-            return EXIT_INPUT;
+/// The scenario makes some count grow past anything real (a referral cycle
+/// that feeds itself, or spend buying more visits than people exist), so
+/// the run's numbers would be meaningless.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{scenario}: in {trials} of {total} trials a count of people or orders passed {max:.1e}, so the forecast is meaningless\n  help: the referral cycle grows without bound (referral_rate × act.rate × convert.rate × customer lifetime ≥ 1), or repeat_rate or spend / cost_per_visit implies more orders or visits than can exist; check referral_rate, repeat_rate and the reach rows"
+)]
+pub struct RunawayError {
+    pub scenario: String,
+    pub trials: u64,
+    pub total: u64,
+    pub max: f64,
+}
+
+/// Every error a command can end with. The exit code is an exhaustive
+/// `match` on it: a new kind of error has to be added here, with its code,
+/// before a command can return it with `?`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    #[error(transparent)]
+    Runaway(#[from] RunawayError),
+    /// I/O, and anything else racesim could not do (with its context).
+    #[error(transparent)]
+    Failure(#[from] anyhow::Error),
+}
+
+/// Errors of the libraries racesim writes with: racesim could not do its
+/// job (an unwritable file, a closed pipe), never a problem with the input.
+macro_rules! failures {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Self {
+                Error::Failure(e.into())
+            }
+        }
+    )*};
+}
+failures!(
+    std::io::Error,
+    serde_json::Error,
+    csv::Error,
+    std::string::FromUtf8Error
+);
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Input(_) | Error::Usage(_) | Error::Runaway(_) => EXIT_INPUT,
+            Error::Failure(e) if is_broken_pipe(e) => EXIT_OK,
+            Error::Failure(_) => EXIT_FAILURE,
         }
     }
-    EXIT_FAILURE
+
+    /// The message as racesim prints it, with the causes behind it.
+    pub fn describe(&self) -> String {
+        let mut s = self.to_string();
+        if let Error::Failure(e) = self {
+            for cause in e.chain().skip(1) {
+                s.push_str(&format!("\n  caused by: {cause}"));
+            }
+        }
+        s
+    }
+
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Failure(e) if is_broken_pipe(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_error_has_its_documented_exit_code() {
+        let input = InputError::single("s.csv", InputProblem::at(3, "bad value"));
+        assert_eq!(Error::from(input).exit_code(), EXIT_INPUT);
+        assert_eq!(
+            Error::from(UsageError("--z".into())).exit_code(),
+            EXIT_INPUT
+        );
+        let runaway = RunawayError {
+            scenario: "s.csv".into(),
+            trials: 1,
+            total: 2,
+            max: 1e15,
+        };
+        assert_eq!(Error::from(runaway).exit_code(), EXIT_INPUT);
+        let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full");
+        assert_eq!(Error::from(full).exit_code(), EXIT_FAILURE);
+        let pipe = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader went away");
+        let wrapped = Error::from(anyhow::Error::from(pipe).context("writing the table"));
+        assert!(wrapped.is_broken_pipe());
+        assert_eq!(wrapped.exit_code(), EXIT_OK);
+        assert!(wrapped.describe().contains("caused by: reader went away"));
+    }
 }

@@ -27,10 +27,8 @@ pub mod stats;
 pub mod suggest;
 pub mod targets;
 
-use anyhow::Result;
-
 /// Runs the parsed command line and returns the process exit code.
-pub fn run(cli: cli::Cli) -> Result<i32> {
+pub fn run(cli: cli::Cli) -> Result<i32, error::Error> {
     match &cli.command {
         cli::Command::Run(args) => commands::run::run(args),
         cli::Command::Validate(args) => commands::validate::run(args),

@@ -3,7 +3,9 @@
 //! stable interface: append, never reorder.
 
 /// Metrics of a whole trial (all channels together).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Total {
     Spend,
     Cost,

@@ -3,7 +3,8 @@
 
 use crate::cli::SimulationArgs;
 use crate::error::UsageError;
-use crate::scenario::Scenario;
+use crate::scenario::{REFERRAL, Scenario};
+use crate::suggest::did_you_mean;
 
 /// Quantile sketches count in u32 buckets.
 pub const MAX_TRIALS: u64 = u32::MAX as u64;
@@ -66,4 +67,30 @@ pub fn amount(what: &str, x: f64, positive: bool) -> Result<f64, UsageError> {
         )));
     }
     Ok(x)
+}
+
+/// A paid channel by name, or a usage error that says what exists.
+pub fn channel_index(scenario: &Scenario, name: &str) -> Result<usize, UsageError> {
+    let wanted = name.trim().to_ascii_lowercase();
+    if wanted == REFERRAL {
+        return Err(UsageError(
+            "the `referral` channel has no spend: its visitors come from customers".into(),
+        ));
+    }
+    scenario
+        .paid_channels()
+        .find(|(_, c)| c.name == wanted)
+        .map(|(i, _)| i)
+        .ok_or_else(|| {
+            let names: Vec<&str> = scenario
+                .paid_channels()
+                .map(|(_, c)| c.name.as_str())
+                .collect();
+            let hint = did_you_mean(&wanted, names.iter().copied())
+                .map_or(String::new(), |h| format!("; {h}"));
+            UsageError(format!(
+                "unknown channel `{name}`: the scenario's paid channels are {}{hint}",
+                names.join(", ")
+            ))
+        })
 }

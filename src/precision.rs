@@ -9,12 +9,12 @@
 
 use crate::cli::PrecisionArgs;
 use crate::document::Document;
+use crate::error::RunawayError;
 use crate::error::UsageError;
 use crate::metrics::Total;
 use crate::options::SimulationOptions;
 use crate::scenario::Scenario;
-use crate::simulation::{self, Job, Plan, Results};
-use crate::stats::PlanStats;
+use crate::simulation::{self, Collector, Job, Plan, Results};
 
 /// Trial cap when `--precision` is given without `--max-trials`: about a
 /// minute for a typical scenario on a laptop.
@@ -89,10 +89,25 @@ pub fn simulate(
     plans: &[Plan],
     opts: &SimulationOptions,
     precision: Option<&Precision>,
-) -> Result<(Document, Option<Stop>), crate::simulation::RunawayError> {
+) -> Result<(Document, Option<Stop>), RunawayError> {
+    simulate_collecting(scenario, plans, opts, precision, || ()).map(|(doc, stop, ())| (doc, stop))
+}
+
+/// Like `simulate`, also feeding every simulated trial to the collectors
+/// `fresh` makes, so a command that needs more than the document (the
+/// report's per-trial values, the optimizer's evaluation) simulates each
+/// trial once.
+pub fn simulate_collecting<C: Collector>(
+    scenario: &Scenario,
+    plans: &[Plan],
+    opts: &SimulationOptions,
+    precision: Option<&Precision>,
+    fresh: impl Fn() -> C + Sync,
+) -> Result<(Document, Option<Stop>, C), RunawayError> {
     let cap = precision.map_or(opts.trials, |p| p.max_trials);
     let bar = crate::progress::bar(opts.trials.min(cap), &scenario.name, opts.show_progress);
     let mut results = Results::new(scenario, plans.len());
+    let mut extra = fresh();
     let mut done = 0;
     let stop = loop {
         let trials = opts.trials.min(cap - done);
@@ -105,7 +120,14 @@ pub fn simulate(
             trials,
             threads: opts.threads,
         };
-        results.merge(&simulation::run(&job, &bar)?);
+        let (batch, batch_extra) = simulation::drive(
+            &job,
+            || (Results::new(scenario, plans.len()), fresh()),
+            &bar,
+        );
+        batch.check_runaway(scenario)?;
+        results.merge(&batch);
+        extra.merge(batch_extra);
         done += trials;
         let Some(p) = precision else { break None };
         let worst = least_precise(scenario, plans, &results);
@@ -120,7 +142,11 @@ pub fn simulate(
         }
     };
     bar.finish_and_clear();
-    Ok((Document::build(scenario, plans, &results, opts.seed), stop))
+    Ok((
+        Document::build(scenario, plans, &results, opts.seed),
+        stop,
+        extra,
+    ))
 }
 
 /// The quantity with the largest standard error relative to its size,
@@ -148,22 +174,15 @@ fn least_precise(scenario: &Scenario, plans: &[Plan], results: &Results) -> Opti
                 mean,
             );
         }
-        for (target, p) in gate_probabilities(scenario, stats) {
+        let gates = scenario
+            .targets
+            .iter()
+            .zip(stats.target_probabilities())
+            .filter(|(t, _)| t.required.is_some());
+        for (target, p) in gates {
             let se = (p * (1.0 - p) / stats.trials as f64).sqrt();
-            consider(format!("P({}){plan}", target), se, p);
+            consider(format!("P({}){plan}", target.describe()), se, p);
         }
     }
     worst
-}
-
-fn gate_probabilities<'a>(
-    scenario: &'a Scenario,
-    stats: &'a PlanStats,
-) -> impl Iterator<Item = (String, f64)> + 'a {
-    scenario
-        .targets
-        .iter()
-        .zip(&stats.target_hits)
-        .filter(|(t, _)| t.required.is_some())
-        .map(move |(t, hits)| (t.describe(), *hits as f64 / stats.trials.max(1) as f64))
 }

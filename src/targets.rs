@@ -2,18 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Outcome;
-use crate::scenario::{Scenario, TargetMetric};
-use crate::stats::PlanStats;
-
-/// The value a target looks at in one trial (NaN when undefined).
-#[inline]
-pub fn value_of(outcome: &Outcome, metric: TargetMetric) -> f64 {
-    match metric {
-        TargetMetric::Total(m) => outcome.totals[m.index()],
-        TargetMetric::Channel(c, m) => outcome.channels[c][m.index()],
-    }
-}
+use crate::scenario::Scenario;
+use crate::simulation::PlanStats;
 
 /// A target's result in the section 5 JSON shape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,22 +24,15 @@ pub fn results(scenario: &Scenario, stats: &PlanStats) -> Vec<TargetResult> {
     scenario
         .targets
         .iter()
-        .zip(&stats.target_hits)
-        .map(|(t, hits)| {
-            let probability = if stats.trials > 0 {
-                *hits as f64 / stats.trials as f64
-            } else {
-                0.0
-            };
-            TargetResult {
-                channel: t.channel.clone(),
-                metric: t.metric_name.clone(),
-                op: t.op.symbol().to_string(),
-                value: t.value,
-                probability,
-                required: t.required,
-                met: t.required.map(|r| probability >= r),
-            }
+        .zip(stats.target_probabilities())
+        .map(|(t, probability)| TargetResult {
+            channel: t.channel.clone(),
+            metric: t.metric_name.clone(),
+            op: t.op.symbol().to_string(),
+            value: t.value,
+            probability,
+            required: t.required,
+            met: t.required.map(|r| probability >= r),
         })
         .collect()
 }

@@ -285,3 +285,112 @@ fn channels_active_customers_add_up_to_the_total_in_every_trial() {
     }
     assert!(active_somewhere > 250, "the scenario should keep customers");
 }
+
+// ------------------------------------------------------------ the driver
+
+/// Records which (plan, trial) pairs the driver simulated and what it gave.
+#[derive(Default)]
+struct Seen {
+    /// (trial, plan, profit bits, first draw bits)
+    visits: Vec<(u64, usize, u64, u64)>,
+}
+
+impl simulation::Collector for Seen {
+    fn add(&mut self, block: &simulation::Block) {
+        for p in 0..block.plans.len() {
+            for (i, o) in block.outcomes(p).iter().enumerate() {
+                let draw = block.draws[i].first().copied().unwrap_or(0.0);
+                self.visits.push((
+                    block.first_trial + i as u64,
+                    p,
+                    o.total(Total::Profit).to_bits(),
+                    draw.to_bits(),
+                ));
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.visits.extend(other.visits);
+    }
+}
+
+#[test]
+fn the_driver_simulates_every_plan_and_trial_once_on_shared_draws() {
+    let s = scenario(SHOP);
+    let mut half = Plan::baseline(&s);
+    half.spend.iter_mut().flatten().for_each(|x| *x /= 2.0);
+    let plans = [Plan::baseline(&s), half];
+    let seen = |threads| {
+        let job = Job {
+            scenario: &s,
+            plans: &plans,
+            seed: 5,
+            first_trial: 1000,
+            trials: 300,
+            threads,
+        };
+        let mut v = simulation::drive(&job, Seen::default, &ProgressBar::hidden()).visits;
+        v.sort();
+        v
+    };
+    let one = seen(1);
+    assert_eq!(one, seen(3), "the thread count changed what was simulated");
+    let expected: Vec<(u64, usize)> = (1000..1300).flat_map(|t| [(t, 0), (t, 1)]).collect();
+    let got: Vec<(u64, usize)> = one.iter().map(|v| (v.0, v.1)).collect();
+    assert_eq!(got, expected, "each (trial, plan) exactly once");
+    let mut draws = Vec::new();
+    for pair in one.chunks(2) {
+        // Both plans of a trial saw that trial's draws, the engine's own.
+        racesim::engine::draw_assumptions(&s, 5, pair[0].0, &mut draws);
+        assert_eq!(pair[0].3, pair[1].3);
+        assert_eq!(pair[0].3, draws.first().copied().unwrap_or(0.0).to_bits());
+    }
+    // Halving spend changes profit in some trial: the plans really differ.
+    assert!(one.chunks(2).any(|pair| pair[0].2 != pair[1].2));
+}
+
+#[test]
+fn trial_values_come_back_in_trial_order_for_any_thread_count() {
+    let s = scenario(SHOP);
+    let plans = [Plan::baseline(&s)];
+    let values = |threads, first_trial, trials| {
+        let job = Job {
+            scenario: &s,
+            plans: &plans,
+            seed: 9,
+            first_trial,
+            trials,
+            threads,
+        };
+        let fresh = || simulation::TrialValues::new(Total::Profit, 1);
+        simulation::drive(&job, fresh, &ProgressBar::hidden()).by_plan()
+    };
+    let all = values(1, 0, 700);
+    assert_eq!(all[0].len(), 700);
+    assert_eq!(all, values(3, 0, 700));
+    // Trials 300..700 on their own are the tail of the longer run.
+    assert_eq!(values(2, 300, 400)[0], all[0][300..]);
+}
+
+#[test]
+fn results_written_to_disk_and_read_back_merge_to_the_same_bytes() {
+    // What shards of a run need: partial statistics that survive a trip
+    // through a file and still merge exactly.
+    let s = scenario(SHOP);
+    let plans = [Plan::baseline(&s), {
+        let mut p = Plan::baseline(&s);
+        p.name = "more".into();
+        p.spend.iter_mut().flatten().for_each(|x| *x *= 1.5);
+        p
+    }];
+    let whole = run(&s, &plans, 4, 0, 900, 2);
+    let first = run(&s, &plans, 4, 0, 500, 1);
+    let second = run(&s, &plans, 4, 500, 400, 3);
+    let trip = |r: &Results| -> Results {
+        serde_json::from_str(&serde_json::to_string(r).unwrap()).expect("readable results")
+    };
+    let mut merged = trip(&second);
+    merged.merge(&trip(&first));
+    assert_eq!(doc(&s, &plans, &merged, 4), doc(&s, &plans, &whole, 4));
+}

@@ -209,8 +209,14 @@ fn histograms_use_the_same_trials_as_the_document() {
         threads: 2,
         show_progress: false,
     };
-    let doc = racesim::commands::run::simulate(&scn, &plans, &opts).expect("no runaway counts");
-    let samples = Samples::for_document(&scn, &plans, &doc, 2);
+    let simulate = |opts: &SimulationOptions| {
+        let (doc, _, samples) =
+            racesim::report::simulate(&scn, &plans, opts, None, true).expect("no runaway counts");
+        (doc, samples.expect("samples were asked for"))
+    };
+    let (doc, samples) = simulate(&opts);
+    let (doc_one_thread, samples_one_thread) = simulate(&SimulationOptions { threads: 1, ..opts });
+    assert_eq!(doc, doc_one_thread);
     // Bit for bit (NaN marks undefined values), whatever the thread count.
     let bits = |s: &Samples| -> Vec<u64> {
         s.plans
@@ -225,7 +231,7 @@ fn histograms_use_the_same_trials_as_the_document() {
             })
             .collect()
     };
-    assert!(bits(&samples) == bits(&Samples::for_document(&scn, &plans, &doc, 1)));
+    assert!(bits(&samples) == bits(&samples_one_thread));
     assert_eq!(samples.trials, 700);
     for (p, s) in doc.plans.iter().zip(&samples.plans) {
         for (metric, values) in [("profit", &s.profit), ("roi", &s.roi)] {

@@ -18,13 +18,13 @@ use crate::check::{
     BaselineCheck, CheckReport, ScenarioReport, junit, report, stage, update_command,
 };
 use crate::cli::{CheckArgs, ReportFormat, SimulationArgs};
-use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, UsageError, exit_code_for};
+use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, UsageError};
 use crate::options::SimulationOptions;
 use crate::precision::{self, Precision};
 use crate::simulation::Plan;
 use crate::{output, plans};
 
-pub fn run(args: &CheckArgs) -> Result<i32> {
+pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     if !(args.z.is_finite() && args.z > 0.0) {
         return Err(UsageError(format!(
             "--z {} must be a positive number of standard errors, such as 4",
@@ -54,7 +54,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
             }
             Err(e) => {
                 print_error(&e);
-                error_code = error_code.max(exit_code_for(&e));
+                error_code = error_code.max(e.exit_code());
                 reports.push(failed(f, baseline_file, &e));
             }
         }
@@ -117,7 +117,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
             .with_context(|| format!("cannot write the JUnit report {}", path.display()))?;
     }
     if let Some(e) = write_error {
-        return Err(e.context("--update wrote no baseline"));
+        return Err(e.context("--update wrote no baseline").into());
     }
     Ok(if error_code != EXIT_OK {
         error_code
@@ -137,7 +137,7 @@ fn check_one(
     precision: Option<&Precision>,
     found: &Found,
     baseline_file: &Path,
-) -> Result<(ScenarioReport, Option<String>)> {
+) -> Result<(ScenarioReport, Option<String>), Error> {
     let scenario = super::load_scenario(&found.scenario)?;
     let plans = match &found.plans {
         Some(p) => plans::load(p, &scenario)?,
@@ -196,7 +196,7 @@ fn check_one(
 }
 
 /// The report of a scenario that could not be checked.
-fn failed(found: Found, baseline_file: PathBuf, err: &anyhow::Error) -> ScenarioReport {
+fn failed(found: Found, baseline_file: PathBuf, err: &Error) -> ScenarioReport {
     ScenarioReport {
         scenario: found.name,
         file: found.scenario,
@@ -209,21 +209,12 @@ fn failed(found: Found, baseline_file: PathBuf, err: &anyhow::Error) -> Scenario
         baseline_written: false,
         comparison_passed: false,
         passed: false,
-        error: Some(describe(err)),
+        error: Some(err.describe()),
     }
 }
 
-/// The error as `main` would print it, causes included.
-fn describe(err: &anyhow::Error) -> String {
-    let mut s = err.to_string();
-    for cause in err.chain().skip(1) {
-        s.push_str(&format!("\n  caused by: {cause}"));
-    }
-    s
-}
-
-fn print_error(err: &anyhow::Error) {
-    eprintln!("error: {}", describe(err));
+fn print_error(err: &Error) {
+    eprintln!("error: {}", err.describe());
 }
 
 fn parent(path: &Path) -> &Path {

@@ -9,28 +9,29 @@ use std::fmt::Write;
 use anyhow::Result;
 
 use crate::cli::{CompareArgs, Format};
-use crate::commands::run::simulate;
-use crate::document::{ComparisonDoc, Document, PlanDoc};
-use crate::error::EXIT_OK;
-use crate::export::format::{counted, percent, thousands, value};
+use crate::document::{Document, PlanDoc};
+use crate::error::{EXIT_OK, Error};
+use crate::export::comparison::{TIES_NOTE, comparison_rows};
+use crate::export::format::{counted, percent, signed_money, thousands, value};
 use crate::export::{Exporter, JsonExporter};
 use crate::metrics::{Kind, Total};
 use crate::options::SimulationOptions;
 use crate::{output, plans, report};
 
-pub fn run(args: &CompareArgs) -> Result<i32> {
+pub fn run(args: &CompareArgs) -> Result<i32, Error> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = plans::load(&args.plans, &scenario)?;
-    let doc = simulate(&scenario, &plans, &opts)?;
+    let (doc, _, samples) =
+        report::simulate(&scenario, &plans, &opts, None, args.report.is_some())?;
     let text = match args.out.format {
         Format::Table => render_table(&doc),
         Format::Json => JsonExporter.render(&doc)?,
         Format::Csv => render_csv(&doc)?,
     };
     output::emit(args.out.output.as_deref(), &text)?;
-    if let Some(path) = &args.report {
-        report::write_report_for_run(path, &scenario, &plans, &doc, opts.threads)?;
+    if let (Some(path), Some(samples)) = (&args.report, &samples) {
+        report::write_report(path, &scenario, &plans, &doc, samples)?;
     }
     Ok(EXIT_OK)
 }
@@ -51,7 +52,7 @@ pub fn spend_changes(baseline: &PlanDoc, plan: &PlanDoc) -> String {
                     "{channel} {} → {} ({})",
                     thousands(b, 0),
                     thousands(s, 0),
-                    signed_amount(s - b)
+                    signed_money(s - b)
                 )
             })
         })
@@ -76,29 +77,9 @@ pub fn spend_changes(baseline: &PlanDoc, plan: &PlanDoc) -> String {
     parts.push(format!(
         "total {} ({})",
         thousands(tp, 0),
-        signed_amount(tp - tb)
+        signed_money(tp - tb)
     ));
     parts.join(" · ")
-}
-
-/// Whole currency units with a sign, "±0" for no change.
-fn signed_amount(x: f64) -> String {
-    if x.round() == 0.0 {
-        "±0".into()
-    } else if x > 0.0 {
-        format!("+{}", thousands(x, 0))
-    } else {
-        thousands(x, 0)
-    }
-}
-
-fn signed(x: f64, kind: Kind) -> String {
-    let v = value(Some(x), kind);
-    if x > 0.0 { format!("+{v}") } else { v }
-}
-
-fn kind_of(metric: &str) -> Kind {
-    Total::from_name(metric).map_or(Kind::Money, Total::kind)
 }
 
 /// The compact table: per plan, what changes in spend and then what that
@@ -125,65 +106,6 @@ pub fn render_table(doc: &Document) -> String {
         "90 % interval: Monte Carlo uncertainty of the mean difference; more trials narrow it."
     );
     out
-}
-
-/// How the table's P(better) and its last column read (shared with
-/// `optimize`).
-pub const TIES_NOTE: &str = "P(better): share of trials in which the plan is strictly better than \
-the baseline on that metric;\na tie (the same value in a trial) is not better, so the last column \
-says when the plan is never worse\nor identical in every trial.";
-
-/// What the difference's range says about ties: every trial equal, or
-/// never worse (so every trial not better is a tie). `None` when neither
-/// is known (the share of ties between plans that can be worse is not
-/// kept).
-fn ties(c: &ComparisonDoc) -> Option<String> {
-    let d = &c.difference;
-    let (Some(min), Some(max), Some(p)) = (d.min, d.max, c.probability_better) else {
-        return None;
-    };
-    if min == 0.0 && max == 0.0 {
-        Some(format!(
-            "identical in all {} trials",
-            thousands(d.defined as f64, 0)
-        ))
-    } else if min >= 0.0 && p < 1.0 {
-        Some(format!("never worse, equal in {}", percent(1.0 - p)))
-    } else if max <= 0.0 {
-        Some("never better".into())
-    } else {
-        None
-    }
-}
-
-/// The per-metric difference rows of one plan (shared with `optimize`).
-pub fn comparison_rows(out: &mut String, doc: &Document, plan: &str) {
-    let baseline = &doc.plans[0];
-    let Some(p) = doc.plans.iter().find(|p| p.plan == plan) else {
-        return;
-    };
-    let _ = writeln!(
-        out,
-        "  {:<12}{:>14}{:>14}{:>14}{:>28}{:>12}",
-        "metric", baseline.plan, "plan", "mean diff", "90 % interval", "P(better)"
-    );
-    for c in doc.comparisons.iter().filter(|c| c.plan == plan) {
-        let kind = kind_of(&c.metric);
-        let m = |pd: &PlanDoc| pd.metrics.get(&c.metric).and_then(|s| s.mean);
-        let row = format!(
-            "  {:<12}{:>14}{:>14}{:>14}{:>28}{:>12}",
-            c.metric,
-            value(m(baseline), kind),
-            value(m(p), kind),
-            c.mean_difference.map_or("–".into(), |d| signed(d, kind)),
-            interval(c, kind),
-            c.probability_better.map_or("–".into(), percent)
-        );
-        let _ = match ties(c) {
-            Some(note) => writeln!(out, "{row}   {note}"),
-            None => writeln!(out, "{row}"),
-        };
-    }
 }
 
 /// Every plan by mean profit, with P(better) on profit between every two: the baseline is
@@ -241,14 +163,6 @@ fn ranking_rows(out: &mut String, doc: &Document) {
         out.push('\n');
     }
 }
-
-fn interval(c: &ComparisonDoc, kind: Kind) -> String {
-    match (c.mean_difference_low, c.mean_difference_high) {
-        (Some(lo), Some(hi)) => format!("[{} , {}]", value(Some(lo), kind), value(Some(hi), kind)),
-        _ => "–".into(),
-    }
-}
-
 const CSV_HEADER: [&str; 14] = [
     "plan",
     "against",

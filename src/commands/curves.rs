@@ -6,15 +6,13 @@ use anyhow::Result;
 
 use crate::cli::{CurvesArgs, Format};
 use crate::curves::{self, Band, Curve, CurvesDoc};
-use crate::error::{EXIT_OK, UsageError};
+use crate::error::{EXIT_OK, Error, UsageError};
 use crate::export::format::{counted, thousands, value};
 use crate::metrics::Kind;
-use crate::options::{self, SimulationOptions};
-use crate::scenario::{REFERRAL, Scenario};
-use crate::suggest::did_you_mean;
+use crate::options::{self, SimulationOptions, channel_index};
 use crate::{output, progress};
 
-pub fn run(args: &CurvesArgs) -> Result<i32> {
+pub fn run(args: &CurvesArgs) -> Result<i32, Error> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     if args.points < 2 {
@@ -113,32 +111,6 @@ pub fn run(args: &CurvesArgs) -> Result<i32> {
     };
     output::emit(args.out.output.as_deref(), &text)?;
     Ok(EXIT_OK)
-}
-
-/// A paid channel by name, or a usage error that says what exists.
-pub fn channel_index(scenario: &Scenario, name: &str) -> Result<usize, UsageError> {
-    let wanted = name.trim().to_ascii_lowercase();
-    if wanted == REFERRAL {
-        return Err(UsageError(
-            "the `referral` channel has no spend: its visitors come from customers".into(),
-        ));
-    }
-    scenario
-        .paid_channels()
-        .find(|(_, c)| c.name == wanted)
-        .map(|(i, _)| i)
-        .ok_or_else(|| {
-            let names: Vec<&str> = scenario
-                .paid_channels()
-                .map(|(_, c)| c.name.as_str())
-                .collect();
-            let hint = did_you_mean(&wanted, names.iter().copied())
-                .map_or(String::new(), |h| format!("; {h}"));
-            UsageError(format!(
-                "unknown channel `{name}`: the scenario's paid channels are {}{hint}",
-                names.join(", ")
-            ))
-        })
 }
 
 /// Money on a curve is read across many points, so whole units throughout

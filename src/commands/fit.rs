@@ -7,11 +7,11 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::{FitArgs, FitFormat, FitKind, FitOutputArgs, RateStage};
-use crate::error::{EXIT_OK, InputError, InputProblem, UsageError};
+use crate::error::{EXIT_OK, Error, InputError, InputProblem, UsageError};
 use crate::fit::{self, Outcome, orders, rate, reach, retention};
 use crate::output;
 
-pub fn run(args: &FitArgs) -> Result<i32> {
+pub fn run(args: &FitArgs) -> Result<i32, Error> {
     let (outcome, out) = match &args.kind {
         FitKind::Retention(a) => {
             let channel = channel(&a.out, false)?;
@@ -58,7 +58,7 @@ pub fn run(args: &FitArgs) -> Result<i32> {
                 }
             };
             let fitted = rate::fit(groups).map_err(|m| match &a.file {
-                Some(path) => anyhow::Error::from(whole_file(path, m, None)),
+                Some(path) => Error::from(whole_file(path, m, None)),
                 None => UsageError(m).into(),
             })?;
             let mut outcome = fit::rate_outcome(&source, stage, &fitted, &channel);

@@ -6,12 +6,10 @@ use std::fmt::Write;
 use anyhow::Result;
 
 use crate::cli::{Format, OptimizeArgs};
-use crate::commands::compare::{TIES_NOTE, comparison_rows};
-use crate::commands::curves::channel_index;
-use crate::commands::run::simulate;
 use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
-use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, UsageError};
-use crate::export::format::{counted, percent, thousands, value};
+use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, UsageError};
+use crate::export::comparison::{TIES_NOTE, comparison_rows};
+use crate::export::format::{counted, percent, signed_money, thousands, value};
 use crate::metrics::Kind;
 use crate::optimize::goal;
 use crate::optimize::marginal::{self, marginal_rois};
@@ -20,15 +18,15 @@ use crate::optimize::{
     Constraint, DEFAULT_SEARCH_TRIALS, Objective, Problem, SEARCH_FIRST_TRIAL, Sample, Settings,
     Solution, search,
 };
-use crate::options::{self, SimulationOptions};
+use crate::options::{self, SimulationOptions, channel_index};
 use crate::scenario::Scenario;
-use crate::simulation::Plan;
-use crate::{output, progress};
+use crate::simulation::{Plan, TrialValues};
+use crate::{output, precision, progress};
 
 /// Name of the recommended plan in the evaluation and in `--output-plans`.
 pub const PLAN_NAME: &str = "optimized";
 
-pub fn run(args: &OptimizeArgs) -> Result<i32> {
+pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let search_trials = args.simulation.trials.unwrap_or(DEFAULT_SEARCH_TRIALS);
@@ -171,9 +169,13 @@ pub fn run(args: &OptimizeArgs) -> Result<i32> {
         trials: eval_trials,
         ..opts
     };
-    let evaluation = simulate(&scenario, &plans, &eval_opts)?;
+    // The document and the objective's per-trial values come from one pass.
+    let (evaluation, _, values) =
+        precision::simulate_collecting(&scenario, &plans, &eval_opts, None, || {
+            TrialValues::new(objective.metric(), plans.len())
+        })?;
+    let values = values.by_plan();
     let eval_sample = Sample::new(&scenario, opts.seed, 0, eval_trials, opts.threads)?;
-    let values = eval_sample.values(&[current.clone(), recommended.clone()], objective.metric());
     let score = |v: &[f64]| Some(objective.score(v).value).filter(|x| x.is_finite());
     let (gain, gain_low, gain_high) = report::gain(&objective, &values[0], &values[1], opts.seed);
     let measurable: Vec<usize> = scenario
@@ -573,18 +575,6 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
         );
     }
     out
-}
-
-/// Whole currency units with a sign, "±0" for no change.
-fn signed_money(x: f64) -> String {
-    let v = thousands(x, 0);
-    if x.round() == 0.0 {
-        "±0".into()
-    } else if x > 0.0 {
-        format!("+{v}")
-    } else {
-        v
-    }
 }
 
 const CSV_HEADER: [&str; 11] = [

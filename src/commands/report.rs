@@ -3,20 +3,26 @@
 use anyhow::Result;
 
 use crate::cli::ReportArgs;
-use crate::error::EXIT_OK;
+use crate::error::{EXIT_OK, Error};
 use crate::options::SimulationOptions;
 use crate::simulation::Plan;
 use crate::{plans, report};
 
-pub fn run(args: &ReportArgs) -> Result<i32> {
+pub fn run(args: &ReportArgs) -> Result<i32, Error> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = match &args.plans {
         Some(path) => plans::load(path, &scenario)?,
         None => vec![Plan::baseline(&scenario)],
     };
-    let doc = super::run::simulate(&scenario, &plans, &opts)?;
-    report::write_report_for_run(&args.output, &scenario, &plans, &doc, opts.threads)?;
+    let (doc, _, samples) = report::simulate(&scenario, &plans, &opts, None, true)?;
+    report::write_report(
+        &args.output,
+        &scenario,
+        &plans,
+        &doc,
+        &samples.unwrap_or_default(),
+    )?;
     if opts.show_progress {
         eprintln!("wrote {}", args.output.display());
     }

@@ -3,22 +3,12 @@
 use anyhow::Result;
 
 use crate::cli::RunArgs;
-use crate::document::Document;
-use crate::error::EXIT_OK;
+use crate::error::{EXIT_OK, Error};
 use crate::options::SimulationOptions;
-use crate::simulation::{self, Plan};
-use crate::{export, output, plans, report, scenario};
+use crate::simulation::Plan;
+use crate::{export, output, plans, report};
 
-/// Simulates `plans` of `scenario` with the resolved options.
-pub fn simulate(
-    scenario: &scenario::Scenario,
-    plans: &[Plan],
-    opts: &SimulationOptions,
-) -> Result<Document, simulation::RunawayError> {
-    crate::precision::simulate(scenario, plans, opts, None).map(|(doc, _)| doc)
-}
-
-pub fn run(args: &RunArgs) -> Result<i32> {
+pub fn run(args: &RunArgs) -> Result<i32, Error> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = match &args.plans {
@@ -26,14 +16,20 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         None => vec![Plan::baseline(&scenario)],
     };
     let precision = crate::precision::Precision::from_args(&args.precision)?;
-    let (doc, stop) = crate::precision::simulate(&scenario, &plans, &opts, precision.as_ref())?;
+    let (doc, stop, samples) = report::simulate(
+        &scenario,
+        &plans,
+        &opts,
+        precision.as_ref(),
+        args.report.is_some(),
+    )?;
     if let Some(stop) = stop {
         eprintln!("note: {}", stop.note(&scenario.name));
     }
     let text = export::exporter_for(args.out.format).render(&doc)?;
     output::emit(args.out.output.as_deref(), &text)?;
-    if let Some(path) = &args.report {
-        report::write_report_for_run(path, &scenario, &plans, &doc, opts.threads)?;
+    if let (Some(path), Some(samples)) = (&args.report, &samples) {
+        report::write_report(path, &scenario, &plans, &doc, samples)?;
     }
     // Gates are reported here but enforced by `racesim check`, so a
     // forecast that misses one is still a successful run.

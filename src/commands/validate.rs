@@ -5,7 +5,7 @@ use std::fmt::Write;
 use anyhow::Result;
 
 use crate::cli::ValidateArgs;
-use crate::error::EXIT_OK;
+use crate::error::{EXIT_OK, Error};
 use crate::export::format::counted;
 use crate::scenario::{self, Channel, Input, REFERRAL, Resolved, Scenario, Source, value};
 
@@ -193,7 +193,7 @@ pub fn render(scn: &Scenario) -> String {
     out
 }
 
-pub fn run(args: &ValidateArgs) -> Result<i32> {
+pub fn run(args: &ValidateArgs) -> Result<i32, Error> {
     let scn = scenario::load(&args.scenario)?;
     crate::output::emit(None, &render(&scn))?;
     Ok(EXIT_OK)

@@ -27,6 +27,17 @@ pub fn thousands(x: f64, decimals: usize) -> String {
     }
 }
 
+/// Whole currency units with a sign, "±0" for no change.
+pub fn signed_money(x: f64) -> String {
+    if x.round() == 0.0 {
+        "±0".into()
+    } else if x > 0.0 {
+        format!("+{}", thousands(x, 0))
+    } else {
+        thousands(x, 0)
+    }
+}
+
 /// A value of the given kind, or "–" when undefined.
 pub fn value(x: Option<f64>, kind: Kind) -> String {
     let Some(x) = x else { return "–".into() };

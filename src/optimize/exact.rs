@@ -703,7 +703,10 @@ mod seasonal_tests {
         for step in [-2000.0, -300.0, -10.0, 10.0, 300.0, 2000.0] {
             let x = [s.spend[0] + step, s.spend[1] - step];
             if x.iter().all(|&v| v >= 0.0) {
-                assert!(m.value(&x) <= s.value * (1.0 + 1e-9), "{step}: {x:?} beats {s:?}");
+                assert!(
+                    m.value(&x) <= s.value * (1.0 + 1e-9),
+                    "{step}: {x:?} beats {s:?}"
+                );
             }
         }
     }

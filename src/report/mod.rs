@@ -2,8 +2,8 @@
 //! charts that a planner can e-mail to finance.
 //!
 //! Headline numbers come from the `Document` (so they equal the JSON
-//! output); shapes of distributions come from `Samples`, a per-trial pass
-//! over the same trials.
+//! output); shapes of distributions come from `Samples`, per-trial values
+//! collected in the same pass over the trials.
 
 pub mod charts;
 pub mod page;
@@ -15,10 +15,13 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::document::Document;
+use crate::error::RunawayError;
+use crate::options::SimulationOptions;
 use crate::output;
+use crate::precision::{self, Precision, Stop};
 use crate::scenario::Scenario;
 use crate::simulation::Plan;
-pub use samples::Samples;
+pub use samples::{SampleCollector, Samples};
 use sections::Ctx;
 
 /// Renders the report of a finished run. `plans` and `samples` must be
@@ -88,15 +91,16 @@ pub fn write_report(
     output::write_atomic(path, html.as_bytes())
 }
 
-/// Collects the per-trial samples behind `doc` and writes its report:
-/// what `run --report` and `compare --report` need in one call.
-pub fn write_report_for_run(
-    path: &Path,
+/// Simulates `plans`, and when `with_samples` also collects the per-trial
+/// samples a report's charts need, in the same pass over the trials.
+pub fn simulate(
     scenario: &Scenario,
     plans: &[Plan],
-    doc: &Document,
-    threads: usize,
-) -> Result<()> {
-    let samples = Samples::for_document(scenario, plans, doc, threads);
-    write_report(path, scenario, plans, doc, &samples)
+    opts: &SimulationOptions,
+    precision: Option<&Precision>,
+    with_samples: bool,
+) -> Result<(Document, Option<Stop>, Option<Samples>), RunawayError> {
+    let fresh = || with_samples.then(SampleCollector::default);
+    precision::simulate_collecting(scenario, plans, opts, precision, fresh)
+        .map(|(doc, stop, samples)| (doc, stop, samples.map(SampleCollector::finish)))
 }

@@ -2,28 +2,22 @@
 //!
 //! The `Document` keeps only quantile summaries, which cannot draw the
 //! shape of a distribution or a per-trial difference between plans. This
-//! pass re-simulates the same trials through the engine (same seed and
-//! trial numbers, so the same values as the run that built the Document,
-//! by common random numbers) and keeps the few series the charts need.
+//! collector rides along with the run that builds the Document (same
+//! trials, simulated once) and keeps the few series the charts need.
 
-use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use crate::engine::{self, Outcome, Workspace, money};
+use crate::engine::money;
 use crate::metrics::{PerChannel, Total};
-use crate::scenario::Scenario;
-use crate::simulation::Plan;
+use crate::simulation::{Block, Collector};
 
 /// Memory bound: histograms are drawn from at most this many trials (the
 /// first ones). A shape needs far fewer; headline numbers never come from
 /// here, they come from the Document over all trials.
 pub const MAX_SAMPLED_TRIALS: u64 = 200_000;
 
-/// Trials per parallel work item; results are concatenated in item order,
-/// so the samples do not depend on the thread count.
-const CHUNK: u64 = 512;
-
 /// Per-trial values of one plan, indexed by trial.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanSamples {
     pub profit: Vec<f64>,
     pub roi: Vec<f64>,
@@ -36,63 +30,89 @@ pub struct PlanSamples {
 }
 
 /// Per-trial values of every plan over the same trials.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Samples {
     /// Trials kept (the first `trials` of the run).
     pub trials: u64,
     pub plans: Vec<PlanSamples>,
 }
 
-impl Samples {
-    /// The samples behind `doc`: same seed, same trials.
-    pub fn for_document(
-        scenario: &Scenario,
-        plans: &[Plan],
-        doc: &crate::document::Document,
-        threads: usize,
-    ) -> Samples {
-        Samples::collect(scenario, plans, doc.seed, doc.trials, threads)
-    }
+/// Collects `Samples` of trials `0..MAX_SAMPLED_TRIALS` during a run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SampleCollector {
+    /// (first trial, values of that block): put in trial order by
+    /// `finish`, so the samples do not depend on the thread count.
+    blocks: Vec<(u64, Samples)>,
+}
 
-    /// Simulates trials `0..min(trials, MAX_SAMPLED_TRIALS)` of every plan.
-    pub fn collect(
-        scenario: &Scenario,
-        plans: &[Plan],
-        seed: u64,
-        trials: u64,
-        threads: usize,
-    ) -> Samples {
-        let kept = trials.min(MAX_SAMPLED_TRIALS);
-        let chunks: Vec<u64> = (0..kept.div_ceil(CHUNK)).collect();
-        let work = || -> Vec<Samples> {
-            chunks
-                .par_iter()
-                .map(|&c| {
-                    let end = ((c + 1) * CHUNK).min(kept);
-                    simulate_range(scenario, plans, seed, c * CHUNK..end)
-                })
-                .collect()
-        };
-        let parts = match rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build()
-        {
-            Ok(pool) => pool.install(work),
-            Err(_) => work(),
-        };
-        let mut all = Samples {
-            trials: kept,
-            plans: plans
-                .iter()
-                .map(|_| PlanSamples::with_channels(scenario.channels.len()))
-                .collect(),
-        };
-        for part in parts {
+impl SampleCollector {
+    pub fn finish(mut self) -> Samples {
+        self.blocks.sort_by_key(|(first, _)| *first);
+        let mut all = Samples::default();
+        for (_, part) in self.blocks {
+            all.trials += part.trials;
+            if all.plans.is_empty() {
+                all.plans = part.plans;
+                continue;
+            }
             for (a, b) in all.plans.iter_mut().zip(part.plans) {
                 a.append(b);
             }
         }
         all
+    }
+}
+
+impl Collector for SampleCollector {
+    fn add(&mut self, block: &Block) {
+        let kept = MAX_SAMPLED_TRIALS
+            .saturating_sub(block.first_trial)
+            .min(block.len() as u64) as usize;
+        if kept == 0 {
+            return;
+        }
+        let scenario = block.scenario;
+        let mut part = Samples {
+            trials: kept as u64,
+            plans: block
+                .plans
+                .iter()
+                .map(|_| PlanSamples::with_channels(scenario.channels.len()))
+                .collect(),
+        };
+        let mut discount = Vec::new();
+        for (i, draws) in block.draws[..kept].iter().enumerate() {
+            money::discount_factors(
+                scenario.discount_rate.value(draws),
+                scenario.horizon,
+                &mut discount,
+            );
+            for (p, (plan, ps)) in block.plans.iter().zip(part.plans.iter_mut()).enumerate() {
+                let outcome = &block.outcomes(p)[i];
+                ps.profit.push(outcome.total(Total::Profit));
+                ps.roi.push(outcome.total(Total::Roi));
+                ps.payback_month.push(outcome.total(Total::PaybackMonth));
+                for ((cac, row), spend) in ps
+                    .channel_cac
+                    .iter_mut()
+                    .zip(&outcome.channels)
+                    .zip(&plan.spend)
+                {
+                    // Spend is booked as S_t in month t (spec §4.1).
+                    let cost = if spend.iter().any(|s| *s > 0.0) {
+                        spend.iter().zip(&discount[1..]).map(|(s, d)| s * d).sum()
+                    } else {
+                        f64::NAN
+                    };
+                    cac.push(money::ratio(cost, row[PerChannel::Customers.index()]));
+                }
+            }
+        }
+        self.blocks.push((block.first_trial, part));
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.blocks.extend(other.blocks);
     }
 }
 
@@ -116,60 +136,4 @@ impl PlanSamples {
             a.append(b);
         }
     }
-}
-
-fn simulate_range(
-    scenario: &Scenario,
-    plans: &[Plan],
-    seed: u64,
-    range: std::ops::Range<u64>,
-) -> Samples {
-    let mut out = Samples {
-        trials: range.end - range.start,
-        plans: plans
-            .iter()
-            .map(|_| PlanSamples::with_channels(scenario.channels.len()))
-            .collect(),
-    };
-    let mut draws = Vec::new();
-    let mut ws = Workspace::default();
-    let mut outcome = Outcome::new(scenario);
-    let mut discount = Vec::new();
-    for trial in range {
-        engine::draw_assumptions(scenario, seed, trial, &mut draws);
-        money::discount_factors(
-            scenario.discount_rate.value(&draws),
-            scenario.horizon,
-            &mut discount,
-        );
-        for (plan, ps) in plans.iter().zip(out.plans.iter_mut()) {
-            engine::simulate(
-                scenario,
-                &plan.spend,
-                &draws,
-                seed,
-                trial,
-                &mut ws,
-                &mut outcome,
-            );
-            ps.profit.push(outcome.total(Total::Profit));
-            ps.roi.push(outcome.total(Total::Roi));
-            ps.payback_month.push(outcome.total(Total::PaybackMonth));
-            for ((cac, row), spend) in ps
-                .channel_cac
-                .iter_mut()
-                .zip(&outcome.channels)
-                .zip(&plan.spend)
-            {
-                // Spend is booked as S_t in month t (spec §4.1).
-                let cost = if spend.iter().any(|s| *s > 0.0) {
-                    spend.iter().zip(&discount[1..]).map(|(s, d)| s * d).sum()
-                } else {
-                    f64::NAN
-                };
-                cac.push(money::ratio(cost, row[PerChannel::Customers.index()]));
-            }
-        }
-    }
-    out
 }

@@ -171,6 +171,33 @@ impl ExactSum {
     }
 }
 
+/// Partial sums travel as their limbs (window emptied, carries
+/// propagated): a sum written by one process and read by another merges
+/// exactly, as the shards of a run need.
+impl serde::Serialize for ExactSum {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut norm = self.clone();
+        norm.empty_window();
+        norm.carry();
+        serializer.collect_seq(norm.limbs.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ExactSum {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let limbs: Vec<i64> = serde::Deserialize::deserialize(deserializer)?;
+        let limbs: [i64; LIMBS] = limbs.try_into().map_err(|v: Vec<i64>| {
+            serde::de::Error::invalid_length(v.len(), &"the limbs of an exact sum")
+        })?;
+        Ok(ExactSum {
+            limbs,
+            // Carried limbs have room for as many adds as after a merge.
+            pending: 2,
+            ..ExactSum::default()
+        })
+    }
+}
+
 fn pow2(e: i32) -> f64 {
     // Split to stay within the normal range on both ends.
     2f64.powi(e / 2) * 2f64.powi(e - e / 2)

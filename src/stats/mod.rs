@@ -11,9 +11,7 @@ pub mod variance_split;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Outcome;
-use crate::metrics::{Kind, Monthly, PerChannel, Total};
-use crate::scenario::Scenario;
+use crate::metrics::Kind;
 pub use exact_sum::ExactSum;
 pub use sketch::QuantileSketch;
 
@@ -24,7 +22,7 @@ pub const Z90: f64 = 1.644_853_626_951_472_2;
 pub const QUANTILES: [f64; 7] = [0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95];
 
 /// Running statistics of one metric.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Accumulator {
     defined: u64,
     sum: ExactSum,
@@ -178,108 +176,6 @@ impl Summary {
             ("p95", self.p95),
             ("max", self.max),
         ]
-    }
-}
-
-/// Accumulated results of one plan.
-#[derive(Clone, Debug)]
-pub struct PlanStats {
-    pub trials: u64,
-    pub totals: Vec<Accumulator>,
-    /// [channel][metric]
-    pub channels: Vec<Vec<Accumulator>>,
-    /// [month][metric]
-    pub monthly: Vec<Vec<Accumulator>>,
-    /// Trials in which each scenario target held.
-    pub target_hits: Vec<u64>,
-    /// Trials with a negative profit (P(loss) is exact, not from a sketch).
-    pub loss_trials: u64,
-    /// Trials in which a count hit the engine's cap (see `engine::MAX_COUNT`).
-    pub overflow_trials: u64,
-}
-
-impl PlanStats {
-    pub fn new(scenario: &Scenario) -> Self {
-        PlanStats {
-            trials: 0,
-            totals: vec![Accumulator::default(); Total::COUNT],
-            channels: vec![
-                vec![Accumulator::default(); PerChannel::COUNT];
-                scenario.channels.len()
-            ],
-            monthly: vec![vec![Accumulator::default(); Monthly::COUNT]; scenario.horizon],
-            target_hits: vec![0; scenario.targets.len()],
-            loss_trials: 0,
-            overflow_trials: 0,
-        }
-    }
-
-    /// Adds a block of trials. Metric by metric rather than trial by trial:
-    /// each sketch's hot buckets then stay in cache for the whole block,
-    /// which matters with a few hundred sketches per plan.
-    pub fn add_block(&mut self, scenario: &Scenario, outcomes: &[Outcome]) {
-        self.trials += outcomes.len() as u64;
-        for o in outcomes {
-            if o.total(Total::Profit) < 0.0 {
-                self.loss_trials += 1;
-            }
-            if o.overflow {
-                self.overflow_trials += 1;
-            }
-            for (hits, target) in self.target_hits.iter_mut().zip(&scenario.targets) {
-                if target
-                    .op
-                    .holds(crate::targets::value_of(o, target.metric), target.value)
-                {
-                    *hits += 1;
-                }
-            }
-        }
-        for (j, acc) in self.totals.iter_mut().enumerate() {
-            outcomes.iter().for_each(|o| acc.add(o.totals[j]));
-        }
-        for (c, accs) in self.channels.iter_mut().enumerate() {
-            for (j, acc) in accs.iter_mut().enumerate() {
-                outcomes.iter().for_each(|o| acc.add(o.channels[c][j]));
-            }
-        }
-        for (t, accs) in self.monthly.iter_mut().enumerate() {
-            for (j, acc) in accs.iter_mut().enumerate() {
-                outcomes.iter().for_each(|o| acc.add(o.monthly[t][j]));
-            }
-        }
-    }
-
-    pub fn merge(&mut self, other: &PlanStats) {
-        self.trials += other.trials;
-        self.loss_trials += other.loss_trials;
-        self.overflow_trials += other.overflow_trials;
-        let pairs = self
-            .totals
-            .iter_mut()
-            .zip(&other.totals)
-            .chain(
-                self.channels
-                    .iter_mut()
-                    .flatten()
-                    .zip(other.channels.iter().flatten()),
-            )
-            .chain(
-                self.monthly
-                    .iter_mut()
-                    .flatten()
-                    .zip(other.monthly.iter().flatten()),
-            );
-        for (a, b) in pairs {
-            a.merge(b);
-        }
-        for (a, b) in self.target_hits.iter_mut().zip(&other.target_hits) {
-            *a += b;
-        }
-    }
-
-    pub fn total(&self, m: Total) -> &Accumulator {
-        &self.totals[m.index()]
     }
 }
 

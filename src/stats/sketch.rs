@@ -21,7 +21,7 @@ pub const RELATIVE_ACCURACY: f64 = 1.0 / 1025.0;
 const ZERO_THRESHOLD: f64 = 1e-9;
 
 /// Bucket counts over a contiguous key range.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Store {
     offset: i32,
     /// u32 halves the cache footprint; `options::MAX_TRIALS` keeps every
@@ -86,7 +86,7 @@ impl Store {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QuantileSketch {
     positive: Store,
     negative: Store,
