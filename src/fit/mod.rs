@@ -153,6 +153,17 @@ pub fn retention_outcome(
             group_digits(s.cohort_customers)
         ));
     }
+    if let Some(g) = fit.goodness_of_fit
+        && g.p_value < 0.01
+    {
+        warnings.push(format!(
+            "the {} does not fit these cohorts well (χ² = {:.1}, df {}, {}): compare the observed and fitted survival; churn that rises with tenure is beyond it",
+            if fit.homogeneous { "geometric model" } else { "sBG model" },
+            g.chi_square,
+            g.df,
+            rate::p_value_text(g.p_value)
+        ));
+    }
     let details = json!({
         "file": file,
         "layout": cohorts.layout,
@@ -170,6 +181,7 @@ pub fn retention_outcome(
             "iterations": fit.iterations,
             "homogeneous": fit.homogeneous,
             "alpha_beta_correlation": finite(fit.correlation),
+            "goodness_of_fit": fit.goodness_of_fit,
             "survival": fit.survival,
         },
     });
