@@ -624,8 +624,8 @@ fn goodness_of_fit(
         let k = c.active.len() - 1;
         let cells = by_length.entry(k).or_insert_with(|| vec![0.0; k + 2]);
         cells[0] += c.active[0] as f64;
-        for t in 1..=k {
-            cells[t] += (c.active[t - 1] - c.active[t]) as f64;
+        for (cell, pair) in cells[1..].iter_mut().zip(c.active.windows(2)) {
+            *cell += (pair[0] - pair[1]) as f64;
         }
         cells[k + 1] += c.active[k] as f64;
     }
@@ -633,7 +633,8 @@ fn goodness_of_fit(
     let mut free = 0usize;
     for (&k, cells) in &by_length {
         let n = cells[0];
-        for t in 1..=k + 1 {
+        // Cells 1..=k: lost at month end t; cell k + 1: still active.
+        for (t, &observed) in cells.iter().enumerate().skip(1) {
             let share = if t <= k {
                 surv(t - 1) - surv(t)
             } else {
@@ -641,7 +642,7 @@ fn goodness_of_fit(
             };
             let expected = n * share;
             if expected > 0.0 {
-                chi_square += (cells[t] - expected).powi(2) / expected;
+                chi_square += (observed - expected).powi(2) / expected;
             }
         }
         free += k;
