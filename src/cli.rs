@@ -326,8 +326,9 @@ pub struct FitOutputArgs {
 
 #[derive(Debug, Args)]
 pub struct FitRetentionArgs {
-    /// Cohort table CSV.
-    pub file: PathBuf,
+    /// Cohort table CSVs (several files' cohorts are fitted together).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
     /// Give churn as a beta carrying the fit's uncertainty (its mean and
     /// standard error) instead of a number.
     #[arg(long)]

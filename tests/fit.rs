@@ -560,3 +560,29 @@ fn the_retention_report_shows_the_fitted_and_observed_survival() {
     assert_eq!(page.matches("<tr><td>").count(), 12);
     assert!(page.contains("engage,*,churn,"));
 }
+
+#[test]
+fn several_cohort_files_are_fitted_together() {
+    let ws = Workspace::new();
+    ws.write(
+        "h1.csv",
+        "cohort,month,active\nJan,0,1000\nJan,1,700\nJan,2,560\n",
+    );
+    ws.write("h2.csv", "cohort,0,1\nJul,800,570\n");
+    ws.write(
+        "all.csv",
+        "cohort,month,active\nJan,0,1000\nJan,1,700\nJan,2,560\nJul,0,800\nJul,1,570\n",
+    );
+    let both = ws.run(&["fit", "retention", "h1.csv", "h2.csv", "-f", "json"]);
+    both.assert_stderr_has(&["read h1.csv: long layout", "read h2.csv: wide layout"]);
+    let one = json(&ws.run(&["fit", "retention", "all.csv", "-f", "json"]));
+    let both = json(&both);
+    assert_eq!(both["estimates"], one["estimates"]);
+    assert_eq!(both["cohorts"], 2);
+    assert!(
+        both["rows"][0]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("h1.csv, h2.csv: sBG fit to 2 cohorts")
+    );
+}

@@ -15,14 +15,30 @@ pub fn run(args: &FitArgs) -> Result<i32, Error> {
     let (outcome, out) = match &args.kind {
         FitKind::Retention(a) => {
             let channel = channel(&a.out, false)?;
-            let cohorts = retention::read(&a.file)?;
-            let fitted = retention::fit(&cohorts.cohorts)
-                .map_err(|retention::FitProblem(m, h)| whole_file(&a.file, m, Some(h)))?;
-            let file = shown(&a.file);
-            let outcome = fit::retention_outcome(&file, &cohorts, &fitted, &channel, a.uncertain);
+            let mut sources = Vec::new();
+            for path in &a.files {
+                sources.push((shown(path), retention::read(path)?));
+            }
+            let all = retention::Cohorts {
+                layout: sources[0].1.layout,
+                cohorts: sources
+                    .iter()
+                    .flat_map(|(_, c)| c.cohorts.clone())
+                    .collect(),
+                ignored: None,
+            };
+            let fitted = retention::fit(&all.cohorts).map_err(|retention::FitProblem(m, h)| {
+                let m = match a.files.len() {
+                    1 => m,
+                    n => format!("{m} (in the cohorts of all {n} files together)"),
+                };
+                whole_file(&a.files[0], m, Some(h))
+            })?;
+            let outcome = fit::retention_outcome(&sources, &all, &fitted, &channel, a.uncertain);
             if let Some(path) = &a.report {
+                let names: Vec<&str> = sources.iter().map(|(f, _)| f.as_str()).collect();
                 let page = fit::report::retention_page(
-                    &format!("Retention fit: {file}"),
+                    &format!("Retention fit: {}", names.join(", ")),
                     &outcome.summary,
                     &fit::rows_csv(&outcome.rows)?,
                     &fitted.survival,

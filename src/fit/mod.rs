@@ -68,20 +68,34 @@ fn finite(x: f64) -> Value {
     if x.is_finite() { json!(x) } else { Value::Null }
 }
 
+/// "8 cohorts, 6,660 customers, months 0–11".
+fn describe_cohorts(cohorts: &Cohorts) -> String {
+    let n = cohorts.cohorts.len();
+    format!(
+        "{n} cohort{}, {} customers, months 0–{}",
+        if n == 1 { "" } else { "s" },
+        group_digits(cohorts.customers()),
+        cohorts.months()
+    )
+}
+
+/// `sources` are the files read, each with its cohorts; `cohorts` all of
+/// them together, as fitted.
 pub fn retention_outcome(
-    file: &str,
+    sources: &[(String, Cohorts)],
     cohorts: &Cohorts,
     fit: &RetentionFit,
     channel: &str,
     uncertain: bool,
 ) -> Outcome {
+    let file = sources
+        .iter()
+        .map(|(f, _)| f.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let months = cohorts.months();
     let n = cohorts.cohorts.len();
-    let data = format!(
-        "{n} cohort{}, {} customers, months 0–{months}",
-        if n == 1 { "" } else { "s" },
-        group_digits(cohorts.customers())
-    );
+    let data = describe_cohorts(cohorts);
     let params = if fit.homogeneous {
         "no heterogeneity: the geometric model (φ = 0) fits best".to_string()
     } else {
@@ -131,8 +145,11 @@ pub fn retention_outcome(
             note: phi_note,
         },
     ];
-    let mut summary = vec![
-        format!("read {file}: {}, {data}", cohorts.layout.describe()),
+    let mut summary: Vec<String> = sources
+        .iter()
+        .map(|(f, c)| format!("read {f}: {}, {}", c.layout.describe(), describe_cohorts(c)))
+        .collect();
+    summary.extend([
         format!(
             "sBG fit: {params} (log-likelihood {:.1}, {} steps)",
             fit.log_likelihood, fit.iterations
@@ -143,7 +160,7 @@ pub fn retention_outcome(
             plus_minus(fit.churn_polarization.value, fit.churn_polarization.se)
         ),
         "month  observed  fitted  cohort customers".into(),
-    ];
+    ]);
     for s in &fit.survival {
         summary.push(format!(
             "{:>5}  {:>8.4}  {:>6.4}  {:>16}",
@@ -153,9 +170,21 @@ pub fn retention_outcome(
             group_digits(s.cohort_customers)
         ));
     }
+    if let Some(g) = fit.goodness_of_fit
+        && g.p_value < 0.01
+    {
+        warnings.push(format!(
+            "the {} does not fit these cohorts well (χ² = {:.1}, df {}, {}): compare the observed and fitted survival; churn that rises with tenure is beyond it",
+            if fit.homogeneous { "geometric model" } else { "sBG model" },
+            g.chi_square,
+            g.df,
+            rate::p_value_text(g.p_value)
+        ));
+    }
     let details = json!({
         "file": file,
-        "layout": cohorts.layout,
+        "layout": sources.first().map(|(_, c)| c.layout),
+        "files": sources.iter().map(|(f, c)| json!({ "file": f, "layout": c.layout, "cohorts": c.cohorts.len() })).collect::<Vec<_>>(),
         "cohorts": n,
         "customers": cohorts.customers(),
         "months": months,
@@ -170,6 +199,7 @@ pub fn retention_outcome(
             "iterations": fit.iterations,
             "homogeneous": fit.homogeneous,
             "alpha_beta_correlation": finite(fit.correlation),
+            "goodness_of_fit": fit.goodness_of_fit,
             "survival": fit.survival,
         },
     });
@@ -178,7 +208,10 @@ pub fn retention_outcome(
         rows,
         summary,
         warnings,
-        notes: cohorts.ignored.iter().cloned().collect(),
+        notes: sources
+            .iter()
+            .filter_map(|(_, c)| c.ignored.clone())
+            .collect(),
         details,
     }
 }

@@ -90,7 +90,8 @@ pub fn retention_page(
          th{border-bottom:1px solid #999}pre{white-space:pre-wrap}</style></head><body>\n",
     );
     html.push_str(&format!("<h1>{}</h1>\n", esc(title)));
-    for line in summary.iter().take(3) {
+    // The summary's own text table is drawn below as chart and table.
+    for line in summary.iter().take_while(|l| !l.starts_with("month ")) {
         html.push_str(&format!("<p>{}</p>\n", esc(line)));
     }
     html.push_str("<h2>Scenario rows</h2>\n<pre>");

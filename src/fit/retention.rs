@@ -435,6 +435,9 @@ pub struct RetentionFit {
     /// True when the data show no heterogeneity: the likelihood keeps
     /// rising as α + β grows, so the fit is the geometric model (φ = 0).
     pub homogeneous: bool,
+    /// Pearson χ² of the fitted model against the cohorts (`None` when
+    /// the table has no degrees of freedom left).
+    pub goodness_of_fit: Option<GoodnessOfFit>,
     pub survival: Vec<SurvivalRow>,
 }
 
@@ -519,11 +522,17 @@ pub fn fit(cohorts: &[Cohort]) -> Result<RetentionFit, FitProblem> {
         }
     }
     let (alpha, beta) = (x[0].exp(), x[1].exp());
-    let survival = survival_table(cohorts, alpha, beta, homogeneous, lost / exposure);
+    // φ = 0: the geometric model, churn the share of customer-months that
+    // ended in a loss, a binomial proportion. It is the limit of the sBG
+    // as α + β grows; when it is as likely as the maximum found, the
+    // maximum is that limit (Newton stops early on the flat ridge).
+    let p = lost / exposure;
+    let ll_geometric = lost * p.ln() + (exposure - lost) * (1.0 - p).ln();
+    if ll_geometric >= cur.value - 1e-9 * (1.0 + cur.value.abs()) {
+        homogeneous = true;
+    }
+    let survival = survival_table(cohorts, alpha, beta, homogeneous, p);
     if homogeneous {
-        // φ = 0: the geometric model, churn the share of customer-months
-        // that ended in a loss, a binomial proportion.
-        let p = lost / exposure;
         let se = (p * (1.0 - p) / exposure).sqrt();
         return Ok(RetentionFit {
             alpha: Estimate {
@@ -540,10 +549,11 @@ pub fn fit(cohorts: &[Cohort]) -> Result<RetentionFit, FitProblem> {
                 se: 0.0,
             },
             correlation: f64::NAN,
-            log_likelihood: lost * p.ln() + (exposure - lost) * (1.0 - p).ln(),
+            log_likelihood: ll_geometric,
             iterations,
             homogeneous,
-            survival: survival_table(cohorts, 0.0, 0.0, true, p),
+            goodness_of_fit: goodness_of_fit(cohorts, |k| (1.0 - p).powi(k as i32), 1),
+            survival,
         });
     }
     if alpha < 1e-6 || beta < 1e-6 || iterations >= MAX_ITERATIONS {
@@ -593,8 +603,66 @@ pub fn fit(cohorts: &[Cohort]) -> Result<RetentionFit, FitProblem> {
         log_likelihood: cur.value,
         iterations,
         homogeneous,
+        goodness_of_fit: goodness_of_fit(cohorts, |k| self::survival(alpha, beta, k), 2),
         survival,
     })
+}
+
+/// Pearson's chi-square of the cohorts' observed losses per month end and
+/// survivors against the fitted model, cohorts grouped by how long they
+/// were observed. A small p-value means the model's shape does not fit
+/// (for example churn that rises with tenure, which the sBG cannot
+/// express); the estimates are then the best sBG, not a good one. Cells
+/// with small expectations make the χ² approximation rough.
+fn goodness_of_fit(
+    cohorts: &[Cohort],
+    surv: impl Fn(usize) -> f64,
+    parameters: usize,
+) -> Option<GoodnessOfFit> {
+    let mut by_length: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    for c in cohorts {
+        let k = c.active.len() - 1;
+        let cells = by_length.entry(k).or_insert_with(|| vec![0.0; k + 2]);
+        cells[0] += c.active[0] as f64;
+        for (cell, pair) in cells[1..].iter_mut().zip(c.active.windows(2)) {
+            *cell += (pair[0] - pair[1]) as f64;
+        }
+        cells[k + 1] += c.active[k] as f64;
+    }
+    let mut chi_square = 0.0;
+    let mut free = 0usize;
+    for (&k, cells) in &by_length {
+        let n = cells[0];
+        // Cells 1..=k: lost at month end t; cell k + 1: still active.
+        for (t, &observed) in cells.iter().enumerate().skip(1) {
+            let share = if t <= k {
+                surv(t - 1) - surv(t)
+            } else {
+                surv(k)
+            };
+            let expected = n * share;
+            if expected > 0.0 {
+                chi_square += (observed - expected).powi(2) / expected;
+            }
+        }
+        free += k;
+    }
+    let df = free.checked_sub(parameters).filter(|&d| d > 0)?;
+    let p_value = statrs::distribution::ChiSquared::new(df as f64)
+        .ok()
+        .map(|d| statrs::distribution::ContinuousCDF::sf(&d, chi_square))?;
+    Some(GoodnessOfFit {
+        chi_square,
+        df,
+        p_value,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct GoodnessOfFit {
+    pub chi_square: f64,
+    pub df: usize,
+    pub p_value: f64,
 }
 
 /// Observed survival per month (pooled over the cohorts observed that long)
@@ -727,6 +795,34 @@ mod tests {
         let r = fit(&one(&active)).unwrap();
         assert!(r.churn_polarization.value < 1e-3, "{r:?}");
         assert!((r.churn.value - 0.1).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_flat_ridge_towards_no_heterogeneity_is_the_geometric_model() {
+        // Two cohorts losing exactly 20 % a month: Newton stalls at a large
+        // but finite α + β; the geometric limit is at least as likely.
+        let cohorts = vec![
+            Cohort {
+                name: "a".into(),
+                active: vec![100, 80],
+            },
+            Cohort {
+                name: "b".into(),
+                active: vec![50, 40, 32],
+            },
+        ];
+        let r = fit(&cohorts).unwrap();
+        assert!(r.homogeneous);
+        assert_eq!(r.churn_polarization.value, 0.0);
+        assert!((r.churn.value - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn churn_rising_with_tenure_fails_the_goodness_of_fit() {
+        let r = fit(&one(&[1000, 500, 0])).unwrap();
+        assert!(r.goodness_of_fit.unwrap().p_value < 1e-6);
+        let published = fit(&one(&REGULAR)).unwrap();
+        assert!(published.goodness_of_fit.unwrap().p_value > 0.5);
     }
 
     #[test]
