@@ -63,6 +63,17 @@ pub enum Command {
                       Exit codes: 0 success · 1 no budget up to the cap meets the goal · 2 invalid input"
     )]
     Optimize(OptimizeArgs),
+    /// What drives the forecast (tornado, contribution to variance, luck) and what is worth learning before choosing (EVPI, EVPPI).
+    #[command(
+        mut_arg("format", format_help),
+        after_help = "Formats: table = tornado, contribution to variance with the luck share and \
+                      interactions, downside drivers, and with --plans or --optimize the value of \
+                      information; json = the drivers document (schema_version 1, each input with \
+                      its stage, channel, metric and line); csv = one row per (section, input).\n\
+                      Every estimate has a bootstrap standard error; (≈ 0) marks estimates within \
+                      twice their error of zero."
+    )]
+    Drivers(DriversArgs),
     /// Simulate a scenario (and plans) and write a self-contained HTML report with charts.
     Report(ReportArgs),
     /// Fit assumptions from data (cohorts, counts, orders, spend) as scenario rows.
@@ -385,4 +396,23 @@ pub struct FitReachArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub out: FitOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DriversArgs {
+    /// Scenario CSV file.
+    pub scenario: PathBuf,
+    /// Budget plans to choose among (the value of information needs a choice).
+    #[arg(long)]
+    pub plans: Option<PathBuf>,
+    /// Add the mean-profit optimum of the current total budget as a plan.
+    #[arg(long)]
+    pub optimize: bool,
+    /// The output analysed: profit, revenue, gross_profit, customers, orders, roi, roas or active_customers.
+    #[arg(long, default_value = "profit")]
+    pub metric: String,
+    #[command(flatten)]
+    pub simulation: SimulationArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod compare;
 pub mod curves;
+pub mod drivers;
 pub mod fit;
 pub mod optimize;
 pub mod report;

@@ -25,22 +25,22 @@ pub struct DriversDoc {
     pub analysis: Analysis,
 }
 
-/// "12,300 ± 410", with "(≈ 0)" when the estimate is within twice its
-/// error of zero.
+/// "12,300 ± 410".
 fn money(e: Estimate) -> String {
-    let mut s = format!("{} ± {}", thousands(e.value, 0), thousands(e.se, 0));
-    if !e.distinguishable() {
-        s.push_str(" (≈ 0)");
-    }
-    s
+    format!("{} ± {}", thousands(e.value, 0), thousands(e.se, 0))
 }
 
 fn share(e: Estimate) -> String {
-    let mut s = format!("{} ± {:.1}", percent(e.value), 100.0 * e.se);
-    if !e.distinguishable() {
-        s.push_str(" (≈ 0)");
+    format!("{} ± {:.1}", percent(e.value), 100.0 * e.se)
+}
+
+/// The mark of an estimate within twice its error of zero.
+fn zero_mark(e: Estimate) -> String {
+    if e.distinguishable() {
+        String::new()
+    } else {
+        "≈ 0".into()
     }
-    s
 }
 
 /// A value the size of an input (a rate, a price, a count).
@@ -119,6 +119,7 @@ impl DriversDoc {
             "low tenth".into(),
             "high tenth".into(),
             "swing".into(),
+            String::new(),
         ]];
         for r in &a.tornado {
             rows.push(vec![
@@ -128,17 +129,30 @@ impl DriversDoc {
                 thousands(r.low.value, 0),
                 thousands(r.high.value, 0),
                 money(r.swing),
+                zero_mark(r.swing),
             ]);
         }
         out.push_str(&pad(&rows));
 
         out.push_str(&format!("\nContribution to the variance of {m}\n"));
-        let mut rows = vec![vec!["source".to_string(), "share".into()]];
+        let mut rows = vec![vec!["source".to_string(), "share".into(), String::new()]];
         for c in &a.contributions {
-            rows.push(vec![self.name(c.input).to_string(), share(c.share)]);
+            rows.push(vec![
+                self.name(c.input).to_string(),
+                share(c.share),
+                zero_mark(c.share),
+            ]);
         }
-        rows.push(vec!["luck (finite population)".into(), share(a.luck)]);
-        rows.push(vec!["interactions (remainder)".into(), share(a.remainder)]);
+        rows.push(vec![
+            "luck (finite population)".into(),
+            share(a.luck),
+            zero_mark(a.luck),
+        ]);
+        rows.push(vec![
+            "interactions (remainder)".into(),
+            share(a.remainder),
+            zero_mark(a.remainder),
+        ]);
         out.push_str(&pad(&rows));
 
         out.push_str(&format!(
@@ -164,12 +178,14 @@ impl DriversDoc {
                 thousands(v.plan_means[v.best_plan], 0)
             ));
             out.push_str(&format!(
-                "  EVPI (knowing every assumption before choosing): {}\n",
-                money(v.evpi)
+                "  EVPI (knowing every assumption before choosing): {} {}\n",
+                money(v.evpi),
+                zero_mark(v.evpi)
             ));
             let mut rows = vec![vec![
                 "input".to_string(),
                 "EVPPI".into(),
+                String::new(),
                 "best if low".into(),
                 "best if high".into(),
             ]];
@@ -177,6 +193,7 @@ impl DriversDoc {
                 rows.push(vec![
                     self.name(i.input).to_string(),
                     money(i.evppi),
+                    zero_mark(i.evppi),
                     self.plans[i.best_when_low].clone(),
                     self.plans[i.best_when_high].clone(),
                 ]);
@@ -196,7 +213,7 @@ impl DriversDoc {
                 }
             }
         }
-        out.push_str("\n± is one bootstrap standard error; (≈ 0) marks estimates within twice their error of zero.\n");
+        out.push_str("\n± is one bootstrap standard error; ≈ 0 marks estimates within twice their error of zero.\n");
         out
     }
 

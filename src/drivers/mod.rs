@@ -10,6 +10,7 @@
 //! information as EVPI and per-input EVPPI. Every estimate carries a
 //! bootstrap standard error.
 
+pub mod collect;
 pub mod document;
 
 use serde::Serialize;
@@ -78,8 +79,9 @@ pub struct Estimate {
 
 impl Estimate {
     /// Can the estimate be told apart from zero (at least twice its error)?
+    /// (A value within rounding of zero never is.)
     pub fn distinguishable(&self) -> bool {
-        self.value.abs() >= 2.0 * self.se
+        self.value.abs() >= 2.0 * self.se && self.value.abs() > 1e-9
     }
 }
 

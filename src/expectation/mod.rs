@@ -18,6 +18,7 @@
 //! whatever the audience or the number of customers.
 
 pub mod engage;
+pub mod luck;
 pub mod reach;
 
 use crate::engine::money;

@@ -1,0 +1,104 @@
+//! `racesim drivers`: what drives the forecast, and what is worth learning
+//! before spending (spec §8).
+
+use crate::cli::DriversArgs;
+use crate::document::MODEL_VERSION;
+use crate::drivers::collect::DriverValues;
+use crate::drivers::document::{DriversDoc, SCHEMA_VERSION};
+use crate::drivers::{self, analyse};
+use crate::error::{EXIT_OK, Error, UsageError};
+use crate::export::Format;
+use crate::metrics::Total;
+use crate::optimize::exact::{ExpectedModel, MeanMetric};
+use crate::optimize::{DEFAULT_SEARCH_TRIALS, Objective, Problem, SEARCH_FIRST_TRIAL};
+use crate::options::SimulationOptions;
+use crate::simulation::{self, Job, Plan};
+use crate::{output, plans, progress};
+
+/// Outputs whose expectation given the assumptions has a closed form.
+pub const METRICS: [Total; 8] = [
+    Total::Profit,
+    Total::Revenue,
+    Total::GrossProfit,
+    Total::Customers,
+    Total::Orders,
+    Total::Roi,
+    Total::Roas,
+    Total::ActiveCustomers,
+];
+
+fn metric(name: &str) -> Result<Total, UsageError> {
+    let lower = name.trim().to_ascii_lowercase();
+    METRICS
+        .iter()
+        .copied()
+        .find(|m| m.name() == lower)
+        .ok_or_else(|| {
+            let names: Vec<&str> = METRICS.iter().map(|m| m.name()).collect();
+            let hint = crate::suggest::did_you_mean(&lower, names.iter().copied())
+                .map_or(String::new(), |h| format!("; {h}"));
+            UsageError(format!(
+                "--metric `{name}` has no expectation given the assumptions; use one of {}{hint}",
+                names.join(", ")
+            ))
+        })
+}
+
+pub fn run(args: &DriversArgs) -> Result<i32, Error> {
+    let scenario = super::load_scenario(&args.scenario)?;
+    let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
+    let metric = metric(&args.metric)?;
+    let mut plans = match &args.plans {
+        Some(path) => plans::load(path, &scenario)?,
+        None => vec![Plan::baseline(&scenario)],
+    };
+    if args.optimize {
+        // The mean-profit optimum of the current total, as one more choice.
+        let problem = Problem::new(&scenario, Objective::MeanProfit, &[]).map_err(UsageError)?;
+        let budget: f64 = Plan::baseline(&scenario).totals().iter().sum();
+        let model = ExpectedModel::for_problem(
+            &problem,
+            MeanMetric::Profit,
+            opts.seed,
+            SEARCH_FIRST_TRIAL,
+            DEFAULT_SEARCH_TRIALS,
+        );
+        let best = model.solve(&problem.lo, &problem.hi, budget, false);
+        plans.push(Plan::from_totals(&scenario, "optimum", &best.spend));
+    }
+    let bar = progress::bar(
+        opts.trials,
+        &format!("{} · drivers", scenario.name),
+        opts.show_progress,
+    );
+    let job = Job {
+        scenario: &scenario,
+        plans: &plans,
+        seed: opts.seed,
+        first_trial: 0,
+        trials: opts.trials,
+        threads: opts.threads,
+    };
+    let values = simulation::drive(&job, || DriverValues::new(metric), &bar);
+    bar.finish_and_clear();
+    let analysis = analyse(&values.into_trials(), opts.seed);
+    let doc = DriversDoc {
+        schema_version: SCHEMA_VERSION,
+        scenario: scenario.name.clone(),
+        metric: metric.name().to_string(),
+        trials: opts.trials,
+        seed: opts.seed,
+        model_version: MODEL_VERSION,
+        input_hash: scenario.input_hash.clone(),
+        plans: plans.iter().map(|p| p.name.clone()).collect(),
+        inputs: drivers::inputs(&scenario),
+        analysis,
+    };
+    let text = match args.out.format {
+        Format::Table => doc.table(),
+        Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
+        Format::Csv => doc.csv(),
+    };
+    output::emit(args.out.output.as_deref(), &text)?;
+    Ok(EXIT_OK)
+}

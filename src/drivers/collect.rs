@@ -1,0 +1,86 @@
+//! Per-trial values for `drivers`, kept by trial index from the one driver.
+
+use super::DriverTrials;
+use crate::expectation::{self, Expected};
+use crate::metrics::Total;
+use crate::simulation::{Block, Collector};
+
+/// Each block's input draws, E[Y | θ] per plan and plan 0's Y, put in
+/// trial order at the end so the result does not depend on the workers.
+#[derive(Debug)]
+pub struct DriverValues {
+    metric: Total,
+    blocks: Vec<(u64, DriverTrials)>,
+    workspace: expectation::Workspace,
+    expected: Expected,
+}
+
+impl DriverValues {
+    pub fn new(metric: Total) -> Self {
+        DriverValues {
+            metric,
+            blocks: Vec::new(),
+            workspace: expectation::Workspace::default(),
+            expected: Expected::default(),
+        }
+    }
+
+    pub fn into_trials(mut self) -> DriverTrials {
+        self.blocks.sort_by_key(|(first, _)| *first);
+        let mut all = DriverTrials::default();
+        for (_, b) in self.blocks {
+            if all.inputs.is_empty() {
+                all.inputs = vec![Vec::new(); b.inputs.len()];
+                all.expected = vec![Vec::new(); b.expected.len()];
+            }
+            for (a, x) in all.inputs.iter_mut().zip(b.inputs) {
+                a.extend(x);
+            }
+            for (a, x) in all.expected.iter_mut().zip(b.expected) {
+                a.extend(x);
+            }
+            all.outcome.extend(b.outcome);
+        }
+        all
+    }
+}
+
+impl Collector for DriverValues {
+    fn add(&mut self, block: &Block) {
+        let inputs = block.draws.first().map_or(0, Vec::len);
+        let mut part = DriverTrials {
+            inputs: (0..inputs)
+                .map(|j| block.draws.iter().map(|d| d[j]).collect())
+                .collect(),
+            expected: Vec::with_capacity(block.plans.len()),
+            outcome: block
+                .outcomes(0)
+                .iter()
+                .map(|o| o.total(self.metric))
+                .collect(),
+        };
+        for plan in block.plans {
+            let values = block
+                .draws
+                .iter()
+                .map(|draws| {
+                    expectation::expect(
+                        block.scenario,
+                        &plan.spend,
+                        draws,
+                        false,
+                        &mut self.workspace,
+                        &mut self.expected,
+                    );
+                    crate::expectation::luck::expected_total(&self.expected, self.metric)
+                })
+                .collect();
+            part.expected.push(values);
+        }
+        self.blocks.push((block.first_trial, part));
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.blocks.extend(other.blocks);
+    }
+}
