@@ -6,6 +6,7 @@ use crate::stats::Z90;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::expectation::luck::SPLIT;
 use crate::metrics::{Monthly, PerChannel, Total};
 use crate::scenario::Scenario;
 use crate::simulation::{COMPARED, Pairwise, Plan, Results};
@@ -129,7 +130,8 @@ impl Document {
         let plan_docs: Vec<PlanDoc> = plans
             .iter()
             .zip(&results.plans)
-            .map(|(plan, stats)| PlanDoc {
+            .zip(&results.luck.splits)
+            .map(|((plan, stats), splits)| PlanDoc {
                 plan: plan.name.clone(),
                 spend: scenario
                     .paid_channels()
@@ -141,7 +143,14 @@ impl Document {
                     .collect(),
                 metrics: Total::ALL
                     .iter()
-                    .map(|m| (m.name().to_string(), stats.total(*m).summary(m.kind())))
+                    .map(|m| {
+                        let mut summary = stats.total(*m).summary(m.kind());
+                        summary.variance = SPLIT
+                            .iter()
+                            .position(|s| s == m)
+                            .and_then(|k| splits[k].shares());
+                        (m.name().to_string(), summary)
+                    })
                     .collect(),
                 channels: scenario
                     .channels

@@ -420,6 +420,7 @@ mod tests {
             p95: q(1.645),
             max: q(4.0),
             defined: n,
+            variance: None,
         }
     }
 

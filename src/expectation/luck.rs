@@ -2,6 +2,8 @@
 //! one driver: each trial's simulated totals beside their conditional
 //! expectation given the trial's assumptions.
 
+use serde::{Deserialize, Serialize};
+
 use crate::expectation::{self, Expected};
 use crate::metrics::Total;
 use crate::simulation::{Block, Collector};
@@ -12,10 +14,12 @@ use crate::stats::variance_split::VarianceSplit;
 pub const SPLIT: [Total; 3] = [Total::Profit, Total::Revenue, Total::Customers];
 
 /// `splits[plan][k]` for metric `SPLIT[k]`.
-#[derive(Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Luck {
     pub splits: Vec<Vec<VarianceSplit>>,
+    #[serde(skip)]
     workspace: expectation::Workspace,
+    #[serde(skip)]
     expected: Expected,
 }
 
@@ -75,6 +79,12 @@ impl Collector for Luck {
     }
 
     fn merge(&mut self, other: Self) {
+        self.merge_from(&other);
+    }
+}
+
+impl Luck {
+    pub fn merge_from(&mut self, other: &Luck) {
         for (a, b) in self.splits.iter_mut().zip(&other.splits) {
             for (x, y) in a.iter_mut().zip(b) {
                 x.merge(y);

@@ -129,7 +129,7 @@ pub struct ChannelExpected {
 }
 
 /// Reused buffers, so that a trial's expectation does not allocate.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Workspace {
     discount: Vec<f64>,
     discount_rate: Option<u64>,

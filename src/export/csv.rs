@@ -45,6 +45,7 @@ fn constant(x: f64, trials: u64) -> Summary {
         p95: Some(x),
         max: Some(x),
         defined: trials,
+        variance: None,
     }
 }
 

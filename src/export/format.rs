@@ -66,6 +66,19 @@ pub fn counted(n: u64, noun: &str) -> String {
     format!("{} {noun}{s}", thousands(n as f64, 0))
 }
 
+/// A share as whole percent ("99 %"), with "< 1 %" and "> 99 %" so a
+/// small part never reads as none.
+pub fn whole_percent(p: f64) -> String {
+    let x = 100.0 * p;
+    if x > 0.0 && x < 0.5 {
+        "< 1 %".into()
+    } else if x < 100.0 && x > 99.5 {
+        "> 99 %".into()
+    } else {
+        format!("{x:.0} %")
+    }
+}
+
 pub fn percent(p: f64) -> String {
     format!("{:.1} %", 100.0 * p)
 }

@@ -124,6 +124,25 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
         "P(loss)",
         percent(plan.probability_of_loss)
     );
+    let spreads: Vec<String> = [Total::Profit, Total::Revenue, Total::Customers]
+        .iter()
+        .filter_map(|m| {
+            let v = plan.metric(*m).variance?;
+            Some(format!(
+                "{} spread: {} assumptions, {} luck",
+                m.name(),
+                super::format::whole_percent(v.assumptions),
+                super::format::whole_percent(v.luck)
+            ))
+        })
+        .collect();
+    if !spreads.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  {}\n  (assumptions: what better research could narrow; luck: a finite population, which nothing narrows)",
+            spreads.join(" · ")
+        );
+    }
 
     let _ = writeln!(out, "\nCHANNELS (mean [P5 – P95])");
     let _ = writeln!(

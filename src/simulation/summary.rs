@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{Block, Collector};
 use crate::engine::{self, Outcome};
 use crate::error::RunawayError;
+use crate::expectation::luck::Luck;
 use crate::metrics::{Monthly, PerChannel, Total};
 use crate::scenario::{Scenario, TargetMetric};
 use crate::stats::Accumulator;
@@ -240,6 +241,8 @@ pub struct Results {
     /// `comparisons[k]` compares `plans[k + 1]` with `plans[0]`.
     pub comparisons: Vec<Comparison>,
     pub pairwise: Pairwise,
+    /// Each plan's split of variance into assumptions and luck (spec §7).
+    pub luck: Luck,
 }
 
 impl Results {
@@ -248,6 +251,7 @@ impl Results {
             plans: (0..plans).map(|_| PlanStats::new(scenario)).collect(),
             comparisons: (1..plans).map(|_| Comparison::new()).collect(),
             pairwise: Pairwise::new(plans),
+            luck: Luck::new(plans),
         }
     }
 
@@ -259,6 +263,7 @@ impl Results {
             a.merge(b);
         }
         self.pairwise.merge(&other.pairwise);
+        self.luck.merge_from(&other.luck);
     }
 
     pub fn trials(&self) -> u64 {
@@ -305,6 +310,7 @@ impl Collector for Results {
             cmp.add_block(block.outcomes(k + 1), baseline);
         }
         self.pairwise.add_block(block);
+        self.luck.add(block);
     }
 
     fn merge(&mut self, other: Self) {

@@ -135,6 +135,7 @@ impl Accumulator {
             p95,
             max: defined.then_some(self.max),
             defined: self.defined,
+            variance: None,
         }
     }
 }
@@ -156,6 +157,10 @@ pub struct Summary {
     pub p95: Option<f64>,
     pub max: Option<f64>,
     pub defined: u64,
+    /// How much of the spread is assumptions and how much luck (spec §7):
+    /// given for profit, revenue and customers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variance: Option<variance_split::Shares>,
 }
 
 impl Summary {

@@ -10,12 +10,14 @@
 //! error comes from the spread between groups, and the result does not
 //! depend on how trials were split between threads or machines.
 
+use serde::{Deserialize, Serialize};
+
 use super::ExactSum;
 
 /// Groups for the standard error (trial i goes to group i mod GROUPS).
 pub const GROUPS: usize = 20;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Moments {
     n: u64,
     sum: ExactSum,
@@ -44,7 +46,7 @@ impl Moments {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Group {
     expected: Moments,
     luck: Moments,
@@ -63,7 +65,7 @@ impl Group {
 }
 
 /// The split of one metric's variance, accumulated over trials.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VarianceSplit {
     groups: Vec<Group>,
 }
@@ -77,7 +79,7 @@ impl Default for VarianceSplit {
 }
 
 /// Shares of the variance, each in [0, 1], summing to 1.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Shares {
     pub assumptions: f64,
     pub luck: f64,
