@@ -535,3 +535,104 @@ convert,*,order_value,50
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
 }
+
+#[test]
+fn budgets_scale_a_channels_whole_monthly_pattern() {
+    let s = scenario(
+        "stage,channel,metric,value
+plan,*,horizon_months,12
+plan,*,campaign_months,4
+reach,tv,spend@2,1000
+reach,tv,spend@11,3000
+reach,tv,cost_per_visit,1
+reach,web,spend,800
+reach,web,cost_per_visit,1
+reach,idle,spend,0
+reach,idle,cost_per_visit,1
+act,*,rate,0.1
+convert,*,rate,0.2
+convert,*,order_value,50
+",
+    );
+    let (tv, web, idle) = (
+        s.channel_index("tv").unwrap(),
+        s.channel_index("web").unwrap(),
+        s.channel_index("idle").unwrap(),
+    );
+    // A flighting channel keeps its shape: twice the budget, twice each month.
+    let mut want = vec![0.0; 12];
+    want[1] = 2000.0;
+    want[10] = 6000.0;
+    assert_eq!(s.spend_pattern(tv, 8000.0), want);
+    // Its own total gives back exactly the scenario's months.
+    assert_eq!(s.spend_pattern(tv, 4000.0), s.baseline_spend()[tv]);
+    // A plain spend, and a channel without spend, spread over the campaign.
+    assert_eq!(
+        &s.spend_pattern(web, 1200.0)[..5],
+        [300.0, 300.0, 300.0, 300.0, 0.0]
+    );
+    assert_eq!(
+        &s.spend_pattern(idle, 400.0)[..5],
+        [100.0, 100.0, 100.0, 100.0, 0.0]
+    );
+}
+
+#[test]
+fn optimize_writes_monthly_plans_for_a_flighting_scenario() {
+    let ws = Workspace::new();
+    let scn = std::fs::read_to_string("scenarios/seasonal_shop.csv").unwrap();
+    ws.write("s.csv", scn);
+    let out = ws.run(&[
+        "optimize",
+        "s.csv",
+        "-q",
+        "-n",
+        "200",
+        "--eval-trials",
+        "300",
+        "--min",
+        "search=60000",
+        "--output-plans",
+        "p.csv",
+        "-f",
+        "json",
+    ]);
+    out.assert_ok();
+    let text = String::from_utf8(ws.read("p.csv")).unwrap();
+    let mut rows = text.lines().filter(|l| !l.starts_with('#'));
+    assert_eq!(rows.next(), Some("plan,channel,spend,month"));
+    // search keeps its months (1, 2, 3, 8, 9, 10, 11), scaled alike.
+    let search: Vec<(usize, f64)> = rows
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1] == "search").then(|| (f[3].parse().unwrap(), f[2].parse().unwrap()))
+        })
+        .collect();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let total = doc["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == "search")
+        .unwrap()["recommended"]
+        .as_f64()
+        .unwrap();
+    assert!(total >= 60_000.0, "search gets {total}");
+    {
+        let months: Vec<usize> = search.iter().map(|(t, _)| *t).collect();
+        assert_eq!(months, [1, 2, 3, 8, 9, 10, 11]);
+        let scale = total / 71_000.0;
+        for ((_, s), base) in search
+            .iter()
+            .zip([15000.0, 10000.0, 4000.0, 4000.0, 6000.0, 12000.0, 20000.0])
+        {
+            assert!(
+                (s - base * scale).abs() < 1e-6 * base,
+                "{s} vs {base} × {scale}"
+            );
+        }
+    }
+    // The file is a valid plans file that compare reads.
+    ws.run(&["compare", "s.csv", "p.csv", "-q", "-n", "50"])
+        .assert_ok();
+}

@@ -2,10 +2,18 @@
 //! then the money.
 //!
 //! A trial's random numbers come from streams keyed by (seed, trial, what):
-//! one per assumption row, one per channel's population. Plans therefore
-//! share every assumption draw (common random numbers), and a plan that
-//! leaves a channel's spend alone leaves that channel's population draws
-//! alone too.
+//! one per assumption row (a `metric@K` row included), and per channel one
+//! for each month's funnel plus its retention and order streams. Plans
+//! therefore share every assumption draw (common random numbers), a plan
+//! that leaves a channel's spend alone leaves that channel's population
+//! draws alone too, and one that moves a single month's spend (or a
+//! seasonal rate of one month) leaves the other months' funnel draws alone.
+//!
+//! v1 drew a channel's leads once and split its customers evenly over the
+//! campaign, which was exact only for even spend and constant rates; month
+//! by month draws are exact for any phasing, cost three binomial-type draws
+//! per month with spend (none for the others), and keep a month's draws
+//! independent of every other month's inputs.
 
 pub mod act;
 pub mod convert;
@@ -18,8 +26,9 @@ use crate::sampling::{OrderValues, TrialRng, stream};
 use crate::scenario::{Channel, Param, Scenario, money_total};
 use engage::Retention;
 
-/// A channel's population draws, in three streams: the funnel (visitors,
-/// leads, customers), retention, and orders. When a plan changes the
+/// A channel's population draws, in three streams: the funnel (the
+/// referral channel's; paid channels draw each month's funnel from a stream
+/// of its own, `month_key`), retention, and orders. When a plan changes the
 /// channel's spend the counts change, and so does how many random numbers
 /// each sampler consumes; separate streams keep that from shifting every
 /// later draw, so plans stay closely coupled (common random numbers) even
