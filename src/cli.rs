@@ -257,10 +257,15 @@ pub struct OptimizeArgs {
     /// Keep a channel at its scenario spend (repeatable).
     #[arg(long = "lock", value_name = "CHANNEL")]
     pub lock: Vec<String>,
-    /// What to maximise: mean-profit, p10-profit, cvar10-profit, or
+    /// What to maximise: mean-profit, mean-revenue, mean-customers (solved
+    /// exactly), p10-profit, cvar10-profit, or
     /// target:"<metric> <op> <value> [@ <confidence>]" (the chance it holds).
     #[arg(long, default_value = "mean-profit")]
     pub objective: String,
+    /// Spend the whole budget even where spending less would earn more
+    /// (mean objectives leave money unspent when more spend lowers them).
+    #[arg(long)]
+    pub spend_all: bool,
     /// Highest budget tried when seeking a target (default: 10 × current spend).
     #[arg(long)]
     pub max_budget: Option<f64>,

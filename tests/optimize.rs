@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use racesim::metrics::Total;
+use racesim::optimize::exact::{ExpectedModel, MeanMetric};
 use racesim::optimize::marginal::marginal_rois;
 use racesim::optimize::report::OptimizeDoc;
-use racesim::optimize::search::maximise;
-use racesim::optimize::{Objective, Problem, Sample, Settings};
+use racesim::optimize::{Objective, Problem, Sample};
 use racesim::scenario::Scenario;
 use racesim::stats::Accumulator;
 
@@ -103,19 +103,20 @@ fn grid(n: usize, channels: &[usize], budget: f64, parts: usize) -> Vec<Vec<f64>
         .collect()
 }
 
+/// What `racesim optimize --objective mean-profit` recommends on the
+/// sample's trials: the exact optimum of their mean expected profit.
 fn optimize(scn: &Scenario, sample: &Sample, budget: f64) -> Vec<f64> {
     let problem = Problem::new(scn, Objective::MeanProfit, &[]).unwrap();
-    let starts = problem.starts(budget, &[]);
-    let hidden = indicatif::ProgressBar::hidden();
-    maximise(
+    let model = ExpectedModel::for_problem(
         &problem,
-        sample,
-        budget,
-        &starts,
-        Settings::default(),
-        &hidden,
-    )
-    .spend
+        MeanMetric::Profit,
+        sample.seed(),
+        sample.first_trial(),
+        sample.trials() as u64,
+    );
+    let solved = model.solve(&problem.lo, &problem.hi, budget, false);
+    assert!(solved.kkt_holds(1e-3), "{solved:?}");
+    problem.round(&solved.spend, budget)
 }
 
 /// Trials on which recommendations are judged: another seed than any
@@ -598,9 +599,9 @@ fn a_scenario_without_spend_needs_an_explicit_budget() {
 }
 
 #[test]
-fn the_footer_says_marginal_roi_is_an_estimate_with_its_steps_and_claims_no_equality() {
-    // Finite differences over wide steps at saturating channels need not agree, so the
-    // footer must describe the numbers, not promise they are equal.
+fn the_footer_says_marginal_roi_is_exact_and_certifies_the_optimum() {
+    // Marginal ROI is the exact derivative (spec §7); the certificate names the price the
+    // free channels share, and the JSON's free channels share it within 0.1 %.
     let dir = tempfile::tempdir().unwrap();
     let path = write_scenario(&dir, SMALL);
     let args = [
@@ -622,18 +623,21 @@ fn the_footer_says_marginal_roi_is_an_estimate_with_its_steps_and_claims_no_equa
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let footer = &text[text.find("Marginal ROI: ").expect("a marginal ROI footer")..];
+    assert!(footer.contains("exact derivative"), "{footer}");
     assert!(
-        footer.contains("finite difference") && footer.contains("Monte Carlo"),
-        "{footer}"
+        text.contains("optimal (Karush–Kuhn–Tucker conditions hold"),
+        "{text}"
     );
-    assert!(!footer.contains("same value"), "{footer}");
-    for c in &doc.channels {
-        let m = c.marginal_roi.as_ref().expect("every channel is free here");
-        let width = format!(
-            "{} {}",
-            c.channel,
-            racesim::export::format::thousands(m.step, 0)
+    let o = doc.optimality.expect("mean-profit is solved exactly");
+    assert!(o.holds);
+    for c in o.channels.iter().filter(|c| c.bound == "free") {
+        assert!(
+            (c.marginal - o.price).abs() <= 1e-3 * o.price.abs().max(1e-6),
+            "{c:?} vs price {}",
+            o.price
         );
-        assert!(footer.contains(&width), "{width} not in {footer}");
+    }
+    for c in &doc.channels {
+        assert!(c.marginal_roi.as_ref().is_some_and(|m| m.se > 0.0));
     }
 }

@@ -11,9 +11,13 @@ use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, UsageError};
 use crate::export::comparison::{TIES_NOTE, comparison_rows};
 use crate::export::format::{counted, percent, signed_money, thousands, value};
 use crate::metrics::Kind;
+use crate::optimize::Score;
+use crate::optimize::exact::{Bound, ExactSolution, ExpectedModel, MeanMetric};
 use crate::optimize::goal;
-use crate::optimize::marginal::{self, marginal_rois};
-use crate::optimize::report::{self, ChannelDoc, GoalSeekDoc, OptimizeDoc, SearchDoc};
+use crate::optimize::marginal::MarginalRoi;
+use crate::optimize::report::{
+    self, ChannelDoc, GoalSeekDoc, OptimalChannel, OptimalityDoc, OptimizeDoc, SearchDoc,
+};
 use crate::optimize::{
     Constraint, DEFAULT_SEARCH_TRIALS, Objective, Problem, SEARCH_FIRST_TRIAL, Sample, Settings,
     Solution, search,
@@ -21,6 +25,7 @@ use crate::optimize::{
 use crate::options::{self, SimulationOptions, channel_index};
 use crate::scenario::Scenario;
 use crate::simulation::{Plan, TrialValues};
+use crate::stats::Z90;
 use crate::{output, precision, progress};
 
 /// Name of the recommended plan in the evaluation and in `--output-plans`.
@@ -70,6 +75,18 @@ pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
         opts.show_progress,
     );
     let settings = Settings::default();
+    // Mean objectives have a closed form given the assumptions (spec §7):
+    // they are solved exactly on the search trials, not searched.
+    let exact_model = objective.exact().map(|metric| {
+        ExpectedModel::for_problem(
+            &problem,
+            metric,
+            opts.seed,
+            SEARCH_FIRST_TRIAL,
+            search_trials,
+        )
+    });
+    let mut optimum: Option<ExactSolution> = None;
     let (budget, budget_source, solution, goal_seek) = if seeking {
         let required = required.unwrap_or(1.0);
         let cap = match args.max_budget {
@@ -133,8 +150,38 @@ pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
             }
         };
         check_budget(&problem, budget, "--budget")?;
-        let starts = problem.starts(budget, &[]);
-        let solution = search::maximise(&problem, &sample, budget, &starts, settings, &bar);
+        let solution = match &exact_model {
+            Some(model) => {
+                let solved = model.solve(&problem.lo, &problem.hi, budget, args.spend_all);
+                let solution = Solution {
+                    spend: solved.spend.clone(),
+                    score: Score {
+                        value: solved.value,
+                        tie: 0.0,
+                    },
+                    candidates: 0,
+                    moves: 0,
+                };
+                optimum = Some(solved);
+                solution
+            }
+            // Risk objectives search by Monte Carlo, starting from the
+            // mean-profit optimum too, so they never settle below it.
+            None => {
+                let mean_optimum = ExpectedModel::for_problem(
+                    &problem,
+                    MeanMetric::Profit,
+                    opts.seed,
+                    SEARCH_FIRST_TRIAL,
+                    search_trials,
+                )
+                .solve(&problem.lo, &problem.hi, budget, false)
+                .spend;
+                let rounded = problem.round(&mean_optimum, budget);
+                let starts = problem.starts(budget, &[rounded.as_slice()]);
+                search::maximise(&problem, &sample, budget, &starts, settings, &bar)
+            }
+        };
         (budget, source, solution, None)
     };
 
@@ -144,7 +191,19 @@ pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
     // split, when keeping it is allowed: the search started there, but
     // rounding to whole units can cost a little.
     let mut search_score = solution.score;
-    if recommended != solution.spend || problem.feasible(&current, budget) {
+    if let Some(model) = &exact_model {
+        // Exact objectives compare the rounded split with the current one
+        // on the same closed form.
+        search_score.value = model.value(&recommended);
+        if recommended != current
+            && problem.feasible(&current, budget)
+            && !args.spend_all
+            && model.value(&current) >= search_score.value
+        {
+            recommended = current.clone();
+            search_score.value = model.value(&current);
+        }
+    } else if recommended != solution.spend || problem.feasible(&current, budget) {
         let v = sample.values(&[current.clone(), recommended.clone()], objective.metric());
         let (kept, moved) = (objective.score(&v[0]), objective.score(&v[1]));
         search_score = moved;
@@ -175,7 +234,6 @@ pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
             TrialValues::new(objective.metric(), plans.len())
         })?;
     let values = values.by_plan();
-    let eval_sample = Sample::new(&scenario, opts.seed, 0, eval_trials, opts.threads)?;
     let score = |v: &[f64]| Some(objective.score(v).value).filter(|x| x.is_finite());
     let (gain, gain_low, gain_high) = report::gain(&objective, &values[0], &values[1], opts.seed);
     let measurable: Vec<usize> = scenario
@@ -183,16 +241,46 @@ pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
         .filter(|(_, c)| c.missing_funnel_inputs(true).is_empty())
         .map(|(i, _)| i)
         .collect();
-    // With nothing recommended, steps follow what the scenario spends now
-    // (or the budget, when it spends nothing).
-    let fallback = if current_total > 0.0 {
-        current_total
-    } else {
-        budget
-    };
-    let steps = marginal::steps(&recommended, &measurable, fallback);
-    let mut rois = marginal_rois(&eval_sample, &recommended, &measurable, &steps).into_iter();
+    // Exact marginal ROI (spec §7): the mean over the evaluation trials of
+    // the derivative of expected profit, with its error from the spread.
+    let marginal_model =
+        ExpectedModel::for_problem(&problem, MeanMetric::Profit, opts.seed, 0, eval_trials);
+    let exact_marginals = marginal_model.marginals(&recommended);
+    let mut rois = measurable
+        .iter()
+        .map(|&i| {
+            let (mean, se) = exact_marginals[i].unwrap_or((f64::NAN, f64::NAN));
+            MarginalRoi {
+                mean,
+                se,
+                low: mean - Z90 * se,
+                high: mean + Z90 * se,
+                step: 0.0,
+            }
+        })
+        .collect::<Vec<_>>()
+        .into_iter();
     bar.finish_and_clear();
+    let optimality = optimum.as_ref().map(|s| OptimalityDoc {
+        price: s.price,
+        unspent: s.unspent,
+        holds: s.kkt_holds(1e-3),
+        channels: s
+            .channels
+            .iter()
+            .map(|c| OptimalChannel {
+                channel: scenario.channels[c.channel].name.clone(),
+                bound: match c.bound {
+                    Bound::Free => "free",
+                    Bound::Lower => "min",
+                    Bound::Upper => "max",
+                    Bound::Locked => "locked",
+                }
+                .to_string(),
+                marginal: c.marginal,
+            })
+            .collect(),
+    });
 
     let channels = scenario
         .paid_channels()
@@ -241,6 +329,7 @@ pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
             moves: solution.moves,
             objective: Some(search_score.value).filter(|x| x.is_finite()),
         },
+        optimality,
         channels,
         objective_current: score(&values[0]),
         objective_recommended: score(&values[1]),
@@ -452,15 +541,26 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
     let over = doc.goal_seek.as_ref().map_or(String::new(), |g| {
         format!(" over {}", counted(g.steps as u64, "budget"))
     });
-    let _ = writeln!(
-        out,
-        "search: {} per candidate, {} tried, {}{over} · evaluation: {} other \
-         trials (the ones `run` and `compare` use)",
-        counted(doc.search.trials, "trial"),
-        counted(doc.search.candidates as u64, "split"),
-        counted(doc.search.moves as u64, "move"),
-        thousands(doc.evaluation.trials as f64, 0)
-    );
+    if doc.optimality.is_some() {
+        let _ = writeln!(
+            out,
+            "solved exactly: the mean of expected {} given the assumptions (spec §7) over {} \
+             search trials · evaluation: {} other trials (the ones `run` and `compare` use)",
+            objective.metric().name(),
+            thousands(doc.search.trials as f64, 0),
+            thousands(doc.evaluation.trials as f64, 0)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "search: {} per candidate, {} tried, {}{over} · evaluation: {} other \
+             trials (the ones `run` and `compare` use)",
+            counted(doc.search.trials, "trial"),
+            counted(doc.search.candidates as u64, "split"),
+            counted(doc.search.moves as u64, "move"),
+            thousands(doc.evaluation.trials as f64, 0)
+        );
+    }
     if doc.channels.iter().all(|c| c.recommended == c.current) {
         let _ = writeln!(
             out,
@@ -551,30 +651,60 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
     );
     comparison_rows(&mut out, &doc.evaluation, PLAN_NAME);
     let _ = writeln!(out, "\n{TIES_NOTE}");
-    // Until the exact derivative lands (spec §7), say what these numbers are rather than
-    // what the optimum would make them: finite differences over wide steps are biased where
-    // a channel saturates, so the free channels' values need not agree.
-    let widths: Vec<String> = doc
+    if let Some(o) = &doc.optimality {
+        let _ = writeln!(out, "\n{}", certificate(o));
+    }
+    let _ = writeln!(
+        out,
+        "\nMarginal ROI: the exact derivative of expected profit (NPV) with respect to a channel's \
+         spend,\nits monthly pattern kept (spec §7), averaged over the evaluation trials; the 90 % \
+         interval is\nthe uncertainty of that average from the spread of the assumptions."
+    );
+    out
+}
+
+/// The optimum's certificate in a planner's words.
+fn certificate(o: &OptimalityDoc) -> String {
+    let free: Vec<&str> = o
         .channels
         .iter()
-        .filter_map(|c| {
-            let m = c.marginal_roi.as_ref()?;
-            Some(format!("{} {}", c.channel, thousands(m.step, 0)))
-        })
+        .filter(|c| c.bound == "free")
+        .map(|c| c.channel.as_str())
         .collect();
-    if !widths.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nMarginal ROI: an estimate of the extra profit (NPV) per extra unit of a channel's \
-             spend at the\nrecommended split, from a finite difference: profit with the spend \
-             a step above minus a step\nbelow the recommendation (not below 0), on the same \
-             evaluation trials, over the spend between:\n{}.\nThe 90 % interval is Monte Carlo \
-             uncertainty only; over a wide step at a saturating channel the\nestimate is also \
-             biased, so channels free of bounds can differ by more than their intervals.",
-            widths.join(", ")
-        );
+    let mut parts = Vec::new();
+    if !free.is_empty() {
+        parts.push(format!(
+            "{} at marginal return {:.3}",
+            if free.len() == 1 {
+                free[0].to_string()
+            } else {
+                format!("free channels ({})", free.join(", "))
+            },
+            o.price
+        ));
     }
-    out
+    for c in o.channels.iter().filter(|c| c.bound != "free") {
+        let at = match c.bound.as_str() {
+            "max" => "at its max",
+            "min" => "at its min",
+            _ => "locked",
+        };
+        parts.push(format!("{} {at} ({:.3})", c.channel, c.marginal));
+    }
+    let verdict = if o.holds {
+        "optimal (Karush–Kuhn–Tucker conditions hold on the search trials)"
+    } else {
+        "NOT certified optimal (the conditions fail by more than 0.1 %)"
+    };
+    let mut text = format!("{verdict}: {}", parts.join("; "));
+    if o.unspent > 0.5 {
+        text.push_str(&format!(
+            "\nthe best plan leaves {} of the budget unspent: spending it would lower the objective \
+             (--spend-all requires the whole budget)",
+            thousands(o.unspent, 0)
+        ));
+    }
+    text
 }
 
 const CSV_HEADER: [&str; 11] = [

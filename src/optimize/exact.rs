@@ -391,7 +391,10 @@ impl ExpectedModel {
             }
             (x, 0.5 * (low + high))
         };
-        self.certify(x, price, lo, hi, budget)
+        // A channel can hold no more than the free budget either: that is
+        // its effective upper bound.
+        let caps: Vec<f64> = (0..lo.len()).map(cap).collect();
+        self.certify(x, price, lo, &caps, budget)
     }
 
     fn certify(
@@ -478,7 +481,9 @@ impl ExactSolution {
             .iter()
             .map(|c| c.marginal.abs())
             .fold(self.price.abs(), f64::max);
-        let slack = tolerance * scale.max(1e-300);
+        // At a price of 0 (budget left unspent) free channels sit at a
+        // marginal return of 0 up to rounding, whatever the scale.
+        let slack = tolerance * scale.max(1e-6);
         self.channels.iter().all(|c| match c.bound {
             Bound::Free => (c.marginal - self.price).abs() <= slack,
             Bound::Upper => c.marginal >= self.price - slack,

@@ -28,6 +28,10 @@ pub struct OptimizeDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goal_seek: Option<GoalSeekDoc>,
     pub search: SearchDoc,
+    /// For mean objectives: the exact optimum's Karush–Kuhn–Tucker
+    /// certificate (spec §7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimality: Option<OptimalityDoc>,
     pub channels: Vec<ChannelDoc>,
     /// The objective on the evaluation trials, for the current and the
     /// recommended split.
@@ -80,6 +84,30 @@ pub struct ChannelDoc {
     /// Extra profit per extra unit of this channel's spend at the
     /// recommendation (`null` for a channel that cannot take spend).
     pub marginal_roi: Option<MarginalRoi>,
+}
+
+/// Why the recommendation of a mean objective is optimal: the budget's
+/// price and where each channel sits against it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimalityDoc {
+    /// The marginal return every channel free of its bounds has at the
+    /// optimum (for mean-profit, the marginal ROI).
+    pub price: f64,
+    /// Budget the optimum leaves unspent because spending it would lower
+    /// the objective (0 with --spend-all).
+    pub unspent: f64,
+    /// Do the conditions hold within 0.1 %?
+    pub holds: bool,
+    /// Per channel: `free`, `min`, `max` or `locked`, with its marginal
+    /// return on the search trials.
+    pub channels: Vec<OptimalChannel>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimalChannel {
+    pub channel: String,
+    pub bound: String,
+    pub marginal: f64,
 }
 
 /// Objective gain of `recommended` over `current` (per-trial values of the

@@ -45,6 +45,14 @@ impl<'a> Sample<'a> {
         self.trials as usize
     }
 
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn first_trial(&self) -> u64 {
+        self.first_trial
+    }
+
     /// `metric` of every candidate in every trial: `values[c][t]`, NaN
     /// where a count ran away.
     pub fn values(&self, spends: &[Vec<f64>], metric: Total) -> Vec<Vec<f64>> {
