@@ -266,6 +266,10 @@ pub struct OptimizeArgs {
     /// (mean objectives leave money unspent when more spend lowers them).
     #[arg(long)]
     pub spend_all: bool,
+    /// Sweep budgets instead (POINTS budgets from 10 % to 200 % of --budget or the
+    /// current total): per budget the best expected profit, its P10 and the split.
+    #[arg(long, value_name = "POINTS", num_args = 0..=1, default_missing_value = "20")]
+    pub frontier: Option<usize>,
     /// Highest budget tried when seeking a target (default: 10 × current spend).
     #[arg(long)]
     pub max_budget: Option<f64>,

@@ -5,6 +5,7 @@
 //! the search moves budget between pairs of channels (see `search`).
 
 pub mod exact;
+pub mod frontier;
 pub mod goal;
 pub mod marginal;
 pub mod objective;
