@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
 use crate::error::RunawayError;
 use crate::metrics::Total;
+use crate::optimize::exact::{ExpectedModel, MeanMetric};
 use crate::scenario::Scenario;
 use crate::simulation::{self, Block, Collector, Job, Plan};
 use crate::stats::{Accumulator, Z90};
@@ -50,6 +51,14 @@ pub struct CurvePoint {
     /// Extra profit per extra unit of spend since the previous point
     /// (`null` at the first point).
     pub marginal_roi: Option<Marginal>,
+    /// The exact expected profit at this spend: the mean over the trials
+    /// of E[profit | θ] (spec §7), without population noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_profit: Option<f64>,
+    /// The exact marginal ROI at this spend: the mean derivative of
+    /// E[profit | θ], with its error from the assumption spread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact_marginal_roi: Option<Marginal>,
 }
 
 /// Mean with the 5th and 95th percentiles over trials.
@@ -199,6 +208,25 @@ pub fn sweep(
             p95: s.p95,
         }
     };
+    // The exact expected-profit curve on the same trials: every paid
+    // channel that can spend, the others at their scenario spend.
+    let spending: Vec<usize> = scenario
+        .paid_channels()
+        .filter(|(_, c)| c.missing_funnel_inputs(true).is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    let model = spending.contains(&ci).then(|| {
+        ExpectedModel::build(
+            scenario,
+            &scenario.baseline_spend(),
+            &spending,
+            MeanMetric::Profit,
+            seed,
+            0,
+            trials,
+        )
+    });
+    let baseline = scenario.baseline_totals();
     let points = spends
         .iter()
         .zip(&merged)
@@ -216,12 +244,28 @@ pub fn sweep(
                     high: mean + Z90 * se,
                 }
             });
+            let mut at = baseline.clone();
+            at[ci] = s;
+            let exact = model.as_ref().map(|m| {
+                let (mean, se) = m.marginals(&at)[ci].unwrap_or((f64::NAN, f64::NAN));
+                (
+                    m.value(&at),
+                    Marginal {
+                        mean,
+                        se,
+                        low: mean - Z90 * se,
+                        high: mean + Z90 * se,
+                    },
+                )
+            });
             CurvePoint {
                 spend: s,
                 customers: band(&stats.customers, Total::Customers),
                 revenue: band(&stats.revenue, Total::Revenue),
                 profit: band(&stats.profit, Total::Profit),
                 marginal_roi,
+                expected_profit: exact.as_ref().map(|e| e.0),
+                exact_marginal_roi: exact.map(|e| e.1),
             }
         })
         .collect();

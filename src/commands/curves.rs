@@ -146,7 +146,7 @@ fn render_table(doc: &CurvesDoc) -> String {
         } else {
             2
         };
-        let rows: Vec<[String; 5]> = curve
+        let rows: Vec<[String; 7]> = curve
             .points
             .iter()
             .map(|p| {
@@ -158,6 +158,11 @@ fn render_table(doc: &CurvesDoc) -> String {
                     p.marginal_roi.as_ref().map_or(String::new(), |m| {
                         format!("{:.3} [{:.3} – {:.3}]", m.mean, m.low, m.high)
                     }),
+                    p.expected_profit
+                        .map_or(String::new(), |e| value(Some(e), Kind::Money)),
+                    p.exact_marginal_roi
+                        .as_ref()
+                        .map_or(String::new(), |m| format!("{:.3} ± {:.3}", m.mean, m.se)),
                 ]
             })
             .collect();
@@ -167,6 +172,8 @@ fn render_table(doc: &CurvesDoc) -> String {
             "revenue [P5 – P95]",
             "profit [P5 – P95]",
             "marginal ROI [90 %]",
+            "E[profit]",
+            "exact mROI",
         ];
         // Each column as wide as its widest entry (counted in characters:
         // the dashes are multi-byte), two spaces apart.
@@ -177,22 +184,25 @@ fn render_table(doc: &CurvesDoc) -> String {
                 .max()
                 .unwrap_or(0)
         };
-        let w: Vec<usize> = (0..5).map(width).collect();
+        let w: Vec<usize> = (0..7).map(width).collect();
         let pad = |text: &str, w: usize| {
             format!(
                 "{text}{}",
                 " ".repeat(w.saturating_sub(text.chars().count()))
             )
         };
-        let line = |marker: &str, r: [&str; 5]| {
+        let line = |marker: &str, r: [&str; 7]| {
             format!(
-                "{marker} {:>w0$}  {}  {}  {}  {}",
+                "{marker} {:>w0$}  {}  {}  {}  {}  {:>w5$}  {}",
                 r[0],
                 pad(r[1], w[1]),
                 pad(r[2], w[2]),
                 pad(r[3], w[3]),
-                r[4],
-                w0 = w[0]
+                pad(r[4], w[4]),
+                r[5],
+                r[6],
+                w0 = w[0],
+                w5 = w[5]
             )
             .trim_end()
             .to_string()
@@ -204,18 +214,25 @@ fn render_table(doc: &CurvesDoc) -> String {
             } else {
                 " "
             };
-            let _ = writeln!(out, "{}", line(marker, [&r[0], &r[1], &r[2], &r[3], &r[4]]));
+            let _ = writeln!(
+                out,
+                "{}",
+                line(marker, [&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]]).trim_end()
+            );
         }
     }
     let _ = writeln!(
         out,
         "\n* the scenario's spend. Marginal ROI: extra profit (NPV) per extra unit of spend since the \
-         previous point, from per-trial paired differences; above 0 the extra spend pays for itself."
+         previous point, from per-trial paired differences; above 0 the extra spend pays for itself.\n\
+         E[profit]: the exact expected profit at that spend (the mean of E[profit | θ] over the same \
+         trials, spec §7);\nexact mROI: its derivative in the channel's spend, ± its standard error \
+         from the assumption spread."
     );
     out
 }
 
-const CSV_HEADER: [&str; 15] = [
+const CSV_HEADER: [&str; 18] = [
     "channel",
     "spend",
     "customers_mean",
@@ -231,6 +248,9 @@ const CSV_HEADER: [&str; 15] = [
     "marginal_roi_se",
     "marginal_roi_low",
     "marginal_roi_high",
+    "expected_profit",
+    "exact_marginal_roi",
+    "exact_marginal_roi_se",
 ];
 
 fn render_csv(doc: &CurvesDoc) -> Result<String> {
@@ -249,6 +269,9 @@ fn render_csv(doc: &CurvesDoc) -> Result<String> {
                 num(m.map(|m| m.se)),
                 num(m.map(|m| m.low)),
                 num(m.map(|m| m.high)),
+                num(p.expected_profit),
+                num(p.exact_marginal_roi.as_ref().map(|m| m.mean)),
+                num(p.exact_marginal_roi.as_ref().map(|m| m.se)),
             ]);
             w.write_record(row)?;
         }
