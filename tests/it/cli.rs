@@ -3,7 +3,7 @@
 //! document of spec §5, reproducibility (spec §6), `--output`, option
 //! overrides, and the shipped example scenarios.
 
-mod common;
+use super::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

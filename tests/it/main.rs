@@ -1,0 +1,16 @@
+//! The integration tests, as one test binary: linked once instead of once per file, which
+//! is most of a fresh `cargo test`'s build time (see the README's performance section).
+//! Run one file's tests with `cargo test --test it cli::` (its module name).
+
+mod bad_input;
+mod check_cli;
+mod cli;
+mod common;
+mod compare_cli;
+mod curves;
+mod model;
+mod optimize;
+mod output;
+mod precision;
+mod report;
+mod samplers;
