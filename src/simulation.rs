@@ -86,20 +86,22 @@ impl Pairwise {
         if self.plans < 2 {
             return;
         }
-        for i in 0..count {
-            for a in 0..self.plans {
-                let pa = outcomes[a][i].total(Total::Profit);
-                for b in a + 1..self.plans {
-                    let pb = outcomes[b][i].total(Total::Profit);
+        let n = self.plans;
+        let profit = |plan: &Vec<Outcome>, trial: usize| plan[trial].total(Total::Profit);
+        for trial in 0..count {
+            for (a, plan_a) in outcomes.iter().enumerate() {
+                let pa = profit(plan_a, trial);
+                for (b, plan_b) in outcomes.iter().enumerate().skip(a + 1) {
+                    let pb = profit(plan_b, trial);
                     if pa.is_nan() || pb.is_nan() {
                         continue;
                     }
-                    self.defined[a * self.plans + b] += 1;
-                    self.defined[b * self.plans + a] += 1;
+                    self.defined[a * n + b] += 1;
+                    self.defined[b * n + a] += 1;
                     if pa > pb {
-                        self.wins[a * self.plans + b] += 1;
+                        self.wins[a * n + b] += 1;
                     } else if pb > pa {
-                        self.wins[b * self.plans + a] += 1;
+                        self.wins[b * n + a] += 1;
                     }
                 }
             }
