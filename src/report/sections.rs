@@ -639,11 +639,13 @@ pub fn monthly_cash_flow(c: &Ctx) -> String {
         if c.multi() {
             let _ = write!(s, "<h3>{}</h3>", esc(&p.plan));
         }
+        // Two tables side by side in the text flow: spend by channel, then
+        // the cash flow, so neither grows past a printed page's width.
         s.push_str(r#"<div class="wide"><table class="kpi"><thead><tr><th class="r">month</th>"#);
         for name in p.monthly_spend.keys() {
             let _ = write!(s, r#"<th class="r">{}</th>"#, esc(name));
         }
-        s.push_str(r#"<th class="r">cost</th><th class="r">revenue</th><th class="r">cumulative profit P5</th><th class="r">median</th><th class="r">P95</th></tr></thead><tbody>"#);
+        s.push_str(r#"<th class="r">cost</th></tr></thead><tbody>"#);
         for &t in &months {
             let _ = write!(s, r#"<tr><td class="r">{t}</td>"#);
             for (name, spend) in &p.monthly_spend {
@@ -657,6 +659,21 @@ pub fn monthly_cash_flow(c: &Ctx) -> String {
                     )
                 );
             }
+            let cost = p.monthly["cost"][t - 1].summary.mean;
+            let _ = write!(
+                s,
+                r#"<td class="r">{}</td></tr>"#,
+                num(
+                    &format!("/plans/{i}/monthly/cost/{}/mean", t - 1),
+                    Units::Money,
+                    cost
+                )
+            );
+        }
+        s.push_str("</tbody></table></div>");
+        s.push_str(r#"<div class="wide"><table class="kpi"><thead><tr><th class="r">month</th><th class="r">revenue</th><th class="r">cumulative profit P5</th><th class="r">median</th><th class="r">P95</th></tr></thead><tbody>"#);
+        for &t in &months {
+            let _ = write!(s, r#"<tr><td class="r">{t}</td>"#);
             let cell = |metric: &str, stat: &str, x: Option<f64>| {
                 format!(
                     r#"<td class="r">{}</td>"#,
@@ -668,7 +685,6 @@ pub fn monthly_cash_flow(c: &Ctx) -> String {
                 )
             };
             let at = |metric: &str| &p.monthly[metric][t - 1].summary;
-            s.push_str(&cell("cost", "mean", at("cost").mean));
             s.push_str(&cell("revenue", "mean", at("revenue").mean));
             let cp = at("cumulative_profit");
             s.push_str(&cell("cumulative_profit", "p5", cp.p5));

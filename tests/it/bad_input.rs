@@ -6,7 +6,7 @@
 //! or name, and say what is allowed (or suggest the intended name) —
 //! never panic.
 
-mod common;
+use super::common;
 
 use common::{
     BASE, EXIT_INPUT, FIRST_EXTRA_LINE, Workspace, check_both, run_json, validate_str, with_base,
@@ -868,7 +868,7 @@ fn a_percentage_gets_the_decimal_to_write() {
 
 #[test]
 fn the_same_target_twice_names_the_first_line() {
-    // Two targets on one metric are fine (see tests/cli.rs); the same comparison twice is
+    // Two targets on one metric are fine (see cli.rs); the same comparison twice is
     // a copy-paste slip, whatever gate it carries, and `check` could not tell them apart.
     rejects(
         "target,*,profit,> 0,\ntarget,*,profit,>= 50000,\ntarget,*,profit,> 0 @ 0.8,",

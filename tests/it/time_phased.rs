@@ -2,7 +2,7 @@
 //! overrides, reach month by month from the audience not yet reached, spend
 //! booked in its months, seasonal rates and monthly plans.
 
-mod common;
+use super::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! document of spec §5, reproducibility (spec §6), `--output`, option
 //! overrides, and the shipped example scenarios.
 
-mod common;
+use super::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -1446,7 +1446,7 @@ fn several_targets_on_one_metric_are_each_evaluated() {
         1.0 - Poisson::new(lambda).unwrap().cdf(13)
     };
     let expect = [
-        (">", 0.0, 1.0 - (-lambda as f64).exp()),
+        (">", 0.0, 1.0 - (-lambda).exp()),
         (">=", 14.0, at_least_14),
         (">=", 14.0, at_least_14),
     ];

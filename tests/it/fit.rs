@@ -2,7 +2,7 @@
 //! simulation, closed forms, the round trip into a scenario, and every
 //! malformed input.
 
-mod common;
+use super::common;
 
 use common::{BASE, Workspace};
 use racesim::engine::engage::Retention;
@@ -10,8 +10,8 @@ use racesim::fit::retention::{self, Cohort};
 use racesim::sampling::TrialRng;
 use rand::SeedableRng;
 
-const REGULAR: &str = include_str!("../examples/data/fader_hardie_regular.csv");
-const HIGH_END: &str = include_str!("../examples/data/fader_hardie_high_end.csv");
+const REGULAR: &str = include_str!("../../examples/data/fader_hardie_regular.csv");
+const HIGH_END: &str = include_str!("../../examples/data/fader_hardie_high_end.csv");
 
 fn json(out: &common::Outcome) -> serde_json::Value {
     out.assert_ok();
@@ -300,7 +300,7 @@ fn reach_tells_saturation_from_none() {
     assert!(!rows.contains("audience,"));
     ws.write(
         "sat.csv",
-        include_str!("../examples/data/search_weekly.csv"),
+        include_str!("../../examples/data/search_weekly.csv"),
     );
     let d = json(&ws.run(&["fit", "reach", "sat.csv", "-c", "search", "-f", "json"]));
     let a = &d["estimates"]["audience"];
@@ -321,12 +321,12 @@ fn fitted_rows_round_trip_into_a_scenario() {
     let ws = Workspace::new();
     ws.write(
         "cohorts.csv",
-        include_str!("../examples/data/shop_cohorts.csv"),
+        include_str!("../../examples/data/shop_cohorts.csv"),
     );
-    ws.write("orders.csv", include_str!("../examples/data/orders.csv"));
+    ws.write("orders.csv", include_str!("../../examples/data/orders.csv"));
     ws.write(
         "pages.csv",
-        include_str!("../examples/data/landing_pages.csv"),
+        include_str!("../../examples/data/landing_pages.csv"),
     );
     let mut scenario = String::from(BASE);
     for args in [
@@ -550,7 +550,7 @@ fn the_retention_report_shows_the_fitted_and_observed_survival() {
     let ws = Workspace::new();
     ws.write(
         "wide.csv",
-        include_str!("../examples/data/shop_cohorts_wide.csv"),
+        include_str!("../../examples/data/shop_cohorts_wide.csv"),
     );
     let out = ws.run(&["fit", "retention", "wide.csv", "--report", "fit.html"]);
     out.assert_ok();

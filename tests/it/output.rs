@@ -2,7 +2,7 @@
 //! followed (the link stays), a pipe or device is written in place, and a
 //! directory is refused without touching anything.
 
-mod common;
+use super::common;
 
 use common::{BASE, EXIT_FAILURE, Workspace};
 

@@ -1,0 +1,19 @@
+//! The integration tests, as one test binary: linked once instead of once per file, which
+//! is most of a fresh `cargo test`'s build time (see the README's performance section).
+//! Run one file's tests with `cargo test --test it cli::` (its module name).
+
+mod bad_input;
+mod check_cli;
+mod cli;
+mod common;
+mod compare_cli;
+mod curves;
+mod fit;
+mod model;
+mod numeric_edges;
+mod optimize;
+mod output;
+mod precision;
+mod report;
+mod samplers;
+mod time_phased;
