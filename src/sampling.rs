@@ -297,7 +297,8 @@ impl OrderValues {
         // skewness 2/√shape is below 2e-6. The gamma's own set-up would
         // overflow (1/cv² = ∞) and give an infinite revenue.
         let cv2 = cv * cv;
-        if !(n as f64 / cv2 <= MAX_GAMMA_SHAPE) {
+        let shape = n as f64 / cv2;
+        if shape.is_nan() || shape > MAX_GAMMA_SHAPE {
             let z: f64 = rng.sample(StandardNormal);
             return (mean * n as f64 + mean * cv * (n as f64).sqrt() * z).max(0.0);
         }
@@ -422,7 +423,8 @@ impl Survival {
         // the first month end, nor in it). A spread too large for f64
         // (subnormal φ) is the φ → 0 limit: everyone churns alike.
         let spread = if phi > 0.0 { (1.0 - phi) / phi } else { 0.0 };
-        self.memoryless = phi == 0.0 || churn <= 0.0 || churn >= 1.0 || !(spread <= MAX_SBG_SPREAD);
+        self.memoryless = phi == 0.0 || churn <= 0.0 || churn >= 1.0 || spread.is_nan()
+            || spread > MAX_SBG_SPREAD;
         let (alpha, beta) = (churn * spread, (1.0 - churn) * spread);
         let mut s = 1.0;
         for k in 1..=max_age {

@@ -116,9 +116,9 @@ impl CustomerValue {
         for s in (1..=horizon).rev() {
             let mut revenue = inputs.order_value * discount[s];
             let mut customers = 1.0;
-            for t in s + 1..=horizon {
+            for (t, d) in discount.iter().enumerate().skip(s + 1) {
                 let alive = survival.survival(t - s);
-                revenue += repeat_value * alive * discount[t];
+                revenue += repeat_value * alive * d;
                 // Referred visitors sent in month t arrive in t + 1 ≤ H.
                 if t < horizon && inputs.referral_rate > 0.0 {
                     let sent = inputs.referral_rate * alive;

@@ -469,7 +469,7 @@ fn scaled_beta(low: f64, width: f64, a: f64, b: f64) -> Option<Sampler> {
             p: top_share,
         });
     }
-    if !(a + b <= HUGE_BETA) {
+    if (a + b).is_nan() || a + b > HUGE_BETA {
         return Some(Sampler::Constant(low + width * top_share));
     }
     Beta::new(a, b)
