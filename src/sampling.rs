@@ -423,7 +423,10 @@ impl Survival {
         // the first month end, nor in it). A spread too large for f64
         // (subnormal φ) is the φ → 0 limit: everyone churns alike.
         let spread = if phi > 0.0 { (1.0 - phi) / phi } else { 0.0 };
-        self.memoryless = phi == 0.0 || churn <= 0.0 || churn >= 1.0 || spread.is_nan()
+        self.memoryless = phi == 0.0
+            || churn <= 0.0
+            || churn >= 1.0
+            || spread.is_nan()
             || spread > MAX_SBG_SPREAD;
         let (alpha, beta) = (churn * spread, (1.0 - churn) * spread);
         let mut s = 1.0;
