@@ -140,6 +140,10 @@ pub struct RunArgs {
     /// Also write an HTML report with charts to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Add what drives profit (tornado, contributions, luck; see `racesim drivers`)
+    /// to the JSON document as `drivers`, and to the table.
+    #[arg(long)]
+    pub drivers: bool,
 }
 
 /// Precision control, shared by `run` and `check`.

@@ -39,6 +39,9 @@ pub struct Document {
     /// with two plans or more.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pairwise: Vec<PairwiseDoc>,
+    /// What drives profit (`run --drivers`), spec §8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drivers: Option<Box<crate::drivers::document::DriversDoc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -228,6 +231,7 @@ impl Document {
             comparisons,
             ranking,
             pairwise,
+            drivers: None,
         }
     }
 }

@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use crate::cli::RunArgs;
 use crate::error::{EXIT_OK, Error};
+use crate::metrics::Total;
 use crate::options::SimulationOptions;
 use crate::simulation::Plan;
 use crate::{export, output, plans, report};
@@ -16,17 +17,43 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         None => vec![Plan::baseline(&scenario)],
     };
     let precision = crate::precision::Precision::from_args(&args.precision)?;
-    let (doc, stop, samples) = report::simulate(
+    let (mut doc, stop, (samples, drivers)) = crate::precision::simulate_collecting(
         &scenario,
         &plans,
         &opts,
         precision.as_ref(),
-        args.report.is_some(),
+        || {
+            (
+                args.report.is_some().then(report::SampleCollector::default),
+                (args.drivers || args.report.is_some())
+                    .then(|| crate::drivers::collect::DriverValues::new(Total::Profit)),
+            )
+        },
     )?;
+    let drivers = drivers.map(|values| {
+        crate::drivers::document::DriversDoc::of_run(
+            &scenario,
+            &plans,
+            Total::Profit,
+            &doc,
+            crate::drivers::analyse(&values.into_trials(), opts.seed),
+        )
+    });
+    let samples = samples.map(|s| report::Samples {
+        drivers: drivers.clone(),
+        ..s.finish()
+    });
+    if args.drivers {
+        doc.drivers = drivers.map(Box::new);
+    }
     if let Some(stop) = stop {
         eprintln!("note: {}", stop.note(&scenario.name));
     }
-    let text = export::exporter_for(args.out.format).render(&doc)?;
+    let mut text = export::exporter_for(args.out.format).render(&doc)?;
+    if let (export::Format::Table, Some(drivers)) = (args.out.format, &doc.drivers) {
+        text.push('\n');
+        text.push_str(&drivers.table());
+    }
     output::emit(args.out.output.as_deref(), &text)?;
     if let (Some(path), Some(samples)) = (&args.report, &samples) {
         report::write_report(path, &scenario, &plans, &doc, samples)?;

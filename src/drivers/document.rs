@@ -1,7 +1,7 @@
 //! The drivers document: what `racesim drivers` reports, in one shape that
 //! every format renders (JSON as is; table and CSV from it).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Analysis, Estimate, Input};
 use crate::export::format::{percent, thousands};
@@ -9,7 +9,7 @@ use crate::export::format::{percent, thousands};
 /// Version of the drivers JSON layout. Bump on any breaking change.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DriversDoc {
     pub schema_version: u32,
     pub scenario: String,
@@ -90,6 +90,28 @@ fn pad(rows: &[Vec<String>]) -> String {
 }
 
 impl DriversDoc {
+    /// The drivers of a run's document (same trials, seed and inputs).
+    pub fn of_run(
+        scenario: &crate::scenario::Scenario,
+        plans: &[crate::simulation::Plan],
+        metric: crate::metrics::Total,
+        doc: &crate::document::Document,
+        analysis: Analysis,
+    ) -> DriversDoc {
+        DriversDoc {
+            schema_version: SCHEMA_VERSION,
+            scenario: scenario.name.clone(),
+            metric: metric.name().to_string(),
+            trials: doc.trials,
+            seed: doc.seed,
+            model_version: doc.model_version,
+            input_hash: doc.input_hash.clone(),
+            plans: plans.iter().map(|p| p.name.clone()).collect(),
+            inputs: super::inputs(scenario),
+            analysis,
+        }
+    }
+
     fn name(&self, input: usize) -> &str {
         &self.inputs[input].name
     }

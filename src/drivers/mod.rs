@@ -13,7 +13,7 @@
 pub mod collect;
 pub mod document;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::scenario::Scenario;
 use crate::stats::sensitivity::{self as est, GROUPS};
@@ -22,7 +22,7 @@ use crate::stats::sensitivity::{self as est, GROUPS};
 pub const REPLICATES: usize = 200;
 
 /// An uncertain input, named the way a planner reads the scenario.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Input {
     /// `convert.rate (*)`, `reach.cost_per_visit (search)`.
     pub name: String,
@@ -71,7 +71,7 @@ pub struct DriverTrials {
 }
 
 /// An estimate with its bootstrap standard error.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Estimate {
     pub value: f64,
     pub se: f64,
@@ -85,7 +85,7 @@ impl Estimate {
     }
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TornadoRow {
     pub input: usize,
     /// Mean of E[Y | θ] over the trials with the input in its lowest and
@@ -99,21 +99,21 @@ pub struct TornadoRow {
     pub input_p90: f64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Contribution {
     pub input: usize,
     /// First-order index Var(E[Y | X_j]) / Var(Y).
     pub share: Estimate,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Downside {
     pub input: usize,
     /// Mean rank percentile of the input in the worst tenth of trials.
     pub mean_percentile: Estimate,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct InputValue {
     pub input: usize,
     pub evppi: Estimate,
@@ -123,7 +123,7 @@ pub struct InputValue {
     pub best_when_high: usize,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ValueOfInformation {
     /// Index of the plan with the best mean E[Y | θ] (the choice without
     /// more information).
@@ -134,7 +134,7 @@ pub struct ValueOfInformation {
     pub inputs: Vec<InputValue>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Analysis {
     pub trials: usize,
     /// Sorted by swing, largest first.

@@ -10,6 +10,7 @@ pub mod page;
 pub mod samples;
 mod sections;
 
+use crate::drivers::collect::DriverValues;
 use std::path::Path;
 
 use anyhow::Result;
@@ -65,6 +66,7 @@ pub fn render(
         plans = page::esc(&plan_names.join(", ")),
     );
     html.push_str(&sections::headline(&c));
+    html.push_str(&sections::drivers(&c));
     html.push_str(&sections::targets(&c));
     html.push_str(&sections::funnel(&c)?);
     html.push_str(&sections::distributions(&c)?);
@@ -100,7 +102,39 @@ pub fn simulate(
     precision: Option<&Precision>,
     with_samples: bool,
 ) -> Result<(Document, Option<Stop>, Option<Samples>), RunawayError> {
-    let fresh = || with_samples.then(SampleCollector::default);
-    precision::simulate_collecting(scenario, plans, opts, precision, fresh)
-        .map(|(doc, stop, samples)| (doc, stop, samples.map(SampleCollector::finish)))
+    let fresh = || {
+        with_samples.then(|| {
+            (
+                SampleCollector::default(),
+                DriverValues::new(crate::metrics::Total::Profit),
+            )
+        })
+    };
+    precision::simulate_collecting(scenario, plans, opts, precision, fresh).map(
+        |(doc, stop, collected)| {
+            let samples = collected.map(|(samples, drivers)| {
+                with_drivers(samples.finish(), scenario, plans, &doc, drivers)
+            });
+            (doc, stop, samples)
+        },
+    )
+}
+
+/// The samples with the run's drivers (what the report's tornado shows).
+pub fn with_drivers(
+    mut samples: Samples,
+    scenario: &Scenario,
+    plans: &[Plan],
+    doc: &Document,
+    drivers: DriverValues,
+) -> Samples {
+    let analysis = crate::drivers::analyse(&drivers.into_trials(), doc.seed);
+    samples.drivers = Some(crate::drivers::document::DriversDoc::of_run(
+        scenario,
+        plans,
+        crate::metrics::Total::Profit,
+        doc,
+        analysis,
+    ));
+    samples
 }

@@ -103,6 +103,17 @@ svg [fill="#101010"] { fill: var(--fg); }
 svg [stroke="#101010"] { stroke: var(--fg); }
 svg [stroke="#A0A0A1"] { stroke: var(--grid); }
 svg [fill="#FEFEFD"] { fill: var(--bg); }
+.tornado td.bar { width: 40%; }
+.tornado .track { position: relative; height: 14px; background: var(--border); border-radius: 2px; }
+.tornado .fill { position: absolute; top: 0; bottom: 0; background: #3b7dd8; }
+.tornado .fill.down { background: repeating-linear-gradient(45deg, #d8793b, #d8793b 4px, #f0b48a 4px, #f0b48a 8px); }
+.stack { display: flex; height: 18px; border-radius: 2px; overflow: hidden; margin: 6px 0; }
+.seg.s0, .swatch.s0 { background: #3b7dd8; } .seg.s1, .swatch.s1 { background: #d8793b; }
+.seg.s2, .swatch.s2 { background: #4aa564; } .seg.s3, .swatch.s3 { background: #b94a9b; }
+.seg.s4, .swatch.s4 { background: #c9a227; } .seg.s5, .swatch.s5 { background: #7f7f7f; }
+.seg.s6, .swatch.s6 { background: #bbbbbb; } .seg.s7, .swatch.s7 { background: #222222; }
+ul.legend { list-style: none; padding-left: 0; }
+.swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
 .wide { overflow-x: auto; margin: 6px 0 12px; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--border); vertical-align: top; }
@@ -119,6 +130,7 @@ table.assumptions td { overflow-wrap: break-word; }
 .kpi .range { display: block; font-size: 12px; color: var(--muted); white-space: normal; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 13px; margin: 4px 0; }
 .legend > span { overflow-wrap: anywhere; }
+ul.legend { list-style: none; padding-left: 0; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
 .bar { position: relative; height: 14px; background: var(--card); border: 1px solid var(--border); border-radius: 3px; min-width: 80px; }
 .bar > .fill { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 2px; }

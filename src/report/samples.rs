@@ -35,6 +35,10 @@ pub struct Samples {
     /// Trials kept (the first `trials` of the run).
     pub trials: u64,
     pub plans: Vec<PlanSamples>,
+    /// What drives profit over all the run's trials (spec §8), for the
+    /// report's tornado and contribution charts.
+    #[serde(default)]
+    pub drivers: Option<crate::drivers::document::DriversDoc>,
 }
 
 /// Collects `Samples` of trials `0..MAX_SAMPLED_TRIALS` during a run.
@@ -79,6 +83,7 @@ impl Collector for SampleCollector {
                 .iter()
                 .map(|_| PlanSamples::with_channels(scenario.channels.len()))
                 .collect(),
+            drivers: None,
         };
         let mut discount = Vec::new();
         for (i, draws) in block.draws[..kept].iter().enumerate() {

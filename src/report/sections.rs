@@ -195,6 +195,28 @@ pub fn headline(c: &Ctx) -> String {
     if c.plan_groups().len() == 1 {
         s.push_str("</div>");
     }
+    // Assumptions against luck (spec §7): what research could narrow.
+    if let Some(v) = c.doc.plans[0].metrics["profit"].variance {
+        let _ = write!(
+            s,
+            "<p>The spread of profit{}: {} comes from the assumptions, which better research (a test, a pilot, a cohort study) could narrow, and {} from the luck of a finite population of visitors and customers, which nothing narrows.</p>",
+            if c.multi() {
+                format!(" in plan {}", esc(&c.doc.plans[0].plan))
+            } else {
+                String::new()
+            },
+            num(
+                "/plans/0/metrics/profit/variance/assumptions",
+                Units::Percent,
+                Some(v.assumptions)
+            ),
+            num(
+                "/plans/0/metrics/profit/variance/luck",
+                Units::Percent,
+                Some(v.luck)
+            ),
+        );
+    }
     s.push_str("</section>\n");
     s
 }
@@ -1017,4 +1039,121 @@ pub fn details(c: &Ctx) -> String {
         d.schema_version,
         seed = d.seed,
     )
+}
+
+/// What drives profit (spec §8), right after the headline: a tornado of the
+/// inputs with the largest swing and the contribution of each to the
+/// variance, beside the luck share; with plans, the value of information.
+pub fn drivers(c: &Ctx) -> String {
+    let Some(d) = &c.samples.drivers else {
+        return String::new();
+    };
+    let a = &d.analysis;
+    let name = |j: usize| esc(&d.inputs[j].name);
+    let money = |x: f64| format::thousands(x, 0);
+    let mut s = String::from(r#"<div id="drivers" class="keep"><h3>What drives profit</h3>"#);
+    if d.inputs.is_empty() {
+        s.push_str(
+            "<p>No assumption is uncertain: the whole spread of profit is luck.</p></div>\n",
+        );
+        return s;
+    }
+    let shown: Vec<_> = a.tornado.iter().take(8).collect();
+    let lo = shown
+        .iter()
+        .map(|r| r.low.value.min(r.high.value))
+        .fold(f64::INFINITY, f64::min);
+    let hi = shown
+        .iter()
+        .map(|r| r.low.value.max(r.high.value))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let width = (hi - lo).max(1e-9);
+    let pct = |x: f64| 100.0 * (x - lo) / width;
+    s.push_str(r#"<figure id="chart-tornado"><div class="wide"><table class="tornado"><thead><tr><th>input (P10 – P90)</th><th class="r">low tenth</th><th>expected profit</th><th>high tenth</th></tr></thead><tbody>"#);
+    for r in &shown {
+        let (left, right) = (r.low.value.min(r.high.value), r.low.value.max(r.high.value));
+        let rises = r.high.value >= r.low.value;
+        let _ = write!(
+            s,
+            r#"<tr><td>{} <span class="range">{} – {}</span></td><td class="r">{}</td><td class="bar"><div class="track"><div class="fill {}" style="left:{:.1}%;width:{:.1}%"></div></div></td><td>{}</td></tr>"#,
+            name(r.input),
+            format::thousands(r.input_p10, if r.input_p10.abs() < 10.0 { 3 } else { 1 }),
+            format::thousands(r.input_p90, if r.input_p90.abs() < 10.0 { 3 } else { 1 }),
+            money(r.low.value),
+            if rises { "up" } else { "down" },
+            pct(left),
+            (pct(right) - pct(left)).max(0.5),
+            money(r.high.value)
+        );
+    }
+    s.push_str("</tbody></table></div><figcaption>Tornado: mean expected profit with each input in its lowest and in its highest tenth of trials; the inputs with the largest swing first. Solid bars: profit rises with the input; hatched: it falls.</figcaption></figure>");
+
+    // Contribution to variance as one stacked bar.
+    let mut parts: Vec<(String, f64)> = a
+        .contributions
+        .iter()
+        .take(5)
+        .map(|c| (d.inputs[c.input].name.clone(), c.share.value.max(0.0)))
+        .collect();
+    let rest: f64 = a
+        .contributions
+        .iter()
+        .skip(5)
+        .map(|c| c.share.value.max(0.0))
+        .sum();
+    if rest > 0.0 {
+        parts.push(("other inputs".into(), rest));
+    }
+    parts.push(("luck".into(), a.luck.value.max(0.0)));
+    parts.push(("interactions".into(), a.remainder.value.max(0.0)));
+    let total: f64 = parts.iter().map(|p| p.1).sum::<f64>().max(1e-12);
+    s.push_str(r#"<figure id="chart-contributions"><div class="stack">"#);
+    for (k, (_, share)) in parts.iter().enumerate() {
+        let _ = write!(
+            s,
+            r#"<div class="seg s{}" style="width:{:.2}%"></div>"#,
+            k % 8,
+            100.0 * share / total
+        );
+    }
+    s.push_str(r#"</div><ul class="legend">"#);
+    for (k, (label, share)) in parts.iter().enumerate() {
+        let _ = write!(
+            s,
+            r#"<li><span class="swatch s{}"></span>{} {}</li>"#,
+            k % 8,
+            esc(label),
+            format::percent(*share)
+        );
+    }
+    s.push_str("</ul><figcaption>Contribution to the variance of profit: each input's first-order share (20 rank groups), the luck of a finite population, and interactions. Every share has a bootstrap standard error in <code>racesim drivers</code>.</figcaption></figure>");
+
+    if let Some(v) = &a.value_of_information {
+        let _ = write!(
+            s,
+            r#"<p>Value of information, choosing among {}: knowing every assumption before choosing would be worth {} ± {} in expected profit (EVPI).</p><div class="wide"><table class="kpi"><thead><tr><th>learning this first</th><th class="r">worth (EVPPI)</th><th>best if low</th><th>best if high</th></tr></thead><tbody>"#,
+            esc(&d.plans.join(", ")),
+            money(v.evpi.value),
+            money(v.evpi.se)
+        );
+        for i in v.inputs.iter().take(5) {
+            let _ = write!(
+                s,
+                r#"<tr><td>{}</td><td class="r">{} ± {}{}</td><td>{}</td><td>{}</td></tr>"#,
+                name(i.input),
+                money(i.evppi.value),
+                money(i.evppi.se),
+                if i.evppi.distinguishable() {
+                    ""
+                } else {
+                    " (≈ 0)"
+                },
+                esc(&d.plans[i.best_when_low]),
+                esc(&d.plans[i.best_when_high])
+            );
+        }
+        s.push_str("</tbody></table></div>");
+    }
+    s.push_str("</div>\n");
+    s
 }
