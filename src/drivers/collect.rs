@@ -29,7 +29,9 @@ impl DriverValues {
         self.blocks.sort_by_key(|(first, _)| *first);
         let mut all = DriverTrials::default();
         for (_, b) in self.blocks {
-            if all.inputs.is_empty() {
+            // The first block sets the shapes (there is always a plan, but
+            // there may be no uncertain input).
+            if all.expected.is_empty() {
                 all.inputs = vec![Vec::new(); b.inputs.len()];
                 all.expected = vec![Vec::new(); b.expected.len()];
             }

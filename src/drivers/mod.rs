@@ -152,6 +152,10 @@ pub struct Analysis {
 /// Analyses the trials; `seed` seeds the bootstrap.
 pub fn analyse(t: &DriverTrials, seed: u64) -> Analysis {
     let n = t.outcome.len();
+    debug_assert!(
+        t.expected.iter().chain(&t.inputs).all(|v| v.len() == n),
+        "every per-trial series covers the same trials"
+    );
     let ones = vec![1.0; n];
     let boot = est::bootstrap_weights(n, REPLICATES, seed ^ 0x4452_4956_4552_5321);
     // An estimate and its spread over bootstrap replicates.

@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod compare_cli;
 mod curves;
+mod drivers_cli;
 mod fit;
 mod model;
 mod numeric_edges;
