@@ -75,7 +75,7 @@ pub fn parse(
     };
     if count == Some(0) {
         return Err(UsageError(format!(
-            "--shard `{spec}`: the number of shards must be at least 1"
+            "--shard `{spec}`: the number of shards must be at least 1; {SHARD_HELP}"
         )));
     }
     if head.eq_ignore_ascii_case("auto") {
