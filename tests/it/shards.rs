@@ -17,6 +17,9 @@ const ENGINE_VARIABLES: [&str; 8] = [
     "AWS_BATCH_JOB_ARRAY_SIZE",
 ];
 
+/// Engine variables and their values.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
 /// A prime: no shard count in these tests divides it.
 const TRIALS: &str = "997";
 
@@ -400,7 +403,7 @@ fn shard_auto_reads_each_engine_and_says_what_it_read() {
             env,
         )
     };
-    let cases: [(&str, &[(&str, &str)], &str); 5] = [
+    let cases: [(&str, Env, &str); 5] = [
         (
             "auto",
             &[
