@@ -479,6 +479,13 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
                 h.input_hash.clone(),
             ));
         }
+        if h.scenario_name != reference.scenario_name {
+            return Err(differs(
+                "scenario name",
+                format!("`{}`", reference.scenario_name),
+                format!("`{}`", h.scenario_name),
+            ));
+        }
         if h.plans != reference.plans {
             return Err(differs(
                 "plans",
@@ -581,6 +588,8 @@ struct Header {
     racesim_version: String,
     model_version: u32,
     input_hash: String,
+    /// The output names the scenario after its file.
+    scenario_name: String,
     scenario_text: String,
     plans_text: Option<String>,
     plans: Vec<String>,
@@ -595,6 +604,11 @@ impl Partial {
             racesim_version: self.racesim_version.clone(),
             model_version: self.model_version,
             input_hash: self.input_hash.clone(),
+            scenario_name: self
+                .scenario
+                .path
+                .file_stem()
+                .map_or(String::new(), |s| s.to_string_lossy().into_owned()),
             scenario_text: self.scenario.text.clone(),
             plans_text: self.plans_file.as_ref().map(|f| f.text.clone()),
             plans: self.plans.clone(),

@@ -280,6 +280,30 @@ fn every_wrong_merge_is_refused_naming_the_files() {
         &["command run differs"],
     );
 
+    // The same scenario under another name: the output names it after its file.
+    ws.write("renamed.csv", ws.read("dtc_shop.csv"));
+    run(
+        &ws,
+        &[
+            "compare",
+            "renamed.csv",
+            "dtc_shop.plans.csv",
+            "-q",
+            "-n",
+            TRIALS,
+            "--shard",
+            "3/3",
+            "--partial",
+            "renamed.json",
+        ],
+    )
+    .assert_ok();
+    assert_refused(
+        &merge(&ws, &s(&["c-1.json", "c-2.json", "renamed.json"]), &[]),
+        &["renamed.json"],
+        &["scenario name `renamed`"],
+    );
+
     // Another model or racesim version.
     forge(&ws, "c-3.json", "model.json", |v| {
         v["model_version"] = 2.into()
