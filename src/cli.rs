@@ -76,6 +76,15 @@ pub enum Command {
     Drivers(DriversArgs),
     /// Simulate a scenario (and plans) and write a self-contained HTML report with charts.
     Report(ReportArgs),
+    /// Merge the partial results of a sharded run into what the unsharded run prints.
+    #[command(
+        mut_arg("format", format_help),
+        after_help = "Every partial must come from the same `run` or `compare` (scenario, plans, \
+                      seed, trials, racesim version) and together they must hold each trial once. \
+                      The output is byte for byte what the unsharded command prints in that format. \
+                      See docs/scale-out.md."
+    )]
+    Merge(MergeArgs),
     /// Fit assumptions from data (cohorts, counts, orders, spend) as scenario rows.
     #[command(
         after_help = "Prints scenario rows (stage,channel,metric,value,note) to paste into a \
@@ -144,6 +153,33 @@ pub struct RunArgs {
     /// to the JSON document as `drivers`, and to the table.
     #[arg(long)]
     pub drivers: bool,
+    #[command(flatten)]
+    pub shard: ShardArgs,
+}
+
+/// Splitting one run over an array job (spec §10, docs/scale-out.md).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ShardArgs {
+    /// Simulate only shard K of N (1-based) of the trials and write a partial
+    /// result for `racesim merge`; `auto` reads the shard from Slurm or AWS
+    /// Batch array variables, `auto/N` from Kubernetes' JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "K/N|auto", requires = "partial")]
+    pub shard: Option<String>,
+    /// The partial result a shard writes (atomically) instead of the output.
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    pub partial: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The partial results of every shard, in any order.
+    #[arg(required = true, value_name = "PARTIAL")]
+    pub partials: Vec<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Not supported yet: partials carry no per-trial samples (run `racesim report` unsharded).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// Precision control, shared by `run` and `check`.
@@ -223,6 +259,8 @@ pub struct CompareArgs {
     /// Also write an HTML report with charts to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 #[derive(Debug, Args)]

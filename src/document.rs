@@ -102,7 +102,7 @@ pub struct ComparisonDoc {
 /// Fingerprint of everything simulated: the scenario file and, when there
 /// are alternatives, every plan's name and spend, so a baseline notices an
 /// edited plans file too. A scenario alone keeps its file's hash.
-fn input_hash(scenario: &Scenario, plans: &[Plan]) -> String {
+pub fn input_hash(scenario: &Scenario, plans: &[Plan]) -> String {
     if plans.len() <= 1 {
         return scenario.input_hash.clone();
     }

@@ -54,7 +54,13 @@ pub fn load(path: &Path, scenario: &Scenario) -> Result<Vec<Plan>, InputError> {
             InputProblem::whole_file(format!("cannot read the plans file: {e}")),
         )
     })?;
-    let text = crate::scenario::decode_utf8(path, &bytes)?;
+    from_bytes(path, &bytes, scenario)
+}
+
+/// Plans from a file's bytes (`path` names it in errors): what `load` reads,
+/// and what `racesim merge` reads back from a partial result.
+pub fn from_bytes(path: &Path, bytes: &[u8], scenario: &Scenario) -> Result<Vec<Plan>, InputError> {
+    let text = crate::scenario::decode_utf8(path, bytes)?;
     parse_str(path, text, scenario)
 }
 

@@ -19,21 +19,39 @@ use crate::options::SimulationOptions;
 use crate::{output, plans, report};
 
 pub fn run(args: &CompareArgs) -> Result<i32, Error> {
+    if args.shard.shard.is_some() {
+        return super::run_shard(
+            crate::shard::Command::Compare,
+            &args.scenario,
+            Some(&args.plans),
+            &args.simulation,
+            &args.shard,
+            &[
+                ("--output", args.out.output.is_some()),
+                ("--report", args.report.is_some()),
+            ],
+        );
+    }
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = plans::load(&args.plans, &scenario)?;
     let (doc, _, samples) =
         report::simulate(&scenario, &plans, &opts, None, args.report.is_some())?;
-    let text = match args.out.format {
-        Format::Table => render_table(&doc),
-        Format::Json => JsonExporter.render(&doc)?,
-        Format::Csv => render_csv(&doc)?,
-    };
+    let text = render(&doc, args.out.format)?;
     output::emit(args.out.output.as_deref(), &text)?;
     if let (Some(path), Some(samples)) = (&args.report, &samples) {
         report::write_report(path, &scenario, &plans, &doc, samples)?;
     }
     Ok(EXIT_OK)
+}
+
+/// `compare`'s output in `format` (also what `merge` prints for sharded runs).
+pub fn render(doc: &Document, format: Format) -> Result<String, Error> {
+    Ok(match format {
+        Format::Table => render_table(doc),
+        Format::Json => JsonExporter.render(doc)?,
+        Format::Csv => render_csv(doc)?,
+    })
 }
 
 fn total_spend(plan: &PlanDoc) -> f64 {

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod curves;
 pub mod drivers;
 pub mod fit;
+pub mod merge;
 pub mod optimize;
 pub mod report;
 pub mod run;
@@ -19,8 +20,42 @@ use crate::scenario::{self, Scenario};
 /// (which do not stop the run) on stderr.
 pub fn load_scenario(path: &Path) -> Result<Scenario, InputError> {
     let scenario = scenario::load(path)?;
+    print_warnings(&scenario);
+    Ok(scenario)
+}
+
+fn print_warnings(scenario: &Scenario) {
     for warning in scenario.warning_text() {
         eprintln!("warning: {warning}");
     }
-    Ok(scenario)
+}
+
+/// `run` or `compare` with `--shard`: simulates one shard and writes its
+/// partial result instead of the output. What needs per-trial values
+/// (`--report`, `--drivers`) or a trial count found on the way
+/// (`--precision`) cannot be sharded yet, and is refused rather than
+/// silently dropped.
+fn run_shard(
+    command: crate::shard::Command,
+    scenario: &Path,
+    plans: Option<&Path>,
+    simulation: &crate::cli::SimulationArgs,
+    shard: &crate::cli::ShardArgs,
+    refused: &[(&str, bool)],
+) -> Result<i32, crate::error::Error> {
+    let (Some(spec), Some(partial)) = (&shard.shard, &shard.partial) else {
+        unreachable!("clap requires --shard and --partial together")
+    };
+    if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
+        return Err(crate::error::UsageError(format!(
+            "{flag} cannot be combined with --shard: a shard writes only its partial result\n  \
+             help: merge the partials with `racesim merge` (which takes --format and --output), \
+             or run without --shard"
+        ))
+        .into());
+    }
+    let inputs = crate::shard::Inputs::load(scenario, plans)?;
+    print_warnings(&inputs.scenario);
+    let opts = crate::options::SimulationOptions::resolve(simulation, &inputs.scenario)?;
+    crate::shard::simulate_shard(command, inputs, &opts, spec, partial)
 }

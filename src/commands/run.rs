@@ -3,6 +3,7 @@
 use anyhow::Result;
 
 use crate::cli::RunArgs;
+use crate::document::Document;
 use crate::error::{EXIT_OK, Error};
 use crate::metrics::Total;
 use crate::options::SimulationOptions;
@@ -10,6 +11,21 @@ use crate::simulation::Plan;
 use crate::{export, output, plans, report};
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
+    if args.shard.shard.is_some() {
+        return super::run_shard(
+            crate::shard::Command::Run,
+            &args.scenario,
+            args.plans.as_deref(),
+            &args.simulation,
+            &args.shard,
+            &[
+                ("--output", args.out.output.is_some()),
+                ("--report", args.report.is_some()),
+                ("--drivers", args.drivers),
+                ("--precision", args.precision.precision.is_some()),
+            ],
+        );
+    }
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = match &args.plans {
@@ -49,11 +65,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     if let Some(stop) = stop {
         eprintln!("note: {}", stop.note(&scenario.name));
     }
-    let mut text = export::exporter_for(args.out.format).render(&doc)?;
-    if let (export::Format::Table, Some(drivers)) = (args.out.format, &doc.drivers) {
-        text.push('\n');
-        text.push_str(&drivers.table());
-    }
+    let text = render(&doc, args.out.format)?;
     output::emit(args.out.output.as_deref(), &text)?;
     if let (Some(path), Some(samples)) = (&args.report, &samples) {
         report::write_report(path, &scenario, &plans, &doc, samples)?;
@@ -61,4 +73,14 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     // Gates are reported here but enforced by `racesim check`, so a
     // forecast that misses one is still a successful run.
     Ok(EXIT_OK)
+}
+
+/// `run`'s output in `format` (also what `merge` prints for sharded runs).
+pub fn render(doc: &Document, format: export::Format) -> Result<String, Error> {
+    let mut text = export::exporter_for(format).render(doc)?;
+    if let (export::Format::Table, Some(drivers)) = (format, &doc.drivers) {
+        text.push('\n');
+        text.push_str(&drivers.table());
+    }
+    Ok(text)
 }

@@ -57,9 +57,15 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
             InputProblem::whole_file(format!("cannot read the scenario: {e}")),
         )
     })?;
-    let text = decode_utf8(path, &bytes)?;
+    from_bytes(path, &bytes)
+}
+
+/// A scenario from a file's bytes (`path` names it in errors): what `load`
+/// reads, and what `racesim merge` reads back from a partial result.
+pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Scenario, InputError> {
+    let text = decode_utf8(path, bytes)?;
     parse_str(path, text).map(|mut s| {
-        s.input_hash = format!("{:016x}", fingerprint(&bytes));
+        s.input_hash = format!("{:016x}", fingerprint(bytes));
         s
     })
 }

@@ -17,4 +17,5 @@ mod output;
 mod precision;
 mod report;
 mod samplers;
+mod shards;
 mod time_phased;
