@@ -134,16 +134,55 @@ pub struct UsageError(pub String);
 
 /// The scenario makes some count grow past anything real (a referral cycle
 /// that feeds itself, or spend buying more visits than people exist), so
-/// the run's numbers would be meaningless.
+/// the run's numbers would be meaningless. The run stops at the first such
+/// trial rather than simulating the rest for nothing.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error(
-    "{scenario}: in {trials} of {total} trials a count of people or orders passed {max:.1e}, so the forecast is meaningless\n  help: the referral cycle grows without bound (referral_rate × act.rate × convert.rate × customer lifetime ≥ 1), or repeat_rate or spend / cost_per_visit implies more orders or visits than can exist; check referral_rate, repeat_rate and the reach rows"
+    "{scenario}: in trial {trial} (plan `{plan}`) a count of people or orders passed {max:.1e}, so the forecast is meaningless; the run stopped there\n  help: the referral cycle grows without bound (referral_rate × act.rate × convert.rate × customer lifetime ≥ 1), or repeat_rate or spend / cost_per_visit implies more orders or visits than can exist; check referral_rate, repeat_rate and the reach rows"
 )]
 pub struct RunawayError {
     pub scenario: String,
-    pub trials: u64,
-    pub total: u64,
+    pub trial: u64,
+    pub plan: String,
     pub max: f64,
+}
+
+/// A trial gave NaN or an infinity for a metric that is always defined
+/// (money, counts). Such a value would poison every mean, percentile, gate
+/// and baseline downstream, so the run stops and names the trial's
+/// assumption draws, which are what a planner can look at.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{scenario}: {metric} is {value} in trial {trial} (plan `{plan}`), so no statistic of this run can be trusted; the run stopped there\n  the trial's assumption draws: {draws}\n  help: an assumption at the edge of its domain gives a number racesim cannot represent; move the extreme values above towards ordinary ones"
+)]
+pub struct NonFiniteError {
+    pub scenario: String,
+    pub metric: &'static str,
+    pub value: f64,
+    pub trial: u64,
+    pub plan: String,
+    /// `line N stage,channel,metric = value`, joined (already capped).
+    pub draws: String,
+}
+
+/// Why a guarded simulation stopped before its last trial.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Halt {
+    #[error(transparent)]
+    Runaway(#[from] RunawayError),
+    #[error(transparent)]
+    NonFinite(#[from] NonFiniteError),
+}
+
+impl Halt {
+    /// The trial it happened in: of two halts, the run reports the earlier,
+    /// which does not depend on the thread count.
+    pub fn trial(&self) -> u64 {
+        match self {
+            Halt::Runaway(e) => e.trial,
+            Halt::NonFinite(e) => e.trial,
+        }
+    }
 }
 
 /// Every error a command can end with. The exit code is an exhaustive
@@ -156,7 +195,7 @@ pub enum Error {
     #[error(transparent)]
     Usage(#[from] UsageError),
     #[error(transparent)]
-    Runaway(#[from] RunawayError),
+    Halt(#[from] Halt),
     /// I/O, and anything else racesim could not do (with its context).
     #[error(transparent)]
     Failure(#[from] anyhow::Error),
@@ -183,7 +222,7 @@ failures!(
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input(_) | Error::Usage(_) | Error::Runaway(_) => EXIT_INPUT,
+            Error::Input(_) | Error::Usage(_) | Error::Halt(_) => EXIT_INPUT,
             Error::Failure(e) if is_broken_pipe(e) => EXIT_OK,
             Error::Failure(_) => EXIT_FAILURE,
         }
@@ -219,11 +258,11 @@ mod tests {
         );
         let runaway = RunawayError {
             scenario: "s.csv".into(),
-            trials: 1,
-            total: 2,
+            trial: 1,
+            plan: "baseline".into(),
             max: 1e15,
         };
-        assert_eq!(Error::from(runaway).exit_code(), EXIT_INPUT);
+        assert_eq!(Error::from(Halt::from(runaway)).exit_code(), EXIT_INPUT);
         let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full");
         assert_eq!(Error::from(full).exit_code(), EXIT_FAILURE);
         let pipe = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader went away");

@@ -9,7 +9,7 @@
 
 use crate::cli::PrecisionArgs;
 use crate::document::Document;
-use crate::error::RunawayError;
+use crate::error::Halt;
 use crate::error::UsageError;
 use crate::metrics::Total;
 use crate::options::SimulationOptions;
@@ -89,7 +89,7 @@ pub fn simulate(
     plans: &[Plan],
     opts: &SimulationOptions,
     precision: Option<&Precision>,
-) -> Result<(Document, Option<Stop>), RunawayError> {
+) -> Result<(Document, Option<Stop>), Halt> {
     simulate_collecting(scenario, plans, opts, precision, || ()).map(|(doc, stop, ())| (doc, stop))
 }
 
@@ -103,7 +103,7 @@ pub fn simulate_collecting<C: Collector>(
     opts: &SimulationOptions,
     precision: Option<&Precision>,
     fresh: impl Fn() -> C + Sync,
-) -> Result<(Document, Option<Stop>, C), RunawayError> {
+) -> Result<(Document, Option<Stop>, C), Halt> {
     let cap = precision.map_or(opts.trials, |p| p.max_trials);
     let bar = crate::progress::bar(opts.trials.min(cap), &scenario.name, opts.show_progress);
     let mut results = Results::new(scenario, plans.len());
@@ -120,12 +120,11 @@ pub fn simulate_collecting<C: Collector>(
             trials,
             threads: opts.threads,
         };
-        let (batch, batch_extra) = simulation::drive(
+        let (batch, batch_extra) = simulation::drive_guarded(
             &job,
             || (Results::new(scenario, plans.len()), fresh()),
             &bar,
-        );
-        batch.check_runaway(scenario)?;
+        )?;
         results.merge(&batch);
         extra.merge(batch_extra);
         done += trials;

@@ -9,6 +9,7 @@ mod common;
 mod compare_cli;
 mod curves;
 mod fit;
+mod guards;
 mod model;
 mod numeric_edges;
 mod optimize;
