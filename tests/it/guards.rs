@@ -34,3 +34,23 @@ fn a_runaway_referral_cycle_stops_the_run_at_its_first_trial() {
     ]);
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_target_far_beyond_the_data_is_left_off_the_chart_instead_of_hanging_it() {
+    let ws = Workspace::new();
+    // Before: the chart library's axis layout looped forever on 1e307.
+    for (value, file) in [(">= 1e307", "a.csv"), ("<= -1.7e308", "b.csv")] {
+        ws.write(
+            file,
+            common::with_base(&format!("target,*,profit,{value}\n")),
+        );
+        let html = format!("{file}.html");
+        ws.run(&["report", "-q", "-n", "200", "-o", &html, file])
+            .assert_ok();
+        let page = String::from_utf8(ws.read(&html)).unwrap();
+        assert!(
+            page.contains("Not drawn, too far from the simulated values: target"),
+            "the caption must say which target was left out"
+        );
+    }
+}
