@@ -31,6 +31,11 @@ pub struct Precision {
 impl Precision {
     pub fn from_args(args: &PrecisionArgs) -> Result<Option<Precision>, UsageError> {
         let Some(relative) = args.precision else {
+            if args.max_trials.is_some() {
+                return Err(UsageError(
+                    "--max-trials caps --precision's batches; add --precision REL, or set the trials with --trials".into(),
+                ));
+            }
             return Ok(None);
         };
         if !(relative.is_finite() && relative > 0.0) {

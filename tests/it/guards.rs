@@ -54,3 +54,36 @@ fn a_target_far_beyond_the_data_is_left_off_the_chart_instead_of_hanging_it() {
         );
     }
 }
+
+#[test]
+fn check_refuses_a_scenario_declaring_more_trials_than_its_ceiling() {
+    let ws = Workspace::new();
+    // 155 bytes that would otherwise hold CI for hours.
+    ws.write(
+        "s/huge.csv",
+        common::with_base("plan,*,trials,4294967295\n"),
+    );
+    ws.write("s/small.csv", common::with_base("plan,*,trials,300\n"));
+    let out = ws.run(&["check", "-q", "s"]);
+    out.assert_code(EXIT_INPUT);
+    out.assert_stderr_has(&[
+        "huge.csv",
+        "declares 4294967295 trials",
+        "1000000, --max-trials",
+        "plan,*,trials",
+    ]);
+    // The ceiling is adjustable, and the small scenario was still checked.
+    assert!(out.stdout_text().contains("small"), "{}", out.stdout_text());
+    let out = ws.run(&["check", "-q", "--max-trials", "200", "s/small.csv"]);
+    out.assert_code(EXIT_INPUT);
+    out.assert_stderr_has(&["declares 300 trials", "(200, --max-trials)"]);
+    ws.run(&[
+        "check",
+        "-q",
+        "--max-trials",
+        "300",
+        "--update",
+        "s/small.csv",
+    ])
+    .assert_ok();
+}
