@@ -75,15 +75,48 @@ pub const CLIP_CHARS: usize = 80;
 
 /// `text` as an error message quotes it: whole when short, else its first
 /// characters and how long it really is, so a runaway cell (a whole file
-/// pasted into one field) does not flood the terminal.
+/// pasted into one field) does not flood the terminal. Control characters
+/// are escaped (`\u{1b}`), so a name holding an ANSI escape sequence cannot
+/// recolour or rewrite the user's terminal.
 pub fn clip(text: &str) -> String {
     let n = text.chars().count();
-    if n <= CLIP_CHARS {
-        return text.to_string();
+    let shown = if n <= CLIP_CHARS { n } else { CLIP_CHARS - 20 };
+    let mut head = String::with_capacity(text.len().min(4 * CLIP_CHARS));
+    for c in text.chars().take(shown) {
+        if c.is_control() {
+            head.extend(c.escape_default());
+        } else {
+            head.push(c);
+        }
     }
-    let head: String = text.chars().take(CLIP_CHARS - 20).collect();
-    format!("{head}… ({n} characters)")
+    if n <= CLIP_CHARS {
+        head
+    } else {
+        format!("{head}… ({n} characters)")
+    }
 }
+
+/// Names as a help text lists them: the first `LISTED_PROBLEMS`, each
+/// clipped, then how many more, so a file with 100,000 channels does not
+/// make one hint 100,000 names long.
+pub fn list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let mut shown: Vec<String> = Vec::new();
+    let mut more = 0usize;
+    for name in names {
+        if shown.len() < LISTED_PROBLEMS {
+            shown.push(clip(name));
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        shown.push(format!("and {more} more"));
+    }
+    shown.join(", ")
+}
+
+/// The most problems of one file an error lists; the rest are counted.
+pub const LISTED_PROBLEMS: usize = 20;
 
 /// All problems found in one input file. Reporting them together saves the
 /// planner a fix-rerun loop per typo.
@@ -108,7 +141,7 @@ impl fmt::Display for InputError {
         if n > 1 {
             writeln!(f, "{} problems in {}:", n, self.file.display())?;
         }
-        for (i, p) in self.problems.iter().enumerate() {
+        for (i, p) in self.problems.iter().enumerate().take(LISTED_PROBLEMS) {
             if i > 0 {
                 writeln!(f)?;
             }
@@ -119,6 +152,14 @@ impl fmt::Display for InputError {
             if let Some(h) = &p.help {
                 write!(f, "\n  help: {h}")?;
             }
+        }
+        if n > LISTED_PROBLEMS {
+            write!(
+                f,
+                "\nand {} more problems in {}",
+                n - LISTED_PROBLEMS,
+                self.file.display()
+            )?;
         }
         Ok(())
     }
@@ -247,6 +288,37 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clip_escapes_control_characters_and_shortens_long_values() {
+        assert_eq!(clip("a\u{1b}[31mred"), "a\\u{1b}[31mred");
+        assert_eq!(clip("tab\there"), "tab\\there");
+        assert_eq!(clip("rеach"), "rеach");
+        let long = "x".repeat(10_000);
+        assert_eq!(
+            clip(&long),
+            format!("{}… (10000 characters)", "x".repeat(60))
+        );
+    }
+
+    #[test]
+    fn a_flood_of_problems_lists_the_first_twenty_then_counts_the_rest() {
+        let error = InputError {
+            file: "s.csv".into(),
+            problems: (1..=100_000)
+                .map(|line| InputProblem::at(line, "duplicate row"))
+                .collect(),
+        };
+        let text = error.to_string();
+        assert!(text.starts_with("100000 problems in s.csv:"), "{text}");
+        assert!(text.contains("s.csv:20: duplicate row"), "{text}");
+        assert!(!text.contains("s.csv:21: "), "{text}");
+        assert!(text.ends_with("and 99980 more problems in s.csv"), "{text}");
+        assert!(text.len() < 2000, "{} bytes", text.len());
+        let names: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+        let listed = list(names.iter().map(String::as_str));
+        assert!(listed.ends_with("c19, and 99980 more"), "{listed}");
+    }
 
     #[test]
     fn every_kind_of_error_has_its_documented_exit_code() {

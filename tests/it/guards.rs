@@ -87,3 +87,31 @@ fn check_refuses_a_scenario_declaring_more_trials_than_its_ceiling() {
     ])
     .assert_ok();
 }
+
+#[test]
+fn a_flood_of_bad_plan_rows_is_capped_and_escape_sequences_are_not_echoed_raw() {
+    let ws = Workspace::new();
+    ws.write("s.csv", common::BASE);
+    let mut plans = String::from("plan,channel,spend\n");
+    plans.push_str("p,\u{1b}[2J\u{1b}[31mevil,100\n");
+    for i in 0..5000 {
+        plans.push_str(&format!("p{i},nowhere{i},100\n"));
+    }
+    ws.write("p.csv", plans);
+    let out = ws.run(&["run", "-q", "-n", "10", "s.csv", "--plans", "p.csv"]);
+    out.assert_code(EXIT_INPUT);
+    out.assert_stderr_has(&[
+        "5001 problems in",
+        "\\u{1b}[31mevil",
+        "and 4981 more problems",
+    ]);
+    assert!(
+        !out.stderr.contains('\u{1b}'),
+        "raw escape reached the terminal"
+    );
+    assert!(
+        out.stderr.len() < 10_000,
+        "{} bytes of errors",
+        out.stderr.len()
+    );
+}
