@@ -115,3 +115,19 @@ fn a_flood_of_bad_plan_rows_is_capped_and_escape_sequences_are_not_echoed_raw() 
         out.stderr.len()
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_output_file_is_refused_and_left_as_it_was() {
+    use std::os::unix::fs::PermissionsExt;
+    let ws = Workspace::new();
+    ws.write("s.csv", common::BASE);
+    let out_file = ws.write("out.json", "keep me");
+    std::fs::set_permissions(&out_file, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let out = ws.run(&[
+        "run", "-q", "-n", "10", "-f", "json", "-o", "out.json", "s.csv",
+    ]);
+    out.assert_code(3);
+    out.assert_stderr_has(&["out.json", "read-only", "chmod u+w"]);
+    assert_eq!(ws.read("out.json"), b"keep me");
+}
