@@ -131,3 +131,38 @@ fn a_read_only_output_file_is_refused_and_left_as_it_was() {
     out.assert_stderr_has(&["out.json", "read-only", "chmod u+w"]);
     assert_eq!(ws.read("out.json"), b"keep me");
 }
+
+#[test]
+fn seeds_above_two_to_the_53_are_used_exactly() {
+    let ws = Workspace::new();
+    let mut docs = Vec::new();
+    // 2^53 + 1 and 2^53 + 2 are the same f64 but must be different seeds.
+    for seed in [
+        "9007199254740993",
+        "9007199254740994",
+        "18446744073709551615",
+    ] {
+        ws.write("s.csv", common::with_base(&format!("plan,*,seed,{seed}\n")));
+        let doc = common::run_json(&ws, "s.csv", &["-n", "50"]);
+        assert_eq!(doc["seed"].to_string(), seed);
+        docs.push(
+            doc["plans"][0]["metrics"]["profit"]["mean"]
+                .as_f64()
+                .unwrap(),
+        );
+    }
+    assert_ne!(
+        docs[0], docs[1],
+        "adjacent seeds past 2^53 gave the same draws"
+    );
+    ws.write(
+        "s.csv",
+        common::with_base("plan,*,seed,18446744073709551616\n"),
+    );
+    ws.run(&["run", "-q", "-n", "10", "s.csv"])
+        .assert_input_error(
+            "s.csv",
+            Some(common::FIRST_EXTRA_LINE),
+            &["plan.seed", "18446744073709551615"],
+        );
+}
