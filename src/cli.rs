@@ -189,8 +189,10 @@ pub struct PrecisionArgs {
     /// every gate's probability) is at most REL of its value, e.g. 0.01.
     #[arg(long, value_name = "REL")]
     pub precision: Option<f64>,
-    /// Most trials --precision may use (default 1000000).
-    #[arg(long, value_name = "N", requires = "precision")]
+    /// Most trials --precision may use (default 1000000). For `check`,
+    /// also the most trials a scenario may declare: one file asking for
+    /// billions must not hold CI hostage.
+    #[arg(long, value_name = "N")]
     pub max_trials: Option<u64>,
 }
 

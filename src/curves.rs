@@ -11,7 +11,7 @@ use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
-use crate::error::RunawayError;
+use crate::error::Halt;
 use crate::metrics::Total;
 use crate::optimize::exact::{ExpectedModel, MeanMetric};
 use crate::scenario::Scenario;
@@ -114,7 +114,6 @@ struct PointStats {
     profit: Accumulator,
     /// Profit minus the previous point's, trial by trial.
     step: Accumulator,
-    overflow: u64,
 }
 
 impl PointStats {
@@ -123,7 +122,6 @@ impl PointStats {
         self.revenue.merge(&other.revenue);
         self.profit.merge(&other.profit);
         self.step.merge(&other.step);
-        self.overflow += other.overflow;
     }
 }
 
@@ -137,7 +135,6 @@ impl Collector for Sweep {
         for (k, point) in self.points.iter_mut().enumerate() {
             let outcomes = block.outcomes(k);
             for o in outcomes {
-                point.overflow += u64::from(o.overflow);
                 point.customers.add(o.total(Total::Customers));
                 point.revenue.add(o.total(Total::Revenue));
                 point.profit.add(o.total(Total::Profit));
@@ -174,7 +171,7 @@ pub fn sweep(
     trials: u64,
     threads: usize,
     progress: &ProgressBar,
-) -> Result<Curve, RunawayError> {
+) -> Result<Curve, Halt> {
     let channel = &scenario.channels[ci];
     // Each point scales the channel's whole monthly pattern, so a
     // flighting plan keeps its shape.
@@ -197,9 +194,7 @@ pub fn sweep(
     let fresh = || Sweep {
         points: vec![PointStats::default(); spends.len()],
     };
-    let merged = simulation::drive(&job, fresh, progress).points;
-    let overflowed = merged.iter().map(|p| p.overflow).max().unwrap_or(0);
-    simulation::refuse_runaway(scenario, overflowed, trials)?;
+    let merged = simulation::drive_guarded(&job, fresh, progress)?.points;
     let band = |acc: &Accumulator, m: Total| {
         let s = acc.summary(m.kind());
         Band {

@@ -75,15 +75,48 @@ pub const CLIP_CHARS: usize = 80;
 
 /// `text` as an error message quotes it: whole when short, else its first
 /// characters and how long it really is, so a runaway cell (a whole file
-/// pasted into one field) does not flood the terminal.
+/// pasted into one field) does not flood the terminal. Control characters
+/// are escaped (`\u{1b}`), so a name holding an ANSI escape sequence cannot
+/// recolour or rewrite the user's terminal.
 pub fn clip(text: &str) -> String {
     let n = text.chars().count();
-    if n <= CLIP_CHARS {
-        return text.to_string();
+    let shown = if n <= CLIP_CHARS { n } else { CLIP_CHARS - 20 };
+    let mut head = String::with_capacity(text.len().min(4 * CLIP_CHARS));
+    for c in text.chars().take(shown) {
+        if c.is_control() {
+            head.extend(c.escape_default());
+        } else {
+            head.push(c);
+        }
     }
-    let head: String = text.chars().take(CLIP_CHARS - 20).collect();
-    format!("{head}… ({n} characters)")
+    if n <= CLIP_CHARS {
+        head
+    } else {
+        format!("{head}… ({n} characters)")
+    }
 }
+
+/// Names as a help text lists them: the first `LISTED_PROBLEMS`, each
+/// clipped, then how many more, so a file with 100,000 channels does not
+/// make one hint 100,000 names long.
+pub fn list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let mut shown: Vec<String> = Vec::new();
+    let mut more = 0usize;
+    for name in names {
+        if shown.len() < LISTED_PROBLEMS {
+            shown.push(clip(name));
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        shown.push(format!("and {more} more"));
+    }
+    shown.join(", ")
+}
+
+/// The most problems of one file an error lists; the rest are counted.
+pub const LISTED_PROBLEMS: usize = 20;
 
 /// All problems found in one input file. Reporting them together saves the
 /// planner a fix-rerun loop per typo.
@@ -108,7 +141,7 @@ impl fmt::Display for InputError {
         if n > 1 {
             writeln!(f, "{} problems in {}:", n, self.file.display())?;
         }
-        for (i, p) in self.problems.iter().enumerate() {
+        for (i, p) in self.problems.iter().enumerate().take(LISTED_PROBLEMS) {
             if i > 0 {
                 writeln!(f)?;
             }
@@ -119,6 +152,14 @@ impl fmt::Display for InputError {
             if let Some(h) = &p.help {
                 write!(f, "\n  help: {h}")?;
             }
+        }
+        if n > LISTED_PROBLEMS {
+            write!(
+                f,
+                "\nand {} more problems in {}",
+                n - LISTED_PROBLEMS,
+                self.file.display()
+            )?;
         }
         Ok(())
     }
@@ -134,16 +175,55 @@ pub struct UsageError(pub String);
 
 /// The scenario makes some count grow past anything real (a referral cycle
 /// that feeds itself, or spend buying more visits than people exist), so
-/// the run's numbers would be meaningless.
+/// the run's numbers would be meaningless. The run stops at the first such
+/// trial rather than simulating the rest for nothing.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error(
-    "{scenario}: in {trials} of {total} trials a count of people or orders passed {max:.1e}, so the forecast is meaningless\n  help: the referral cycle grows without bound (referral_rate × act.rate × convert.rate × customer lifetime ≥ 1), or repeat_rate or spend / cost_per_visit implies more orders or visits than can exist; check referral_rate, repeat_rate and the reach rows"
+    "{scenario}: in trial {trial} (plan `{plan}`) a count of people or orders passed {max:.1e}, so the forecast is meaningless; the run stopped there\n  help: the referral cycle grows without bound (referral_rate × act.rate × convert.rate × customer lifetime ≥ 1), or repeat_rate or spend / cost_per_visit implies more orders or visits than can exist; check referral_rate, repeat_rate and the reach rows"
 )]
 pub struct RunawayError {
     pub scenario: String,
-    pub trials: u64,
-    pub total: u64,
+    pub trial: u64,
+    pub plan: String,
     pub max: f64,
+}
+
+/// A trial gave NaN or an infinity for a metric that is always defined
+/// (money, counts). Such a value would poison every mean, percentile, gate
+/// and baseline downstream, so the run stops and names the trial's
+/// assumption draws, which are what a planner can look at.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{scenario}: {metric} is {value} in trial {trial} (plan `{plan}`), so no statistic of this run can be trusted; the run stopped there\n  the trial's assumption draws: {draws}\n  help: an assumption at the edge of its domain gives a number racesim cannot represent; move the extreme values above towards ordinary ones"
+)]
+pub struct NonFiniteError {
+    pub scenario: String,
+    pub metric: &'static str,
+    pub value: f64,
+    pub trial: u64,
+    pub plan: String,
+    /// `line N stage,channel,metric = value`, joined (already capped).
+    pub draws: String,
+}
+
+/// Why a guarded simulation stopped before its last trial.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Halt {
+    #[error(transparent)]
+    Runaway(#[from] RunawayError),
+    #[error(transparent)]
+    NonFinite(#[from] NonFiniteError),
+}
+
+impl Halt {
+    /// The trial it happened in: of two halts, the run reports the earlier,
+    /// which does not depend on the thread count.
+    pub fn trial(&self) -> u64 {
+        match self {
+            Halt::Runaway(e) => e.trial,
+            Halt::NonFinite(e) => e.trial,
+        }
+    }
 }
 
 /// Every error a command can end with. The exit code is an exhaustive
@@ -156,7 +236,7 @@ pub enum Error {
     #[error(transparent)]
     Usage(#[from] UsageError),
     #[error(transparent)]
-    Runaway(#[from] RunawayError),
+    Halt(#[from] Halt),
     /// I/O, and anything else racesim could not do (with its context).
     #[error(transparent)]
     Failure(#[from] anyhow::Error),
@@ -183,7 +263,7 @@ failures!(
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input(_) | Error::Usage(_) | Error::Runaway(_) => EXIT_INPUT,
+            Error::Input(_) | Error::Usage(_) | Error::Halt(_) => EXIT_INPUT,
             Error::Failure(e) if is_broken_pipe(e) => EXIT_OK,
             Error::Failure(_) => EXIT_FAILURE,
         }
@@ -210,6 +290,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn clip_escapes_control_characters_and_shortens_long_values() {
+        assert_eq!(clip("a\u{1b}[31mred"), "a\\u{1b}[31mred");
+        assert_eq!(clip("tab\there"), "tab\\there");
+        assert_eq!(clip("rеach"), "rеach");
+        let long = "x".repeat(10_000);
+        assert_eq!(
+            clip(&long),
+            format!("{}… (10000 characters)", "x".repeat(60))
+        );
+    }
+
+    #[test]
+    fn a_flood_of_problems_lists_the_first_twenty_then_counts_the_rest() {
+        let error = InputError {
+            file: "s.csv".into(),
+            problems: (1..=100_000)
+                .map(|line| InputProblem::at(line, "duplicate row"))
+                .collect(),
+        };
+        let text = error.to_string();
+        assert!(text.starts_with("100000 problems in s.csv:"), "{text}");
+        assert!(text.contains("s.csv:20: duplicate row"), "{text}");
+        assert!(!text.contains("s.csv:21: "), "{text}");
+        assert!(text.ends_with("and 99980 more problems in s.csv"), "{text}");
+        assert!(text.len() < 2000, "{} bytes", text.len());
+        let names: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+        let listed = list(names.iter().map(String::as_str));
+        assert!(listed.ends_with("c19, and 99980 more"), "{listed}");
+    }
+
+    #[test]
     fn every_kind_of_error_has_its_documented_exit_code() {
         let input = InputError::single("s.csv", InputProblem::at(3, "bad value"));
         assert_eq!(Error::from(input).exit_code(), EXIT_INPUT);
@@ -219,11 +330,11 @@ mod tests {
         );
         let runaway = RunawayError {
             scenario: "s.csv".into(),
-            trials: 1,
-            total: 2,
+            trial: 1,
+            plan: "baseline".into(),
             max: 1e15,
         };
-        assert_eq!(Error::from(runaway).exit_code(), EXIT_INPUT);
+        assert_eq!(Error::from(Halt::from(runaway)).exit_code(), EXIT_INPUT);
         let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full");
         assert_eq!(Error::from(full).exit_code(), EXIT_FAILURE);
         let pipe = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader went away");

@@ -38,6 +38,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let path = target.as_deref().unwrap_or(path);
     // A replaced file keeps its permissions.
     let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
+    // A rename would replace a read-only file silently (only the directory's
+    // permissions matter to it); the shell's `>` refuses, and so do we.
+    if permissions.as_ref().is_some_and(|p| p.readonly()) {
+        anyhow::bail!(
+            "cannot write {}: the file is read-only, so racesim leaves it as it is (like the shell's `>`); make it writable (chmod u+w) or write to another file",
+            path.display()
+        );
+    }
     let tmp = write_temporary(path, bytes, permissions)?;
     tmp.persist(path)
         .with_context(|| format!("cannot replace {}", path.display()))?;

@@ -116,11 +116,7 @@ pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Pla
                 .or_else(|| {
                     Some(format!(
                         "the scenario's channels are: {}",
-                        scenario
-                            .paid_channels()
-                            .map(|(_, c)| c.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        crate::error::list(scenario.paid_channels().map(|(_, c)| c.name.as_str()))
                     ))
                 })
             };

@@ -9,7 +9,7 @@
 
 use crate::cli::PrecisionArgs;
 use crate::document::Document;
-use crate::error::RunawayError;
+use crate::error::Halt;
 use crate::error::UsageError;
 use crate::metrics::Total;
 use crate::options::SimulationOptions;
@@ -31,6 +31,11 @@ pub struct Precision {
 impl Precision {
     pub fn from_args(args: &PrecisionArgs) -> Result<Option<Precision>, UsageError> {
         let Some(relative) = args.precision else {
+            if args.max_trials.is_some() {
+                return Err(UsageError(
+                    "--max-trials caps --precision's batches; add --precision REL, or set the trials with --trials".into(),
+                ));
+            }
             return Ok(None);
         };
         if !(relative.is_finite() && relative > 0.0) {
@@ -89,7 +94,7 @@ pub fn simulate(
     plans: &[Plan],
     opts: &SimulationOptions,
     precision: Option<&Precision>,
-) -> Result<(Document, Option<Stop>), RunawayError> {
+) -> Result<(Document, Option<Stop>), Halt> {
     simulate_collecting(scenario, plans, opts, precision, || ()).map(|(doc, stop, ())| (doc, stop))
 }
 
@@ -103,7 +108,7 @@ pub fn simulate_collecting<C: Collector>(
     opts: &SimulationOptions,
     precision: Option<&Precision>,
     fresh: impl Fn() -> C + Sync,
-) -> Result<(Document, Option<Stop>, C), RunawayError> {
+) -> Result<(Document, Option<Stop>, C), Halt> {
     let cap = precision.map_or(opts.trials, |p| p.max_trials);
     let bar = crate::progress::bar(opts.trials.min(cap), &scenario.name, opts.show_progress);
     let mut results = Results::new(scenario, plans.len());
@@ -120,12 +125,11 @@ pub fn simulate_collecting<C: Collector>(
             trials,
             threads: opts.threads,
         };
-        let (batch, batch_extra) = simulation::drive(
+        let (batch, batch_extra) = simulation::drive_guarded(
             &job,
             || (Results::new(scenario, plans.len()), fresh()),
             &bar,
-        );
-        batch.check_runaway(scenario)?;
+        )?;
         results.merge(&batch);
         extra.merge(batch_extra);
         done += trials;

@@ -17,10 +17,10 @@ use crate::check::discover::{self, Found};
 use crate::check::{
     BaselineCheck, CheckReport, ScenarioReport, junit, report, stage, update_command,
 };
-use crate::cli::{CheckArgs, ReportFormat, SimulationArgs};
-use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, UsageError};
+use crate::cli::{CheckArgs, PrecisionArgs, ReportFormat, SimulationArgs};
+use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, InputError, InputProblem, UsageError};
 use crate::options::SimulationOptions;
-use crate::precision::{self, Precision};
+use crate::precision::{self, DEFAULT_MAX_TRIALS, Precision};
 use crate::simulation::Plan;
 use crate::{output, plans};
 
@@ -32,7 +32,15 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
         ))
         .into());
     }
-    let precision = Precision::from_args(&args.precision)?;
+    // `--max-trials` without `--precision` is check's ceiling alone.
+    let precision = Precision::from_args(&PrecisionArgs {
+        precision: args.precision.precision,
+        max_trials: args.precision.precision.and(args.precision.max_trials),
+    })?;
+    let max_trials = args.precision.max_trials.unwrap_or(DEFAULT_MAX_TRIALS);
+    if max_trials == 0 {
+        return Err(UsageError("--max-trials must be at least 1".into()).into());
+    }
     let dir = args
         .baselines
         .clone()
@@ -45,7 +53,7 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     let mut error_code = EXIT_OK;
     for f in found {
         let baseline_file = dir.join(format!("{}.json", f.name));
-        match check_one(args, precision.as_ref(), &f, &baseline_file) {
+        match check_one(args, precision.as_ref(), max_trials, &f, &baseline_file) {
             Ok((r, write)) => {
                 if let Some(text) = write {
                     writes.push((baseline_file, text.into_bytes()));
@@ -135,6 +143,7 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
 fn check_one(
     args: &CheckArgs,
     precision: Option<&Precision>,
+    max_trials: u64,
     found: &Found,
     baseline_file: &Path,
 ) -> Result<(ScenarioReport, Option<String>), Error> {
@@ -160,6 +169,16 @@ fn check_one(
         quiet: args.quiet,
     };
     let opts = SimulationOptions::resolve(&sim_args, &scenario)?;
+    if precision.is_none() && opts.trials > max_trials {
+        let problem = InputProblem::whole_file(format!(
+            "declares {} trials, more than check allows per scenario ({max_trials}, --max-trials)",
+            opts.trials
+        ))
+        .help(
+            "declare fewer with `plan,*,trials,N` (2000 keeps CI fast), or raise the ceiling with `racesim check --max-trials N`",
+        );
+        return Err(InputError::single(&found.scenario, problem).into());
+    }
     let (doc, stop) = precision::simulate(&scenario, &plans, &opts, precision)?;
     if let Some(stop) = stop {
         eprintln!("note: {}", stop.note(&scenario.name));

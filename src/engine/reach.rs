@@ -77,7 +77,9 @@ pub fn referred_leads_and_visitors<R: Rng + ?Sized>(
     lost_visitors: f64,
     customers: u64,
 ) -> (u64, u64) {
-    let leads = customers + poisson(rng, lost_leads);
-    let visitors = leads + poisson(rng, lost_visitors);
+    // Saturating: a runaway cycle's rates give draws near u64::MAX, which
+    // the caller caps (and reports) rather than letting the sum wrap.
+    let leads = customers.saturating_add(poisson(rng, lost_leads));
+    let visitors = leads.saturating_add(poisson(rng, lost_visitors));
     (leads, visitors)
 }

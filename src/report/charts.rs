@@ -146,20 +146,44 @@ pub struct Marker {
     pub dashed: bool,
 }
 
-/// Bin edges covering the central 99 % of the pooled finite values (and
-/// every marker), so one extreme trial cannot squash the picture.
-pub fn edges(series: &[Hist], markers: &[Marker], bins: usize) -> Vec<f64> {
+/// The central 99 % of the pooled finite values of `series`.
+fn central_range(series: &[Hist]) -> (f64, f64) {
     let mut pooled: Vec<f64> = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
         .filter(|x| x.is_finite())
         .collect();
     pooled.sort_by(f64::total_cmp);
-    let (mut lo, mut hi) = match pooled.len() {
+    match pooled.len() {
         0 => (0.0, 1.0),
         n => (pooled[(n - 1) * 5 / 1000], pooled[(n - 1) * 995 / 1000]),
-    };
-    for m in markers {
+    }
+}
+
+/// How many widths of the data's central range a marker may lie from it
+/// and still be drawn.
+const MARKER_REACH: f64 = 1000.0;
+
+/// Splits `markers` into those a histogram of `series` can draw and those
+/// it leaves out (for the caption to mention): a marker more than
+/// `MARKER_REACH` data widths away would shrink the data to a sliver, and
+/// one near the largest floats (a target at 1e307) sends the chart
+/// library's axis layout into an endless loop.
+pub fn reachable(series: &[Hist], markers: Vec<Marker>) -> (Vec<Marker>, Vec<Marker>) {
+    let (lo, hi) = central_range(series);
+    let width = (hi - lo).max(hi.abs().max(lo.abs()) * 1e-3).max(1.0);
+    let (min, max) = (lo - MARKER_REACH * width, hi + MARKER_REACH * width);
+    markers
+        .into_iter()
+        .partition(|m| m.x.is_finite() && (min..=max).contains(&m.x))
+}
+
+/// Bin edges covering the central 99 % of the pooled finite values (and
+/// every marker, which `reachable` keeps within reach), so one extreme
+/// trial cannot squash the picture.
+pub fn edges(series: &[Hist], markers: &[Marker], bins: usize) -> Vec<f64> {
+    let (mut lo, mut hi) = central_range(series);
+    for m in markers.iter().filter(|m| m.x.is_finite()) {
         lo = lo.min(m.x);
         hi = hi.max(m.x);
     }

@@ -16,7 +16,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::document::Document;
-use crate::error::RunawayError;
+use crate::error::Halt;
 use crate::options::SimulationOptions;
 use crate::output;
 use crate::precision::{self, Precision, Stop};
@@ -101,7 +101,7 @@ pub fn simulate(
     opts: &SimulationOptions,
     precision: Option<&Precision>,
     with_samples: bool,
-) -> Result<(Document, Option<Stop>, Option<Samples>), RunawayError> {
+) -> Result<(Document, Option<Stop>, Option<Samples>), Halt> {
     let fresh = || {
         with_samples.then(|| {
             (

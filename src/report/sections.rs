@@ -492,8 +492,9 @@ fn sample_note(c: &Ctx, outside: usize) -> String {
     s
 }
 
-/// What the vertical lines of a histogram mean, for its caption.
-fn marker_note(marks: &[Marker]) -> String {
+/// What the vertical lines of a histogram mean, and which were left out
+/// as too far from the data to draw, for its caption.
+fn marker_note(marks: &[Marker], left_out: &[Marker]) -> String {
     let mut s = String::new();
     for m in marks {
         if m.dashed {
@@ -501,6 +502,13 @@ fn marker_note(marks: &[Marker]) -> String {
         } else {
             let _ = write!(s, " Solid line: {}.", esc(&m.label));
         }
+    }
+    for m in left_out {
+        let _ = write!(
+            s,
+            " Not drawn, too far from the simulated values: {}.",
+            esc(&m.label)
+        );
     }
     s
 }
@@ -513,7 +521,7 @@ fn distribution(c: &Ctx, id: &str, metric: &str, label: &str, units: Units) -> R
         .enumerate()
         .map(|(i, p)| c.hist(i, if metric == "roi" { &p.roi } else { &p.profit }))
         .collect();
-    let marks = markers(c, metric, units);
+    let (marks, left_out) = charts::reachable(&series, markers(c, metric, units));
     let edges = charts::edges(&series, &marks, 40);
     let outside: usize = series
         .iter()
@@ -523,7 +531,11 @@ fn distribution(c: &Ctx, id: &str, metric: &str, label: &str, units: Units) -> R
     Ok(figure(
         id,
         &svg,
-        &format!("{}{}", sample_note(c, outside), marker_note(&marks)),
+        &format!(
+            "{}{}",
+            sample_note(c, outside),
+            marker_note(&marks, &left_out)
+        ),
     ))
 }
 

@@ -242,9 +242,11 @@ pub const INPUTS: [InputDef; 19] = [
         Input::Seed,
         Stage::Plan,
         "seed",
+        // Any u64 (spec §2): values past 2^53 are read exactly from their
+        // digits by the parser, not through f64.
         Domain::Whole {
             min: 0.0,
-            max: 9.007_199_254_740_992e15,
+            max: u64::MAX as f64,
         },
         true,
         "random seed",

@@ -147,6 +147,9 @@ struct TargetRow {
     note: String,
 }
 
+/// 2^53: from here on, not every whole number has an exact f64.
+const F64_EXACT: f64 = 9_007_199_254_740_992.0;
+
 struct Builder<'p> {
     path: &'p Path,
     problems: Vec<InputProblem>,
@@ -170,6 +173,8 @@ struct Builder<'p> {
     /// Rows of a known metric whose value was rejected: the problem is
     /// already reported, so the metric is not also reported missing.
     rejected: HashSet<(Input, String)>,
+    /// `plan,*,seed` read from its digits, exact beyond 2^53.
+    exact_seed: Option<u64>,
 }
 
 impl<'p> Builder<'p> {
@@ -187,6 +192,7 @@ impl<'p> Builder<'p> {
             index: HashMap::new(),
             overrides: HashMap::new(),
             rejected: HashSet::new(),
+            exact_seed: None,
         }
     }
 
@@ -373,6 +379,33 @@ impl<'p> Builder<'p> {
             Some(k) => format!("{}@{k}", def.name),
             None => def.name.to_string(),
         };
+        if input == Input::Seed {
+            // A seed past 2^53 has no exact f64: keep its digits.
+            match row.value.trim().parse::<u64>() {
+                Ok(seed) => self.exact_seed = Some(seed),
+                Err(_)
+                    if parse_value(&row.value)
+                        .is_ok_and(|v| v.is_number() && v.support().low >= F64_EXACT) =>
+                {
+                    self.rejected.insert((input, channel.clone()));
+                    self.problem(
+                        InputProblem::at(
+                            line,
+                            format!(
+                                "plan.seed = `{}` is not a whole number racesim can use exactly",
+                                clip(&row.value)
+                            ),
+                        )
+                        .help(format!(
+                            "write the seed in plain digits, from 0 to {}",
+                            u64::MAX
+                        )),
+                    );
+                    return;
+                }
+                Err(_) => {}
+            }
+        }
         let spec = match parse_value(&row.value) {
             Ok(s) => s,
             Err(e) => {
@@ -875,7 +908,7 @@ impl<'p> Builder<'p> {
             horizon: horizon.max(1),
             campaign: campaign.clamp(1, horizon.max(1)),
             trials: fixed(Input::Trials) as u64,
-            seed: fixed(Input::Seed) as u64,
+            seed: self.exact_seed.unwrap_or(fixed(Input::Seed) as u64),
             gross_margin: plan_value(Input::GrossMargin),
             discount_rate: plan_value(Input::DiscountRate),
             fixed_cost: plan_value(Input::FixedCost),

@@ -12,14 +12,16 @@
 mod summary;
 mod values;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use indicatif::ProgressBar;
 
 use crate::engine::{self, Outcome, Workspace};
-use crate::error::RunawayError;
+use crate::error::{self, Halt, NonFiniteError, RunawayError};
+use crate::metrics::Total;
 use crate::scenario::Scenario;
-pub use summary::{COMPARED, Comparison, Pairwise, PlanStats, Results, refuse_runaway};
+pub use summary::{COMPARED, Comparison, Pairwise, PlanStats, Results};
 pub use values::TrialValues;
 
 /// A budget allocation: `spend[ci][t − 1]` is channel ci's spend in month
@@ -177,7 +179,8 @@ pub fn pool(threads: usize) -> Option<rayon::ThreadPool> {
 }
 
 /// Simulates `job` on `job.threads` threads; `fresh` makes each worker's
-/// empty collector.
+/// empty collector. Unguarded: for callers that judge runaway or undefined
+/// trials themselves (the optimizer treats such a candidate as unusable).
 pub fn drive<C: Collector>(job: &Job, fresh: impl Fn() -> C + Sync, progress: &ProgressBar) -> C {
     drive_on(pool(job.threads).as_ref(), job, fresh, progress)
 }
@@ -189,9 +192,117 @@ pub fn drive_on<C: Collector>(
     fresh: impl Fn() -> C + Sync,
     progress: &ProgressBar,
 ) -> C {
+    drive_inner(pool, job, fresh, progress, false).0
+}
+
+/// Like `drive`, but stops at the first trial whose counts ran away or
+/// whose money or counts are not finite, instead of simulating every
+/// remaining trial and handing meaningless statistics on.
+pub fn drive_guarded<C: Collector>(
+    job: &Job,
+    fresh: impl Fn() -> C + Sync,
+    progress: &ProgressBar,
+) -> Result<C, Halt> {
+    match drive_inner(pool(job.threads).as_ref(), job, fresh, progress, true) {
+        (_, Some(halt)) => Err(halt),
+        (collector, None) => Ok(collector),
+    }
+}
+
+/// Totals that are defined in every trial (money and counts); a ratio such
+/// as ROI or CAC may legitimately be undefined (NaN) when its denominator
+/// is zero.
+const ALWAYS_DEFINED: [Total; 12] = [
+    Total::Spend,
+    Total::Cost,
+    Total::Visitors,
+    Total::Leads,
+    Total::Customers,
+    Total::Orders,
+    Total::RepeatOrders,
+    Total::Revenue,
+    Total::GrossProfit,
+    Total::Profit,
+    Total::ActiveCustomers,
+    Total::Referrals,
+];
+
+/// Assumption draws an error quotes at most.
+const QUOTED_DRAWS: usize = 20;
+
+/// Why trial `i` of the block cannot be used, if it cannot. Costs one flag
+/// and a dozen comparisons per plan and trial.
+fn inspect(block: &Block, i: usize) -> Option<Halt> {
+    let trial = block.first_trial + i as u64;
+    for (p, plan) in block.plans.iter().enumerate() {
+        let o = &block.outcomes(p)[i];
+        if o.overflow {
+            return Some(Halt::Runaway(RunawayError {
+                scenario: block.scenario.path.display().to_string(),
+                trial,
+                plan: error::clip(&plan.name),
+                max: engine::MAX_COUNT as f64,
+            }));
+        }
+        if let Some(&metric) = ALWAYS_DEFINED.iter().find(|m| !o.total(**m).is_finite()) {
+            return Some(Halt::NonFinite(NonFiniteError {
+                scenario: block.scenario.path.display().to_string(),
+                metric: metric.name(),
+                value: o.total(metric),
+                trial,
+                plan: error::clip(&plan.name),
+                draws: describe_draws(block.scenario, &block.draws[i]),
+            }));
+        }
+    }
+    None
+}
+
+/// A trial's assumption draws as an error quotes them: row by row, the
+/// first `QUOTED_DRAWS`, then how many more.
+fn describe_draws(scenario: &Scenario, draws: &[f64]) -> String {
+    if draws.is_empty() {
+        return "none (every assumption is fixed)".into();
+    }
+    let mut parts: Vec<String> = scenario
+        .drawn
+        .iter()
+        .zip(draws)
+        .take(QUOTED_DRAWS)
+        .map(|(&a, v)| {
+            let a = &scenario.assumptions[a];
+            format!(
+                "line {} {},{},{} = {v:e}",
+                a.line,
+                a.stage.name(),
+                error::clip(&a.channel),
+                a.metric_label()
+            )
+        })
+        .collect();
+    if draws.len() > QUOTED_DRAWS {
+        parts.push(format!("and {} more", draws.len() - QUOTED_DRAWS));
+    }
+    parts.join("; ")
+}
+
+/// The loop behind `drive` and `drive_guarded`. Guarded, it stops handing
+/// out blocks once a block holds an unusable trial. Blocks are handed out in
+/// order and a worker finishes the block it holds, so every block before
+/// the first bad one is inspected: the earliest bad trial found is the
+/// earliest there is, whatever the thread count.
+fn drive_inner<C: Collector>(
+    pool: Option<&rayon::ThreadPool>,
+    job: &Job,
+    fresh: impl Fn() -> C + Sync,
+    progress: &ProgressBar,
+    guarded: bool,
+) -> (C, Option<Halt>) {
     let block = (BLOCK_OUTCOMES / job.plans.len().max(1) as u64).clamp(1, BLOCK);
     let blocks = job.trials.div_ceil(block);
     let next = AtomicU64::new(0);
+    let stopped = AtomicBool::new(false);
+    let halt: Mutex<Option<Halt>> = Mutex::new(None);
     let work = || {
         let mut collector = fresh();
         let mut workspace = Workspace::default();
@@ -202,6 +313,9 @@ pub fn drive_on<C: Collector>(
             .map(|_| vec![Outcome::new(job.scenario); block as usize])
             .collect();
         loop {
+            if stopped.load(Ordering::Relaxed) {
+                break;
+            }
             let b = next.fetch_add(1, Ordering::Relaxed);
             if b >= blocks {
                 break;
@@ -224,13 +338,22 @@ pub fn drive_on<C: Collector>(
                     );
                 }
             }
-            collector.add(&Block {
+            let done = Block {
                 scenario: job.scenario,
                 plans: job.plans,
                 first_trial,
                 draws: &draws[..count],
                 outcomes: &outcomes,
-            });
+            };
+            if guarded && let Some(found) = (0..count).find_map(|i| inspect(&done, i)) {
+                stopped.store(true, Ordering::Relaxed);
+                let mut first = halt.lock().unwrap_or_else(|e| e.into_inner());
+                if first.as_ref().is_none_or(|h| found.trial() < h.trial()) {
+                    *first = Some(found);
+                }
+                break;
+            }
+            collector.add(&done);
             progress.inc(count as u64);
         }
         collector
@@ -244,17 +367,86 @@ pub fn drive_on<C: Collector>(
     for p in partials {
         merged.merge(p);
     }
-    merged
+    (merged, halt.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 
 /// Simulates `job` keeping every plan's statistics and each plan's
 /// comparison with the first, and refuses a run whose counts ran away.
-pub fn run(job: &Job, progress: &ProgressBar) -> Result<Results, RunawayError> {
-    let results = drive(
+pub fn run(job: &Job, progress: &ProgressBar) -> Result<Results, Halt> {
+    drive_guarded(
         job,
         || Results::new(job.scenario, job.plans.len()),
         progress,
-    );
-    results.check_runaway(job.scenario)?;
-    Ok(results)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn scenario() -> Scenario {
+        let text = "stage,channel,metric,value\n\
+                    reach,search,spend,1000\n\
+                    reach,search,cost_per_visit,1\n\
+                    act,*,rate,0.1\n\
+                    convert,*,rate,\"uniform(0.05, 0.15)\"\n\
+                    convert,*,order_value,50\n";
+        crate::scenario::parse_str(Path::new("s.csv"), text).expect("valid scenario")
+    }
+
+    /// No input the parser allows produces an infinite revenue any more, so
+    /// the guard is tested on an outcome made non-finite by hand.
+    #[test]
+    fn a_non_finite_total_names_the_metric_the_trial_and_its_draws() {
+        let scenario = scenario();
+        let plans = [Plan::baseline(&scenario)];
+        let draws = vec![vec![0.12]; 3];
+        let mut outcomes = vec![vec![Outcome::new(&scenario); 3]];
+        assert!(inspect_all(&scenario, &plans, &draws, &outcomes).is_none());
+        outcomes[0][1].totals[Total::Revenue.index()] = f64::INFINITY;
+        outcomes[0][2].totals[Total::Profit.index()] = f64::NAN;
+        let Some(Halt::NonFinite(e)) = inspect_all(&scenario, &plans, &draws, &outcomes) else {
+            panic!("an infinite revenue must stop the run");
+        };
+        assert_eq!((e.metric, e.trial), ("revenue", 41));
+        let message = e.to_string();
+        assert!(
+            message.contains("line 5 convert,*,rate = 1.2e-1"),
+            "{message}"
+        );
+        assert!(message.contains("s.csv"), "{message}");
+    }
+
+    #[test]
+    fn an_undefined_ratio_is_not_an_error_but_a_runaway_count_is() {
+        let scenario = scenario();
+        let plans = [Plan::baseline(&scenario)];
+        let draws = vec![vec![0.12]; 2];
+        let mut outcomes = vec![vec![Outcome::new(&scenario); 2]];
+        outcomes[0][0].totals[Total::Roi.index()] = f64::NAN;
+        outcomes[0][0].totals[Total::Cac.index()] = f64::NAN;
+        assert!(inspect_all(&scenario, &plans, &draws, &outcomes).is_none());
+        outcomes[0][1].overflow = true;
+        let Some(Halt::Runaway(e)) = inspect_all(&scenario, &plans, &draws, &outcomes) else {
+            panic!("a capped count must stop the run");
+        };
+        assert_eq!(e.trial, 41);
+    }
+
+    fn inspect_all(
+        scenario: &Scenario,
+        plans: &[Plan],
+        draws: &[Vec<f64>],
+        outcomes: &[Vec<Outcome>],
+    ) -> Option<Halt> {
+        let block = Block {
+            scenario,
+            plans,
+            first_trial: 40,
+            draws,
+            outcomes,
+        };
+        (0..block.len()).find_map(|i| inspect(&block, i))
+    }
 }

@@ -4,8 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Block, Collector};
-use crate::engine::{self, Outcome};
-use crate::error::RunawayError;
+use crate::engine::Outcome;
 use crate::expectation::luck::Luck;
 use crate::metrics::{Monthly, PerChannel, Total};
 use crate::scenario::{Scenario, TargetMetric};
@@ -269,35 +268,6 @@ impl Results {
     pub fn trials(&self) -> u64 {
         self.plans.first().map_or(0, |p| p.trials)
     }
-
-    /// Refuses results in which some count hit the engine's cap: their
-    /// numbers would be meaningless.
-    pub fn check_runaway(&self, scenario: &Scenario) -> Result<(), RunawayError> {
-        let overflowed = self
-            .plans
-            .iter()
-            .map(|p| p.overflow_trials)
-            .max()
-            .unwrap_or(0);
-        refuse_runaway(scenario, overflowed, self.trials())
-    }
-}
-
-/// An error when `overflowed` of `total` trials hit the engine's cap.
-pub fn refuse_runaway(
-    scenario: &Scenario,
-    overflowed: u64,
-    total: u64,
-) -> Result<(), RunawayError> {
-    if overflowed == 0 {
-        return Ok(());
-    }
-    Err(RunawayError {
-        scenario: scenario.path.display().to_string(),
-        trials: overflowed,
-        total,
-        max: engine::MAX_COUNT as f64,
-    })
 }
 
 impl Collector for Results {

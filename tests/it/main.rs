@@ -10,6 +10,7 @@ mod compare_cli;
 mod curves;
 mod drivers_cli;
 mod fit;
+mod guards;
 mod model;
 mod numeric_edges;
 mod optimize;
