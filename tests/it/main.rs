@@ -17,3 +17,4 @@ mod precision;
 mod report;
 mod samplers;
 mod time_phased;
+mod workbook;
