@@ -144,6 +144,10 @@ pub struct RunArgs {
     /// to the JSON document as `drivers`, and to the table.
     #[arg(long)]
     pub drivers: bool,
+    /// Also write every trial's total metrics to FILE as CSV: one row per
+    /// (plan, trial), from the same trials as the summary.
+    #[arg(long, value_name = "FILE")]
+    pub trials_csv: Option<PathBuf>,
 }
 
 /// Precision control, shared by `run` and `check`.

@@ -20,7 +20,7 @@ use crate::engine::{self, Outcome, Workspace};
 use crate::error::RunawayError;
 use crate::scenario::Scenario;
 pub use summary::{COMPARED, Comparison, Pairwise, PlanStats, Results, refuse_runaway};
-pub use values::TrialValues;
+pub use values::{TrialTotals, TrialValues};
 
 /// A budget allocation: `spend[ci][t − 1]` is channel ci's spend in month
 /// t (1..=horizon), channels in `Scenario::channels` order.

@@ -345,3 +345,81 @@ fn a_file_that_is_not_a_workbook_is_an_input_error() {
         out.stderr
     );
 }
+
+// ------------------------------------------------------ per-trial values
+
+/// `run --trials-csv` on the shipped shop with its plans, on `threads`
+/// threads: the JSON document and the trials CSV.
+fn run_with_trials(ws: &Workspace, threads: &str) -> (serde_json::Value, Vec<u8>) {
+    let name = format!("trials{threads}.csv");
+    let scenario = repo().join("scenarios/dtc_shop.csv");
+    let plans = repo().join("scenarios/dtc_shop.plans.csv");
+    let out = ws.run(&[
+        "run",
+        "-q",
+        "-n",
+        "1500",
+        "--threads",
+        threads,
+        "-f",
+        "json",
+        scenario.to_str().unwrap(),
+        "--plans",
+        plans.to_str().unwrap(),
+        "--trials-csv",
+        &name,
+    ]);
+    out.assert_ok();
+    (serde_json::from_slice(&out.stdout).unwrap(), ws.read(&name))
+}
+
+#[test]
+fn trials_csv_is_the_same_bytes_for_any_thread_count() {
+    let ws = Workspace::new();
+    let (_, one) = run_with_trials(&ws, "1");
+    let (_, two) = run_with_trials(&ws, "2");
+    assert!(one == two, "the trials CSV depends on the thread count");
+    // Written atomically: nothing but the outputs is left behind.
+    assert_eq!(ws.listing(), ["trials1.csv", "trials2.csv"]);
+}
+
+#[test]
+fn trials_csv_holds_the_trials_the_summary_summarises() {
+    let ws = Workspace::new();
+    let (doc, bytes) = run_with_trials(&ws, "2");
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[..2], ["plan", "trial"]);
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let plans = doc["plans"].as_array().unwrap();
+    assert_eq!(records.len(), plans.len() * 1500);
+    for (p, plan) in plans.iter().enumerate() {
+        let name = plan["plan"].as_str().unwrap();
+        let rows = &records[p * 1500..(p + 1) * 1500];
+        for (t, r) in rows.iter().enumerate() {
+            assert_eq!(&r[0], name);
+            assert_eq!(r[1], (t + 1).to_string());
+        }
+        for (column, metric) in header.iter().enumerate().skip(2) {
+            // The summary's own accumulator over the column: the same
+            // values in the same exact sum give the same mean, bit for bit.
+            let mut acc = racesim::stats::Accumulator::default();
+            for r in rows {
+                if !r[column].is_empty() {
+                    acc.add(r[column].parse().unwrap());
+                }
+            }
+            let summary = &plan["metrics"][metric.as_str()];
+            assert_eq!(
+                acc.defined(),
+                summary["defined"].as_u64().unwrap(),
+                "{name} {metric}"
+            );
+            assert_eq!(
+                acc.mean(),
+                summary["mean"].as_f64(),
+                "{name} {metric}: the trials' mean is not the summary's"
+            );
+        }
+    }
+}
