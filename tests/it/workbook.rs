@@ -423,3 +423,85 @@ fn trials_csv_holds_the_trials_the_summary_summarises() {
         }
     }
 }
+
+// ------------------------------------------------------ OpenDocument
+
+/// A minimal OpenDocument spreadsheet with one sheet of `rows` (numbers,
+/// percentages and text, as LibreOffice stores them).
+fn ods(sheet: &str, rows: &[Vec<Cell>]) -> Vec<u8> {
+    use std::io::Write;
+    use zip::write::{SimpleFileOptions, ZipWriter};
+    let escape = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut table = String::new();
+    for row in rows {
+        table.push_str("<table:table-row>");
+        for cell in row {
+            table.push_str(&match cell {
+                Cell::Text(t) => format!(
+                    r#"<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>"#,
+                    escape(t)
+                ),
+                Cell::Number(x) => format!(
+                    r#"<table:table-cell office:value-type="float" office:value="{x}"><text:p>{x}</text:p></table:table-cell>"#
+                ),
+                Cell::Percent(x) => format!(
+                    r#"<table:table-cell office:value-type="percentage" office:value="{x}"><text:p>{}%</text:p></table:table-cell>"#,
+                    x * 100.0
+                ),
+                Cell::Formula(..) => unimplemented!("no formulas in the .ods tests"),
+            });
+        }
+        table.push_str("</table:table-row>");
+    }
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="{sheet}">{table}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+    let mut zip = ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, body) in [
+        ("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+        ("META-INF/manifest.xml", manifest),
+        ("content.xml", content.as_str()),
+    ] {
+        zip.start_file(name, stored).unwrap();
+        zip.write_all(body.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+#[test]
+fn ods_runs_exactly_like_its_csv_twin() {
+    let ws = Workspace::new();
+    let rows = base_with(vec![row("engage", "*", "churn", Cell::Percent(0.08))]);
+    ws.write("book.ods", ods("scenario", &rows));
+    ws.write("twin.csv", common::with_base("engage,*,churn,0.08,"));
+    let run = |name: &str| {
+        let out = ws.run(&["run", "-q", "-n", "500", "-f", "csv", name]);
+        out.assert_ok();
+        out.stdout
+    };
+    assert!(run("book.ods") == run("twin.csv"));
+}
+
+#[test]
+fn ods_errors_name_the_cell() {
+    let ws = Workspace::new();
+    let rows = base_with(vec![row("reach", "search", "audiense", Cell::Number(5e3))]);
+    ws.write("book.ods", ods("Sheet1", &rows));
+    let out = ws.run(&["validate", "book.ods"]);
+    out.assert_code(EXIT_INPUT);
+    assert!(
+        out.stderr
+            .contains("book.ods: sheet `Sheet1` cell C7: unknown reach metric `audiense`"),
+        "{}",
+        out.stderr
+    );
+}
