@@ -28,6 +28,25 @@ pub(crate) fn is_workbook(path: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// Whether the workbook at `path` has the sheet for `table` under its own
+/// name (a workbook that cannot be read has none).
+pub(crate) fn has_sheet(path: &Path, table: Table) -> bool {
+    open_workbook_auto(path).is_ok_and(|book| {
+        book.sheet_names()
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(table.sheet_name()))
+    })
+}
+
+impl Table {
+    fn sheet_name(self) -> &'static str {
+        match self {
+            Table::Scenario => "scenario",
+            Table::Plans => "plans",
+        }
+    }
+}
+
 /// One sheet rendered as CSV text, with what is needed to point back at
 /// its cells.
 pub(crate) struct Sheet {
@@ -96,10 +115,7 @@ pub(crate) fn read_sheet(path: &Path, table: Table) -> Result<Sheet, InputError>
         )
     })?;
     let names = book.sheet_names();
-    let wanted = match table {
-        Table::Scenario => "scenario",
-        Table::Plans => "plans",
-    };
+    let wanted = table.sheet_name();
     let name = match names.iter().find(|n| n.eq_ignore_ascii_case(wanted)) {
         Some(n) => n.clone(),
         None if table == Table::Scenario && !names.is_empty() => names[0].clone(),

@@ -505,3 +505,29 @@ fn ods_errors_name_the_cell() {
         out.stderr
     );
 }
+
+#[test]
+fn check_takes_a_workbook_with_its_plans_sheet() {
+    let ws = Workspace::new();
+    let plans = vec![
+        vec![text("plan"), text("channel"), text("spend")],
+        vec![text("more"), text("search"), Cell::Number(2000.0)],
+    ];
+    ws.write(
+        "book.xlsx",
+        workbook(&[("scenario", &base_with(vec![])), ("plans", &plans)]),
+    );
+    let update = ws.run(&["check", "book.xlsx", "--baselines", "bl", "--update"]);
+    update.assert_ok();
+    let baseline: serde_json::Value =
+        serde_json::from_slice(&ws.read("bl/book.json")).expect("a JSON baseline");
+    let names: Vec<&str> = baseline["plans"]
+        .as_array()
+        .expect("plans in the baseline")
+        .iter()
+        .map(|p| p["plan"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["baseline", "more"]);
+    ws.run(&["check", "book.xlsx", "--baselines", "bl"])
+        .assert_ok();
+}
