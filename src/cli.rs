@@ -135,11 +135,11 @@ pub struct SimulationArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Scenario CSV file.
+    /// Scenario CSV file, or a workbook (.xlsx, .ods) with a `scenario` sheet (else its first).
     pub scenario: PathBuf,
     #[command(flatten)]
     pub simulation: SimulationArgs,
-    /// Budget plans CSV (`plan,channel,spend`, optional `month`) to simulate next to the baseline.
+    /// Budget plans CSV, or a workbook with a `plans` sheet (`plan,channel,spend`, optional `month`) to simulate next to the baseline.
     #[arg(long)]
     pub plans: Option<PathBuf>,
     #[command(flatten)]
@@ -153,6 +153,10 @@ pub struct RunArgs {
     /// to the JSON document as `drivers`, and to the table.
     #[arg(long)]
     pub drivers: bool,
+    /// Also write every trial's total metrics to FILE as CSV: one row per
+    /// (plan, trial), from the same trials as the summary.
+    #[arg(long, value_name = "FILE")]
+    pub trials_csv: Option<PathBuf>,
     #[command(flatten)]
     pub shard: ShardArgs,
 }
@@ -198,7 +202,7 @@ pub struct PrecisionArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Scenario CSV file.
+    /// Scenario CSV file, or a workbook (.xlsx, .ods) with a `scenario` sheet (else its first).
     pub scenario: PathBuf,
 }
 
@@ -250,9 +254,9 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Scenario CSV file.
+    /// Scenario CSV file, or a workbook (.xlsx, .ods) with a `scenario` sheet (else its first).
     pub scenario: PathBuf,
-    /// Budget plans CSV (`plan,channel,spend`); each plan is compared with the scenario.
+    /// Budget plans CSV, or a workbook with a `plans` sheet (`plan,channel,spend`); each plan is compared with the scenario.
     pub plans: PathBuf,
     #[command(flatten)]
     pub simulation: SimulationArgs,
@@ -267,7 +271,7 @@ pub struct CompareArgs {
 
 #[derive(Debug, Args)]
 pub struct CurvesArgs {
-    /// Scenario CSV file.
+    /// Scenario CSV file, or a workbook (.xlsx, .ods) with a `scenario` sheet (else its first).
     pub scenario: PathBuf,
     /// Sweep only this channel (default: every paid channel).
     #[arg(long, short = 'c')]
@@ -286,7 +290,7 @@ pub struct CurvesArgs {
 
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
-    /// Scenario CSV file.
+    /// Scenario CSV file, or a workbook (.xlsx, .ods) with a `scenario` sheet (else its first).
     pub scenario: PathBuf,
     /// Total budget to split (spend ≤ BUDGET). Without it, a `target:`
     /// objective with a confidence seeks the smallest budget that meets it.
@@ -332,11 +336,11 @@ pub struct OptimizeArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Scenario CSV file.
+    /// Scenario CSV file, or a workbook (.xlsx, .ods) with a `scenario` sheet (else its first).
     pub scenario: PathBuf,
     #[command(flatten)]
     pub simulation: SimulationArgs,
-    /// Budget plans CSV (`plan,channel,spend`) to compare with the baseline.
+    /// Budget plans CSV, or a workbook with a `plans` sheet (`plan,channel,spend`) to compare with the baseline.
     #[arg(long)]
     pub plans: Option<PathBuf>,
     /// The HTML file to write (atomically).
@@ -453,7 +457,7 @@ pub struct FitReachArgs {
 
 #[derive(Debug, Args)]
 pub struct DriversArgs {
-    /// Scenario CSV file.
+    /// Scenario CSV file, or a workbook (.xlsx, .ods) with a `scenario` sheet (else its first).
     pub scenario: PathBuf,
     /// Budget plans to choose among (the value of information needs a choice).
     #[arg(long)]

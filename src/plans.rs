@@ -48,6 +48,11 @@ fn read_month(cell: &str, horizon: usize) -> Result<Option<usize>, InputProblem>
 
 /// Reads a plans file; the result starts with `baseline` (the scenario).
 pub fn load(path: &Path, scenario: &Scenario) -> Result<Vec<Plan>, InputError> {
+    use crate::scenario::workbook;
+    if workbook::is_workbook(path) {
+        let sheet = workbook::read_sheet(path, workbook::Table::Plans)?;
+        return parse_str(path, &sheet.text, scenario).map_err(|e| sheet.locate(e));
+    }
     let bytes = std::fs::read(path).map_err(|e| {
         InputError::single(
             path,

@@ -346,9 +346,10 @@ pub fn simulate_shard(
         trials: end - first,
         threads: opts.threads,
     };
-    // Runaway counts are refused by `merge`, over all trials, so the error
-    // is the unsharded run's.
-    let results = crate::simulation::drive(&job, || Results::new(&scenario, plans.len()), &bar);
+    // A shard stops at its first runaway or non-finite trial, as the
+    // unsharded run does at the first of all trials.
+    let results =
+        crate::simulation::drive_guarded(&job, || Results::new(&scenario, plans.len()), &bar)?;
     bar.finish_and_clear();
     let mut partial = Partial {
         format: PARTIAL_FORMAT.into(),
@@ -572,7 +573,14 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
         }
         results.merge(&p.results);
     }
-    results.check_runaway(&inputs.scenario)?;
+    // Shards are guarded, so a partial never holds a runaway trial; one
+    // that does was not written by racesim.
+    if results.plans.iter().any(|p| p.overflow_trials > 0) {
+        return Err(refuse(
+            &head.scenario.path,
+            "corrupt partial result: it holds trials whose counts ran away".into(),
+        ));
+    }
     let document = Document::build(&inputs.scenario, &inputs.plans, &results, seed);
     Ok(Merged {
         command,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::UsageError;
+use crate::scenario::workbook;
 
 const PLANS_SUFFIX: &str = ".plans.csv";
 
@@ -27,7 +28,9 @@ pub fn scenarios(paths: &[PathBuf]) -> Result<Vec<Found>, UsageError> {
             std::fs::metadata(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
         if meta.is_dir() {
             walk(path, &mut files)?;
-        } else if is_scenario(path) {
+        } else if is_scenario(path) || workbook::is_workbook(path) {
+            // A workbook is checked when named; a directory search finds
+            // CSV scenarios only, as before.
             files.push(path.clone());
         } else if file_name(path).ends_with(PLANS_SUFFIX) {
             return Err(UsageError(format!(
@@ -37,7 +40,7 @@ pub fn scenarios(paths: &[PathBuf]) -> Result<Vec<Found>, UsageError> {
             )));
         } else {
             return Err(UsageError(format!(
-                "{} is not a scenario file: scenarios are `*.csv` files",
+                "{} is not a scenario file: scenarios are `*.csv` files or workbooks (`.xlsx`, `.ods`)",
                 path.display()
             )));
         }
@@ -47,7 +50,15 @@ pub fn scenarios(paths: &[PathBuf]) -> Result<Vec<Found>, UsageError> {
     let mut by_name: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut found = Vec::new();
     for scenario in files {
-        let name = file_name(&scenario).trim_end_matches(".csv").to_string();
+        let is_workbook = workbook::is_workbook(&scenario);
+        let name = if is_workbook {
+            scenario
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        } else {
+            file_name(&scenario).trim_end_matches(".csv").to_string()
+        };
         if let Some(first) = by_name.insert(name.clone(), scenario.clone()) {
             return Err(UsageError(format!(
                 "{} and {} would share the baseline `{name}.json`; rename one, or check them in separate runs with their own --baselines",
@@ -55,10 +66,16 @@ pub fn scenarios(paths: &[PathBuf]) -> Result<Vec<Found>, UsageError> {
                 scenario.display()
             )));
         }
-        let plans = scenario.with_file_name(format!("{name}{PLANS_SUFFIX}"));
+        // A workbook's plans are its own `plans` sheet.
+        let plans = if is_workbook {
+            workbook::has_sheet(&scenario, workbook::Table::Plans).then(|| scenario.clone())
+        } else {
+            let plans = scenario.with_file_name(format!("{name}{PLANS_SUFFIX}"));
+            plans.is_file().then_some(plans)
+        };
         found.push(Found {
             name,
-            plans: plans.is_file().then_some(plans),
+            plans,
             scenario,
         });
     }

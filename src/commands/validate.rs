@@ -86,6 +86,13 @@ pub fn render(scn: &Scenario) -> String {
         scn.drawn.len(),
         counted(scn.targets.len() as u64, "target")
     );
+    if let Some(sheet) = &scn.sheet {
+        let _ = writeln!(
+            out,
+            "read from workbook {}, sheet `{sheet}` (line N below is row N of the sheet)",
+            scn.path.display()
+        );
+    }
     let _ = writeln!(out, "\nPLAN");
     for (input, r) in &scn.plan_provenance {
         let (value, from, note) = describe(scn, r, *input);

@@ -8,6 +8,7 @@ mod parse;
 mod table;
 mod target;
 pub mod value;
+pub(crate) mod workbook;
 
 use std::path::PathBuf;
 
@@ -269,6 +270,8 @@ pub struct Scenario {
     /// Fingerprint of the file's bytes, so a baseline can tell whether the
     /// inputs changed.
     pub input_hash: String,
+    /// The sheet read, when the scenario came from a workbook.
+    pub sheet: Option<String>,
     pub horizon: usize,
     pub campaign: usize,
     pub trials: u64,

@@ -51,6 +51,9 @@ fn parse_month(text: &str) -> Result<usize, String> {
 }
 
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
+    if super::workbook::is_workbook(path) {
+        return load_workbook(path);
+    }
     let bytes = std::fs::read(path).map_err(|e| {
         InputError::single(
             path,
@@ -68,6 +71,21 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Scenario, InputError> {
         s.input_hash = format!("{:016x}", fingerprint(bytes));
         s
     })
+}
+
+/// A scenario kept in a workbook: its sheet read as the CSV it stands for.
+/// The input hash is that text's, so saving the workbook again without
+/// changing a value keeps it.
+fn load_workbook(path: &Path) -> Result<Scenario, InputError> {
+    let sheet = super::workbook::read_sheet(path, super::workbook::Table::Scenario)?;
+    let mut scenario = parse_str(path, &sheet.text).map_err(|e| sheet.locate(e))?;
+    scenario.input_hash = format!("{:016x}", fingerprint(sheet.text.as_bytes()));
+    scenario.warnings = std::mem::take(&mut scenario.warnings)
+        .into_iter()
+        .map(|w| sheet.locate_problem(w))
+        .collect();
+    scenario.sheet = Some(sheet.name);
+    Ok(scenario)
 }
 
 /// UTF-8 without BOM, or an error naming the line of the first bad byte.
@@ -905,6 +923,7 @@ impl<'p> Builder<'p> {
             path: self.path.to_path_buf(),
             name,
             input_hash: String::new(),
+            sheet: None,
             horizon: horizon.max(1),
             campaign: campaign.clamp(1, horizon.max(1)),
             trials: fixed(Input::Trials) as u64,

@@ -1,35 +1,40 @@
-//! One metric of every plan in every trial, kept by trial index: what the
+//! Per-trial values kept by trial index: one metric of every plan (what the
 //! optimizer scores candidates on and what its evaluation's gain is the
-//! mean of.
+//! mean of), or every total metric (what `run --trials-csv` writes).
 
 use serde::{Deserialize, Serialize};
 
 use super::{Block, Collector};
+use crate::engine::Outcome;
 use crate::metrics::Total;
 
+/// `values[plan][i]` of each block seen, with the block's first trial, in
+/// the order seen: `by_plan` puts them in trial order, so the result does
+/// not depend on which worker saw which block.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrialValues {
-    metric: Total,
+struct ByTrial<T> {
     plans: usize,
-    /// (first trial, `values[plan][i]`) of each block seen, in the order
-    /// seen: `by_plan` puts them in trial order, so the result does not
-    /// depend on which worker saw which block.
-    blocks: Vec<(u64, Vec<Vec<f64>>)>,
+    blocks: Vec<(u64, Vec<Vec<T>>)>,
 }
 
-impl TrialValues {
-    pub fn new(metric: Total, plans: usize) -> Self {
-        TrialValues {
-            metric,
+impl<T> ByTrial<T> {
+    fn new(plans: usize) -> Self {
+        ByTrial {
             plans,
             blocks: Vec::new(),
         }
     }
 
-    /// `values[plan][t]` for the job's trials in order.
-    pub fn by_plan(mut self) -> Vec<Vec<f64>> {
+    fn add(&mut self, block: &Block, value: impl Fn(&Outcome) -> T) {
+        let values = (0..self.plans)
+            .map(|p| block.outcomes(p).iter().map(&value).collect())
+            .collect();
+        self.blocks.push((block.first_trial, values));
+    }
+
+    fn by_plan(mut self) -> Vec<Vec<T>> {
         self.blocks.sort_by_key(|(first, _)| *first);
-        let mut out = vec![Vec::new(); self.plans];
+        let mut out: Vec<Vec<T>> = (0..self.plans).map(|_| Vec::new()).collect();
         for (_, block) in self.blocks {
             for (all, part) in out.iter_mut().zip(block) {
                 all.extend(part);
@@ -39,30 +44,74 @@ impl TrialValues {
     }
 }
 
+/// A trial's value of `metric`. A runaway count makes it undefined (NaN):
+/// a candidate is then unusable, never attractive, and an export shows no
+/// number rather than a meaningless one.
+fn trial_value(o: &Outcome, metric: Total) -> f64 {
+    if o.overflow {
+        f64::NAN
+    } else {
+        o.total(metric)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrialValues {
+    metric: Total,
+    values: ByTrial<f64>,
+}
+
+impl TrialValues {
+    pub fn new(metric: Total, plans: usize) -> Self {
+        TrialValues {
+            metric,
+            values: ByTrial::new(plans),
+        }
+    }
+
+    /// `values[plan][t]` for the job's trials in order.
+    pub fn by_plan(self) -> Vec<Vec<f64>> {
+        self.values.by_plan()
+    }
+}
+
 impl Collector for TrialValues {
     fn add(&mut self, block: &Block) {
         let metric = self.metric;
-        let values = (0..self.plans)
-            .map(|p| {
-                block
-                    .outcomes(p)
-                    .iter()
-                    // A runaway count makes a candidate unusable, never
-                    // attractive.
-                    .map(|o| {
-                        if o.overflow {
-                            f64::NAN
-                        } else {
-                            o.total(metric)
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        self.blocks.push((block.first_trial, values));
+        self.values.add(block, |o| trial_value(o, metric));
     }
 
     fn merge(&mut self, other: Self) {
-        self.blocks.extend(other.blocks);
+        self.values.blocks.extend(other.values.blocks);
+    }
+}
+
+/// Every total metric (in `Total::ALL` order) of every plan in every trial.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrialTotals {
+    values: ByTrial<[f64; Total::COUNT]>,
+}
+
+impl TrialTotals {
+    pub fn new(plans: usize) -> Self {
+        TrialTotals {
+            values: ByTrial::new(plans),
+        }
+    }
+
+    /// `totals[plan][t][m]`: metric `Total::ALL[m]` of trial t, in order.
+    pub fn by_plan(self) -> Vec<Vec<[f64; Total::COUNT]>> {
+        self.values.by_plan()
+    }
+}
+
+impl Collector for TrialTotals {
+    fn add(&mut self, block: &Block) {
+        self.values
+            .add(block, |o| Total::ALL.map(|m| trial_value(o, m)));
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.values.blocks.extend(other.values.blocks);
     }
 }

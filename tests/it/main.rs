@@ -20,3 +20,4 @@ mod report;
 mod samplers;
 mod shards;
 mod time_phased;
+mod workbook;
