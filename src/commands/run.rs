@@ -52,13 +52,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         },
     )?;
     let drivers = drivers.map(|values| {
-        crate::drivers::document::DriversDoc::of_run(
-            &scenario,
-            &plans,
-            Total::Profit,
-            &doc,
-            crate::drivers::analyse(&values.into_trials(), opts.seed),
-        )
+        crate::drivers::document::DriversDoc::of_run(&scenario, &plans, Total::Profit, &doc, values)
     });
     let samples = samples.map(|s| report::Samples {
         drivers: drivers.clone(),

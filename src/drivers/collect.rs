@@ -1,7 +1,8 @@
 //! Per-trial values for `drivers`, kept by trial index from the one driver.
 
 use super::DriverTrials;
-use crate::expectation::{self, Expected};
+use crate::expectation::BlockExpectations;
+use crate::expectation::luck::expected_total;
 use crate::metrics::Total;
 use crate::simulation::{Block, Collector};
 
@@ -11,8 +12,7 @@ use crate::simulation::{Block, Collector};
 pub struct DriverValues {
     metric: Total,
     blocks: Vec<(u64, DriverTrials)>,
-    workspace: expectation::Workspace,
-    expected: Expected,
+    expectations: BlockExpectations,
 }
 
 impl DriverValues {
@@ -20,8 +20,7 @@ impl DriverValues {
         DriverValues {
             metric,
             blocks: Vec::new(),
-            workspace: expectation::Workspace::default(),
-            expected: Expected::default(),
+            expectations: BlockExpectations::default(),
         }
     }
 
@@ -61,22 +60,11 @@ impl Collector for DriverValues {
                 .map(|o| o.total(self.metric))
                 .collect(),
         };
-        for plan in block.plans {
-            let values = block
-                .draws
-                .iter()
-                .map(|draws| {
-                    expectation::expect(
-                        block.scenario,
-                        &plan.spend,
-                        draws,
-                        false,
-                        &mut self.workspace,
-                        &mut self.expected,
-                    );
-                    crate::expectation::luck::expected_total(&self.expected, self.metric)
-                })
-                .collect();
+        for plan in 0..block.plans.len() {
+            let mut values = Vec::with_capacity(block.len());
+            self.expectations.each_trial(block, plan, |_, expected| {
+                values.push(expected_total(expected, self.metric));
+            });
             part.expected.push(values);
         }
         self.blocks.push((block.first_trial, part));

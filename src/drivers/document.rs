@@ -90,14 +90,16 @@ fn pad(rows: &[Vec<String>]) -> String {
 }
 
 impl DriversDoc {
-    /// The drivers of a run's document (same trials, seed and inputs).
+    /// The drivers of a run's document, analysed from the per-trial values
+    /// collected in the same pass (same trials, seed and inputs).
     pub fn of_run(
         scenario: &crate::scenario::Scenario,
         plans: &[crate::simulation::Plan],
         metric: crate::metrics::Total,
         doc: &crate::document::Document,
-        analysis: Analysis,
+        values: super::collect::DriverValues,
     ) -> DriversDoc {
+        let analysis = super::analyse(&values.into_trials(), doc.seed);
         DriversDoc {
             schema_version: SCHEMA_VERSION,
             scenario: scenario.name.clone(),

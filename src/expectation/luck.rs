@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::expectation::{self, Expected};
+use crate::expectation::{BlockExpectations, Expected};
 use crate::metrics::Total;
 use crate::simulation::{Block, Collector};
 use crate::stats::variance_split::VarianceSplit;
@@ -18,17 +18,14 @@ pub const SPLIT: [Total; 3] = [Total::Profit, Total::Revenue, Total::Customers];
 pub struct Luck {
     pub splits: Vec<Vec<VarianceSplit>>,
     #[serde(skip)]
-    workspace: expectation::Workspace,
-    #[serde(skip)]
-    expected: Expected,
+    expectations: BlockExpectations,
 }
 
 impl Luck {
     pub fn new(plans: usize) -> Self {
         Luck {
             splits: vec![vec![VarianceSplit::default(); SPLIT.len()]; plans],
-            workspace: expectation::Workspace::default(),
-            expected: Expected::default(),
+            expectations: BlockExpectations::default(),
         }
     }
 }
@@ -55,26 +52,18 @@ pub fn expected_total(e: &Expected, metric: Total) -> f64 {
 
 impl Collector for Luck {
     fn add(&mut self, block: &Block) {
-        for (plan_index, plan) in block.plans.iter().enumerate() {
-            let outcomes = block.outcomes(plan_index);
-            for (i, draws) in block.draws.iter().enumerate() {
-                expectation::expect(
-                    block.scenario,
-                    &plan.spend,
-                    draws,
-                    false,
-                    &mut self.workspace,
-                    &mut self.expected,
-                );
+        for (plan, splits) in self.splits.iter_mut().enumerate() {
+            let outcomes = block.outcomes(plan);
+            self.expectations.each_trial(block, plan, |i, expected| {
                 let trial = block.first_trial + i as u64;
-                for (split, metric) in self.splits[plan_index].iter_mut().zip(SPLIT) {
+                for (split, metric) in splits.iter_mut().zip(SPLIT) {
                     split.add(
                         trial,
                         outcomes[i].total(metric),
-                        expected_total(&self.expected, metric),
+                        expected_total(expected, metric),
                     );
                 }
-            }
+            });
         }
     }
 

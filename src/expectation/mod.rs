@@ -128,6 +128,39 @@ pub struct ChannelExpected {
     pub marginal_customers: f64,
 }
 
+/// E[Y | θ] for every trial of a driver block, with its buffers kept from
+/// block to block: what the collectors that set expectations beside
+/// outcomes (the luck split, drivers) share.
+#[derive(Clone, Debug, Default)]
+pub struct BlockExpectations {
+    workspace: Workspace,
+    expected: Expected,
+}
+
+impl BlockExpectations {
+    /// Calls `f(i, E[Y | θ_i])` for each trial i of `block` under plan
+    /// `plan` (no marginal returns).
+    pub fn each_trial(
+        &mut self,
+        block: &crate::simulation::Block,
+        plan: usize,
+        mut f: impl FnMut(usize, &Expected),
+    ) {
+        let spend = &block.plans[plan].spend;
+        for (i, draws) in block.draws.iter().enumerate() {
+            expect(
+                block.scenario,
+                spend,
+                draws,
+                false,
+                &mut self.workspace,
+                &mut self.expected,
+            );
+            f(i, &self.expected);
+        }
+    }
+}
+
 /// Reused buffers, so that a trial's expectation does not allocate.
 #[derive(Clone, Debug, Default)]
 pub struct Workspace {

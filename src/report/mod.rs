@@ -128,13 +128,12 @@ pub fn with_drivers(
     doc: &Document,
     drivers: DriverValues,
 ) -> Samples {
-    let analysis = crate::drivers::analyse(&drivers.into_trials(), doc.seed);
     samples.drivers = Some(crate::drivers::document::DriversDoc::of_run(
         scenario,
         plans,
         crate::metrics::Total::Profit,
         doc,
-        analysis,
+        drivers,
     ));
     samples
 }
