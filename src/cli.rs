@@ -328,6 +328,10 @@ pub struct OptimizeArgs {
     /// Write the recommendation as a plans CSV (plan `optimized`) for `compare`.
     #[arg(long)]
     pub output_plans: Option<PathBuf>,
+    /// With --frontier: also write an HTML page with the frontier's charts
+    /// (profit and P10 by budget, the split by budget) and table to FILE.
+    #[arg(long, value_name = "FILE", requires = "frontier")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub simulation: SimulationArgs,
     #[command(flatten)]

@@ -725,8 +725,13 @@ fn frontier(
         seed: opts.seed,
         search_trials,
         evaluation_trials: eval_trials,
+        current_budget: current_total,
         points,
     };
+    if let Some(path) = &args.report {
+        let html = crate::report::frontier::render(&doc)?;
+        output::write_atomic(path, html.as_bytes())?;
+    }
     let text = match args.out.format {
         Format::Table => frontier_table(&doc),
         Format::Json => serde_json::to_string_pretty(&doc)? + "\n",

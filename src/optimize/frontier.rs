@@ -42,6 +42,8 @@ pub struct FrontierDoc {
     pub seed: u64,
     pub search_trials: u64,
     pub evaluation_trials: u64,
+    /// Today's total spend of the paid channels (the report marks it).
+    pub current_budget: f64,
     pub points: Vec<FrontierPoint>,
 }
 
@@ -102,7 +104,7 @@ pub fn sweep(
                 .paid_channels()
                 .map(|(i, c)| (c.name.clone(), rounded[i]))
                 .collect(),
-            unspent: s.unspent,
+            unspent: s.unspent.round(),
             marginal_roi: s.price,
         })
         .collect()

@@ -656,6 +656,144 @@ pub fn fan(fans: &[Fan]) -> Result<String> {
     Ok(buf)
 }
 
+/// One line of a `lines` chart.
+pub struct Series {
+    pub label: String,
+    pub color: RGBColor,
+    pub dash: Option<(u32, u32)>,
+    pub points: Vec<(f64, f64)>,
+    /// Also mark each point with a dot (the points are few and each is a
+    /// solved budget, not a sampled curve).
+    pub dots: bool,
+}
+
+/// Lines over a money axis (the frontier's budgets), with a zero line when
+/// the values cross it and an optional labelled vertical marker (today's
+/// budget).
+pub fn lines(
+    series: &[Series],
+    x_desc: &str,
+    y_desc: &str,
+    y_units: Units,
+    marker: Option<(f64, &str)>,
+) -> Result<String> {
+    let finite = |v: &f64| v.is_finite();
+    let xs: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .chain(marker.map(|m| m.0))
+        .filter(finite)
+        .collect();
+    let ys: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .filter(finite)
+        .collect();
+    let (x_lo, x_hi) = xs
+        .iter()
+        .fold((0.0f64, 1.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+    let (y_lo, y_hi) = ys
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+            (a.min(y), b.max(y))
+        });
+    let (y_lo, y_hi) = if y_lo <= y_hi {
+        (y_lo, y_hi)
+    } else {
+        (0.0, 1.0)
+    };
+    let pad = ((y_hi - y_lo) * 0.08)
+        .max(y_hi.abs().max(y_lo.abs()) * 1e-6)
+        .max(1e-9);
+    let (y_lo, y_hi) = (y_lo - pad, y_hi + pad);
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .margin_right(24)
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
+            .map_err(svg_err)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(0)
+            .bold_line_style(GRID.stroke_width(1))
+            .axis_style(FG)
+            .label_style(text(14))
+            .axis_desc_style(text(15))
+            .x_labels(8)
+            .y_labels(7)
+            .x_label_formatter(&|x| format::thousands(*x, 0))
+            .y_label_formatter(&|y| match y_units {
+                Units::Money | Units::Count => format::thousands(*y, 0),
+                _ => format!("{y:.2}"),
+            })
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .draw()
+            .map_err(svg_err)?;
+        if y_lo < 0.0 && y_hi > 0.0 {
+            line(
+                &mut chart,
+                [(x_lo, 0.0), (x_hi, 0.0)],
+                FG.stroke_width(1),
+                None,
+            )?;
+        }
+        if let Some((x, label)) = marker {
+            line(
+                &mut chart,
+                [(x, y_lo), (x, y_hi)],
+                FG.stroke_width(1),
+                Some((6, 4)),
+            )?;
+            chart
+                .draw_series([Text::new(
+                    label.to_string(),
+                    (x, y_hi),
+                    text(13).pos(Pos::new(HPos::Left, VPos::Top)),
+                )])
+                .map_err(svg_err)?;
+        }
+        for s in series {
+            let points: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .collect();
+            let color = s.color;
+            line(&mut chart, points.clone(), color.stroke_width(3), s.dash)?;
+            if s.dots {
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                    .map_err(svg_err)?;
+            }
+            // A legend entry: plotters' legend needs a series handle, so
+            // draw an empty one carrying the label.
+            chart
+                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+                .map_err(svg_err)?
+                .label(s.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(BG)
+            .border_style(GRID)
+            .label_font(text(14))
+            .draw()
+            .map_err(svg_err)?;
+        root.present().map_err(svg_err)?;
+    }
+    Ok(buf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

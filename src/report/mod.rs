@@ -6,6 +6,7 @@
 //! collected in the same pass over the trials.
 
 pub mod charts;
+pub mod frontier;
 pub mod page;
 pub mod samples;
 mod sections;

@@ -668,3 +668,114 @@ fn the_footer_says_marginal_roi_is_exact_and_certifies_the_optimum() {
         assert!(c.marginal_roi.as_ref().is_some_and(|m| m.se > 0.0));
     }
 }
+
+/// The frontier is the optimizer run at each budget: the same split and
+/// marginal ROI as `optimize --budget` on the same search trials, profit
+/// that never falls as the budget grows (the optimum may leave money
+/// unspent), and a report page whose every number is the JSON's.
+#[test]
+fn frontier_points_are_the_optimizer_at_each_budget_and_the_page_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(&dir, SMALL);
+    let page = dir.path().join("frontier.html");
+    let common = ["-n", "400", "--eval-trials", "300", "-q", "-f", "json"];
+    let out = racesim()
+        .arg("optimize")
+        .arg(&path)
+        .args(["--frontier", "5", "--report"])
+        .arg(&page)
+        .args(common)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = doc["points"].as_array().unwrap();
+    assert_eq!(points.len(), 5);
+    assert_eq!(doc["current_budget"].as_f64(), Some(60_000.0));
+    let mut previous = f64::NEG_INFINITY;
+    for (k, p) in points.iter().enumerate() {
+        let budget = p["budget"].as_f64().unwrap();
+        // Budgets 2k/points of the current 60k.
+        assert_eq!(budget, 60_000.0 * 2.0 * (k + 1) as f64 / 5.0);
+        let expected = p["expected_profit"].as_f64().unwrap();
+        // Rounding the split to whole units may cost a hair of profit.
+        assert!(
+            expected >= previous - 1e-6 * previous.abs() - 1.0,
+            "{expected} < {previous}"
+        );
+        previous = expected;
+        assert!(p["p10_profit"].as_f64().unwrap() <= p["mean_profit"].as_f64().unwrap());
+        let split: Vec<f64> = p["split"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s[1].as_f64().unwrap())
+            .collect();
+        assert!(split.iter().sum::<f64>() <= budget + 1.0);
+        let single = racesim()
+            .arg("optimize")
+            .arg(&path)
+            .args(["--budget", &budget.to_string()])
+            .args(common)
+            .output()
+            .unwrap();
+        assert!(single.status.success());
+        let single: serde_json::Value = serde_json::from_slice(&single.stdout).unwrap();
+        let recommended: Vec<f64> = single["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["recommended"].as_f64().unwrap())
+            .collect();
+        assert_eq!(recommended, split, "budget {budget}");
+        let price = single["optimality"]["price"].as_f64().unwrap();
+        let marginal = p["marginal_roi"].as_f64().unwrap();
+        assert!(
+            (price - marginal).abs() <= 1e-9 * price.abs().max(1.0),
+            "{price} vs {marginal}"
+        );
+    }
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<svg").count(), 2, "two charts");
+    let mut shown = 0;
+    for cell in html.split(r#"data-key=""#).skip(1) {
+        let (key, rest) = cell.split_once('"').unwrap();
+        let value: f64 = rest
+            .split_once(r#"data-value=""#)
+            .unwrap()
+            .1
+            .split_once('"')
+            .unwrap()
+            .0
+            .parse()
+            .unwrap();
+        assert_eq!(
+            doc.pointer(key).and_then(|v| v.as_f64()),
+            Some(value),
+            "{key}"
+        );
+        shown += 1;
+    }
+    // Budget, expected and P10 profit, marginal ROI, unspent and three
+    // channels' spend per point.
+    assert_eq!(shown, 5 * 8);
+}
+
+#[test]
+fn frontier_report_without_frontier_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(&dir, SMALL);
+    racesim()
+        .arg("optimize")
+        .arg(&path)
+        .args(["--report", "page.html", "-q"])
+        .current_dir(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--frontier"));
+    assert!(!dir.path().join("page.html").exists());
+}
