@@ -7,7 +7,7 @@ use plotters::prelude::*;
 
 use crate::fit::rate::group_digits;
 use crate::fit::retention::SurvivalRow;
-use crate::report::charts::{FG, GRID, PALETTE};
+use crate::report::charts::{Axes, FG, GRID, PALETTE, axes, plane};
 use crate::report::page::esc;
 
 const WIDTH: u32 = 760;
@@ -20,28 +20,19 @@ pub fn survival_chart(survival: &[SurvivalRow]) -> Result<String> {
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(24)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..last, 0.0..1.02)
-            .map_err(svg_err)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(0)
-            .bold_line_style(GRID.stroke_width(1))
-            .axis_style(FG)
-            .label_style(("sans-serif", 14).into_font().color(&FG))
-            .axis_desc_style(("sans-serif", 15).into_font().color(&FG))
-            .x_labels((last as usize + 1).min(13))
-            .y_labels(6)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| format!("{:.0} %", 100.0 * y))
-            .x_desc("months since acquisition")
-            .y_desc("share still active")
-            .draw()
-            .map_err(svg_err)?;
+        let mut chart = plane(&root, 0.0..last, 0.0..1.02, 64)?;
+        axes(
+            &mut chart,
+            Axes {
+                x_desc: "months since acquisition",
+                y_desc: "share still active",
+                x_labels: (last as usize + 1).min(13),
+                y_labels: 6,
+                x_format: &|x| format!("{x:.0}"),
+                y_format: &|y| format!("{:.0} %", 100.0 * y),
+                x_mesh: true,
+            },
+        )?;
         let fitted = PALETTE[0];
         let observed = PALETTE[1];
         chart

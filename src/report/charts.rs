@@ -7,6 +7,7 @@
 use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -122,6 +123,60 @@ fn text(size: u32) -> TextStyle<'static> {
 
 fn svg_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("cannot draw a chart: {e:?}")
+}
+
+/// The frame every x-y chart shares: margins, label areas and a plain
+/// f64 plane.
+pub fn plane<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    y_label_area: u32,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    ChartBuilder::on(root)
+        .margin(12)
+        .margin_right(24)
+        .x_label_area_size(44)
+        .y_label_area_size(y_label_area)
+        .build_cartesian_2d(x, y)
+        .map_err(svg_err)
+}
+
+/// Axis labels of an x-y chart.
+pub struct Axes<'f> {
+    pub x_desc: &'f str,
+    pub y_desc: &'f str,
+    pub x_labels: usize,
+    pub y_labels: usize,
+    pub x_format: &'f dyn Fn(&f64) -> String,
+    pub y_format: &'f dyn Fn(&f64) -> String,
+    /// Vertical grid lines (histograms leave them out: the bars are the
+    /// grid).
+    pub x_mesh: bool,
+}
+
+/// Draws the grid, axes and labels in the house style.
+pub fn axes<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    a: Axes,
+) -> Result<()> {
+    let mut mesh = chart.configure_mesh();
+    if !a.x_mesh {
+        mesh.disable_x_mesh();
+    }
+    mesh.max_light_lines(0)
+        .bold_line_style(GRID.stroke_width(1))
+        .axis_style(FG)
+        .label_style(text(14))
+        .axis_desc_style(text(15))
+        .x_labels(a.x_labels)
+        .y_labels(a.y_labels)
+        .x_label_formatter(a.x_format)
+        .y_label_formatter(a.y_format)
+        .x_desc(a.x_desc)
+        .y_desc(a.y_desc)
+        .draw()
+        .map_err(svg_err)
 }
 
 /// One distribution drawn in a histogram.
@@ -249,29 +304,19 @@ pub fn histogram(
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(24)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(lo..hi, 0.0..top)
-            .map_err(svg_err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .max_light_lines(0)
-            .bold_line_style(GRID.stroke_width(1))
-            .axis_style(FG)
-            .label_style(text(14))
-            .axis_desc_style(text(15))
-            .x_labels(8)
-            .y_labels(6)
-            .x_label_formatter(&|x| units.tick(*x))
-            .y_label_formatter(&|y| format!("{:.0} %", 100.0 * y))
-            .x_desc(x_desc)
-            .y_desc("share of trials")
-            .draw()
-            .map_err(svg_err)?;
+        let mut chart = plane(&root, lo..hi, 0.0..top, 64)?;
+        axes(
+            &mut chart,
+            Axes {
+                x_desc,
+                y_desc: "share of trials",
+                x_labels: 8,
+                y_labels: 6,
+                x_format: &|x| units.tick(*x),
+                y_format: &|y| format!("{:.0} %", 100.0 * y),
+                x_mesh: false,
+            },
+        )?;
         // Each series' own colour, light enough that overlaps stay readable.
         let filled = series.iter().filter(|s| s.filled).count();
         let alpha = if filled > 1 { 0.2 } else { 0.3 };
@@ -565,28 +610,19 @@ pub fn fan(fans: &[Fan]) -> Result<String> {
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(24)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
-            .build_cartesian_2d(1.0..horizon as f64, lo..hi)
-            .map_err(svg_err)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(0)
-            .bold_line_style(GRID.stroke_width(1))
-            .axis_style(FG)
-            .label_style(text(14))
-            .axis_desc_style(text(15))
-            .x_labels(horizon.min(13))
-            .y_labels(7)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| format::thousands(*y, 0))
-            .x_desc("month")
-            .y_desc("cumulative profit (NPV)")
-            .draw()
-            .map_err(svg_err)?;
+        let mut chart = plane(&root, 1.0..horizon as f64, lo..hi, 80)?;
+        axes(
+            &mut chart,
+            Axes {
+                x_desc: "month",
+                y_desc: "cumulative profit (NPV)",
+                x_labels: horizon.min(13),
+                y_labels: 7,
+                x_format: &|x| format!("{x:.0}"),
+                y_format: &|y| format::thousands(*y, 0),
+                x_mesh: true,
+            },
+        )?;
         let band = |f: &Fan, a: usize, b: usize| -> Vec<(f64, f64)> {
             let upper = f
                 .months
@@ -709,31 +745,23 @@ pub fn lines(
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(24)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
-            .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
-            .map_err(svg_err)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(0)
-            .bold_line_style(GRID.stroke_width(1))
-            .axis_style(FG)
-            .label_style(text(14))
-            .axis_desc_style(text(15))
-            .x_labels(8)
-            .y_labels(7)
-            .x_label_formatter(&|x| format::thousands(*x, 0))
-            .y_label_formatter(&|y| match y_units {
-                Units::Money | Units::Count => format::thousands(*y, 0),
-                _ => format!("{y:.2}"),
-            })
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .draw()
-            .map_err(svg_err)?;
+        let mut chart = plane(&root, x_lo..x_hi, y_lo..y_hi, 80)?;
+        let y_format = |y: &f64| match y_units {
+            Units::Money | Units::Count => format::thousands(*y, 0),
+            _ => format!("{y:.2}"),
+        };
+        axes(
+            &mut chart,
+            Axes {
+                x_desc,
+                y_desc,
+                x_labels: 8,
+                y_labels: 7,
+                x_format: &|x| format::thousands(*x, 0),
+                y_format: &y_format,
+                x_mesh: true,
+            },
+        )?;
         if y_lo < 0.0 && y_hi > 0.0 {
             line(
                 &mut chart,
