@@ -16,7 +16,7 @@ use crate::metrics::Total;
 use crate::optimize::exact::{ExpectedModel, MeanMetric};
 use crate::scenario::Scenario;
 use crate::simulation::{self, Block, Collector, Job, Plan};
-use crate::stats::{Accumulator, Z90};
+use crate::stats::{Accumulator, Estimate};
 
 /// What every curve shares: trials and seed (all curves of a document use
 /// the same ones, so they can be read side by side).
@@ -69,15 +69,9 @@ pub struct Band {
     pub p95: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Marginal {
-    pub mean: f64,
-    /// Standard error of `mean` (Monte Carlo uncertainty).
-    pub se: f64,
-    /// 90 % interval of `mean`.
-    pub low: f64,
-    pub high: f64,
-}
+/// A marginal ROI with its error (curves report no finite-difference
+/// step: the points themselves are the step).
+pub type Marginal = Estimate;
 
 /// The maximum spend a sweep of channel `ci` goes to when none is given:
 /// twice the channel's spend, or for an unfunded channel twice the largest
@@ -232,26 +226,13 @@ pub fn sweep(
                 let d = &stats.step;
                 let mean = d.mean().unwrap_or(0.0) / width;
                 let se = d.sd().unwrap_or(0.0) / (d.defined().max(1) as f64).sqrt() / width;
-                Marginal {
-                    mean,
-                    se,
-                    low: mean - Z90 * se,
-                    high: mean + Z90 * se,
-                }
+                Marginal::new(mean, se)
             });
             let mut at = baseline.clone();
             at[ci] = s;
             let exact = model.as_ref().map(|m| {
                 let (mean, se) = m.marginals(&at)[ci].unwrap_or((f64::NAN, f64::NAN));
-                (
-                    m.value(&at),
-                    Marginal {
-                        mean,
-                        se,
-                        low: mean - Z90 * se,
-                        high: mean + Z90 * se,
-                    },
-                )
+                (m.value(&at), Marginal::new(mean, se))
             });
             CurvePoint {
                 spend: s,

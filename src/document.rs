@@ -2,7 +2,7 @@
 //! every exporter (table, CSV, JSON, HTML) renders from, so they can never
 //! disagree about a number.
 
-use crate::stats::Z90;
+use crate::stats::interval90;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -202,14 +202,17 @@ impl Document {
                 COMPARED.iter().enumerate().map(move |(k, metric)| {
                     let acc = &cmp.difference[k];
                     let summary = acc.summary(metric.kind());
-                    let half = summary.se.map(|se| Z90 * se);
+                    let interval = summary
+                        .mean
+                        .zip(summary.se)
+                        .map(|(m, se)| interval90(m, se));
                     ComparisonDoc {
                         plan: plan.name.clone(),
                         against: plans[0].name.clone(),
                         metric: metric.name().to_string(),
                         mean_difference: summary.mean,
-                        mean_difference_low: summary.mean.zip(half).map(|(m, h)| m - h),
-                        mean_difference_high: summary.mean.zip(half).map(|(m, h)| m + h),
+                        mean_difference_low: interval.map(|i| i.0),
+                        mean_difference_high: interval.map(|i| i.1),
                         probability_better: (acc.defined() > 0)
                             .then(|| cmp.better[k] as f64 / acc.defined() as f64),
                         difference: summary,

@@ -155,9 +155,9 @@ fn render_table(doc: &CurvesDoc) -> String {
                     band(&p.customers, Kind::Count),
                     band(&p.revenue, Kind::Money),
                     band(&p.profit, Kind::Money),
-                    p.marginal_roi.as_ref().map_or(String::new(), |m| {
-                        format!("{:.3} [{:.3} – {:.3}]", m.mean, m.low, m.high)
-                    }),
+                    p.marginal_roi
+                        .as_ref()
+                        .map_or(String::new(), |m| m.ratio_text()),
                     p.expected_profit
                         .map_or(String::new(), |e| value(Some(e), Kind::Money)),
                     p.exact_marginal_roi
@@ -224,7 +224,8 @@ fn render_table(doc: &CurvesDoc) -> String {
     let _ = writeln!(
         out,
         "\n* the scenario's spend. Marginal ROI: extra profit (NPV) per extra unit of spend since the \
-         previous point, from per-trial paired differences; above 0 the extra spend pays for itself.\n\
+         previous point, from per-trial paired differences; above 0 the extra spend pays for itself \
+         (≈ 0: its 90 % interval holds 0).\n\
          E[profit]: the exact expected profit at that spend (the mean of E[profit | θ] over the same \
          trials, spec §7);\nexact mROI: its derivative in the channel's spend, ± its standard error \
          from the assumption spread."

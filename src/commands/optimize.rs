@@ -26,7 +26,6 @@ use crate::optimize::{
 use crate::options::{self, SimulationOptions, channel_index};
 use crate::scenario::Scenario;
 use crate::simulation::{Plan, TrialValues};
-use crate::stats::Z90;
 use crate::{output, precision, progress};
 
 /// Name of the recommended plan in the evaluation and in `--output-plans`.
@@ -262,13 +261,7 @@ pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
         .iter()
         .map(|&i| {
             let (mean, se) = exact_marginals[i].unwrap_or((f64::NAN, f64::NAN));
-            MarginalRoi {
-                mean,
-                se,
-                low: mean - Z90 * se,
-                high: mean + Z90 * se,
-                step: 0.0,
-            }
+            MarginalRoi::exact(mean, se)
         })
         .collect::<Vec<_>>()
         .into_iter();
@@ -587,9 +580,10 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
     );
     for c in &doc.channels {
         let change = c.recommended - c.current;
-        let mroi = c.marginal_roi.as_ref().map_or("–".into(), |m| {
-            format!("{:.3} [{:.3} – {:.3}]", m.mean, m.low, m.high)
-        });
+        let mroi = c
+            .marginal_roi
+            .as_ref()
+            .map_or("–".into(), |m| m.ratio_text());
         let _ = writeln!(
             out,
             "  {:<16}{:>12}{:>14}{:>12}  {:<8}{}",
@@ -670,7 +664,8 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
         out,
         "\nMarginal ROI: the exact derivative of expected profit (NPV) with respect to a channel's \
          spend,\nits monthly pattern kept (spec §7), averaged over the evaluation trials; the 90 % \
-         interval is\nthe uncertainty of that average from the spread of the assumptions."
+         interval is\nthe uncertainty of that average from the spread of the assumptions; ≈ 0 marks an \
+         interval that holds 0."
     );
     out
 }

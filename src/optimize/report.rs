@@ -1,7 +1,7 @@
 //! The optimizer's result document (`--format json`), which the table and
 //! CSV render from.
 
-use crate::stats::Z90;
+use crate::stats::interval90;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
@@ -132,8 +132,9 @@ pub fn gain(
         let Some(mean) = acc.mean() else {
             return (None, None, None);
         };
-        let half = Z90 * acc.sd().unwrap_or(0.0) / (acc.defined() as f64).sqrt();
-        return (Some(mean), Some(mean - half), Some(mean + half));
+        let se = acc.sd().unwrap_or(0.0) / (acc.defined() as f64).sqrt();
+        let (low, high) = interval90(mean, se);
+        return (Some(mean), Some(low), Some(high));
     }
     let point = objective.score(recommended).value - objective.score(current).value;
     const RESAMPLES: usize = 400;

@@ -18,6 +18,51 @@ pub use sketch::QuantileSketch;
 /// z of a two-sided 90 % normal interval, used for every "90 % interval".
 pub const Z90: f64 = 1.644_853_626_951_472_2;
 
+/// A mean estimated from trials with its standard error and 90 % interval,
+/// as every estimate racesim reports carries its error.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub mean: f64,
+    /// Standard error of `mean` (Monte Carlo or sampling uncertainty).
+    pub se: f64,
+    /// 90 % interval of `mean`.
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Estimate {
+    pub fn new(mean: f64, se: f64) -> Self {
+        let (low, high) = interval90(mean, se);
+        Estimate {
+            mean,
+            se,
+            low,
+            high,
+        }
+    }
+
+    /// Whether the interval holds zero: the estimate cannot be told apart
+    /// from zero.
+    pub fn spans_zero(&self) -> bool {
+        self.low <= 0.0 && self.high >= 0.0
+    }
+
+    /// "0.577 [0.532 – 0.623]", with "≈ 0" when the interval holds zero,
+    /// for tables of ratios (marginal ROI).
+    pub fn ratio_text(&self) -> String {
+        let zero = if self.spans_zero() { " ≈ 0" } else { "" };
+        format!(
+            "{:.3} [{:.3} – {:.3}]{zero}",
+            self.mean, self.low, self.high
+        )
+    }
+}
+
+/// The 90 % normal interval of a mean with standard error `se`.
+pub fn interval90(mean: f64, se: f64) -> (f64, f64) {
+    (mean - Z90 * se, mean + Z90 * se)
+}
+
 /// The quantiles every summary reports.
 pub const QUANTILES: [f64; 7] = [0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95];
 
