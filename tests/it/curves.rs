@@ -33,7 +33,7 @@ fn saturation_makes_marginal_roi_fall_along_the_curve() {
     let m: Vec<_> = doc.curves[0]
         .points
         .iter()
-        .filter_map(|p| p.marginal_roi.clone())
+        .filter_map(|p| p.marginal_roi)
         .collect();
     assert_eq!(m.len(), 5);
     for w in m.windows(2) {
