@@ -1,0 +1,165 @@
+//! Table lookup inversion of a small discrete distribution.
+
+use rand::Rng;
+
+/// Inversion of a discrete distribution on 0..len by table lookup, five
+/// draws from each u64.
+///
+/// Each draw is a 64-bit uniform U, compared with the distribution
+/// function held as 64-bit fixed-point thresholds: the draw is the first
+/// cell whose threshold exceeds U (exact to 2^−64). Only U's top
+/// `KEY_BITS` bits (its key) are taken at first; for most keys the whole
+/// interval of U they allow lies inside one cell, which a table names. The
+/// few keys whose interval straddles a threshold (at most one per cell, so
+/// under 1 % of draws for a 24-month lifetime) take the bits below the key
+/// from a second u64 and compare. A customer's lifetime therefore costs
+/// twelve bits, a lookup and a count, which is what lets cohorts of up to a
+/// few hundred customers be drawn customer by customer. (Twelve bits rather
+/// than ten: fewer second looks, each a mispredicted branch, for a table
+/// that is still quick to build once per trial.)
+#[derive(Debug, Clone)]
+pub struct InversionTable {
+    /// The cell of each key; `len` (one past the last cell) when the key
+    /// straddles a threshold.
+    by_key: Box<[u16; KEYS]>,
+    /// For a straddling key: the first cell its interval touches.
+    first_cell: Box<[u16; KEYS]>,
+    /// P(X ≤ k) · 2^64, saturated; the last cell's is u64::MAX.
+    thresholds: Vec<u64>,
+    /// Keys that straddle a threshold.
+    straddling: u32,
+}
+
+/// Bits of U looked up in the table.
+const KEY_BITS: u32 = 12;
+const KEYS: usize = 1 << KEY_BITS;
+/// The low bits of U below its key.
+const BELOW_KEY: u64 = (1 << (64 - KEY_BITS)) - 1;
+/// Cells a table may have (a 600-month horizon has 601 lifetimes).
+const MAX_CELLS: usize = 1023;
+
+impl Default for InversionTable {
+    fn default() -> Self {
+        InversionTable {
+            by_key: Box::new([0; KEYS]),
+            first_cell: Box::new([0; KEYS]),
+            thresholds: Vec::new(),
+            straddling: 0,
+        }
+    }
+}
+
+impl InversionTable {
+    pub fn is_empty(&self) -> bool {
+        self.thresholds.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.thresholds.clear();
+    }
+
+    /// Builds the table for the distribution with P(X ≤ k) = `cdf[k]`
+    /// (non-decreasing; the last value is taken as 1), with fewer than
+    /// 1,024 cells (a 600-month horizon has 601 lifetimes).
+    pub fn build(&mut self, cdf: impl Iterator<Item = f64>) {
+        self.thresholds.clear();
+        // Saturating casts: a probability of 1 − 2^−60 keeps nearly every U.
+        self.thresholds
+            .extend(cdf.map(|p| (p.clamp(0.0, 1.0) * TWO_POW_64) as u64));
+        let Some(last) = self.thresholds.last_mut() else {
+            return;
+        };
+        *last = u64::MAX;
+        let cells = self.thresholds.len();
+        assert!(cells <= MAX_CELLS, "at most {MAX_CELLS} cells");
+        // The cell of U is the first k with U < thresholds[k] (the last cell
+        // also takes U = u64::MAX). Between two thresholds lie whole keys of
+        // that cell; the key a threshold falls inside straddles it, unless
+        // the threshold is exactly where the key's interval begins.
+        self.straddling = 0;
+        let mut next_key = 0;
+        for (cell, &threshold) in self.thresholds[..cells - 1].iter().enumerate() {
+            let key = (threshold >> (64 - KEY_BITS)) as usize;
+            if key < next_key {
+                // Inside a key that already straddles an earlier threshold.
+                continue;
+            }
+            for slot in &mut self.by_key[next_key..key] {
+                *slot = cell as u16;
+            }
+            next_key = key;
+            if threshold & BELOW_KEY != 0 {
+                self.by_key[key] = cells as u16;
+                self.first_cell[key] = cell as u16;
+                self.straddling += 1;
+                next_key = key + 1;
+            }
+        }
+        self.by_key[next_key..].fill((cells - 1) as u16);
+    }
+
+    /// The share of draws that need a second u64.
+    pub fn straddling_share(&self) -> f64 {
+        f64::from(self.straddling) / KEYS as f64
+    }
+
+    /// One draw.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> usize {
+        let key = (rng.next_u64() >> (64 - KEY_BITS)) as usize;
+        self.cell(rng, key)
+    }
+
+    /// The cell of a draw whose key is `key`.
+    #[inline]
+    fn cell<R: Rng + ?Sized>(&self, rng: &mut R, key: usize) -> usize {
+        let cell = usize::from(self.by_key[key & (KEYS - 1)]);
+        if cell < self.thresholds.len() {
+            cell
+        } else {
+            self.resolve(rng, key)
+        }
+    }
+
+    /// U's key straddles a threshold: draw the bits below it.
+    #[cold]
+    fn resolve<R: Rng + ?Sized>(&self, rng: &mut R, key: usize) -> usize {
+        let u = ((key as u64) << (64 - KEY_BITS)) | (rng.next_u64() >> KEY_BITS);
+        let cells = self.thresholds.len();
+        (self.first_cell[key] as usize..cells)
+            .find(|&k| u < self.thresholds[k])
+            .unwrap_or(cells - 1)
+    }
+
+    /// Adds `n` draws to `counts`, where `counts[k]` holds cell k's count
+    /// spread over four lanes (sum them to read it); `counts` must be at
+    /// least as long as the distribution.
+    ///
+    /// Consecutive draws often land in the same cell, and incrementing one
+    /// counter twice in a row waits for the first store, so draws take the
+    /// lanes in turn. The caller keeps the counters, so a whole channel's
+    /// cohorts can count into one array (offset by acquisition month)
+    /// with nothing to fold per cohort.
+    pub fn add_draws<R: Rng + ?Sized>(&self, rng: &mut R, n: u64, counts: &mut [[u32; 4]]) {
+        const PER_WORD: u64 = (64 / KEY_BITS) as u64;
+        let counts = &mut counts[..self.thresholds.len()];
+        // Whole words with a fixed number of draws (unrolled), then the rest.
+        for _ in 0..n / PER_WORD {
+            let word = rng.next_u64();
+            for j in 0..PER_WORD as usize {
+                let key = (word >> (KEY_BITS as usize * j)) as usize & (KEYS - 1);
+                counts[self.cell(rng, key)][j & 3] += 1;
+            }
+        }
+        if !n.is_multiple_of(PER_WORD) {
+            let word = rng.next_u64();
+            for j in 0..(n % PER_WORD) as usize {
+                let key = (word >> (KEY_BITS as usize * j)) as usize & (KEYS - 1);
+                counts[self.cell(rng, key)][j & 3] += 1;
+            }
+        }
+    }
+}
+
+/// 2^64 as an f64, for turning a probability into a 64-bit threshold.
+const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
