@@ -27,6 +27,7 @@ pub mod simulation;
 pub mod stats;
 pub mod suggest;
 pub mod targets;
+pub mod track;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: cli::Cli) -> Result<i32, error::Error> {

@@ -1,0 +1,6 @@
+//! Tracking a running campaign (spec §9 "Actuals"): reading what really
+//! happened, learning the assumptions from it, and reforecasting.
+
+pub mod actuals;
+
+pub use actuals::{Actual, ActualMetric, Actuals};
