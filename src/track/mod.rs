@@ -2,5 +2,7 @@
 //! happened, learning the assumptions from it, and reforecasting.
 
 pub mod actuals;
+pub mod check;
+pub mod reforecast;
 
 pub use actuals::{Actual, ActualMetric, Actuals};
