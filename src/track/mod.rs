@@ -4,3 +4,8 @@
 pub mod actuals;
 
 pub use actuals::{Actual, ActualMetric, Actuals};
+pub mod likelihood;
+pub mod posterior;
+
+#[cfg(test)]
+mod tests;
