@@ -6,3 +6,8 @@ pub mod check;
 pub mod reforecast;
 
 pub use actuals::{Actual, ActualMetric, Actuals};
+pub mod likelihood;
+pub mod posterior;
+
+#[cfg(test)]
+mod tests;
