@@ -42,5 +42,6 @@ pub fn run(cli: cli::Cli) -> Result<i32, error::Error> {
         cli::Command::Fit(args) => commands::fit::run(args),
         cli::Command::Merge(args) => commands::merge::run(args),
         cli::Command::Drivers(args) => commands::drivers::run(args),
+        cli::Command::Track(args) => commands::track::run(args),
     }
 }

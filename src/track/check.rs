@@ -21,6 +21,10 @@ use crate::track::{ActualMetric, Actuals};
 pub const LOW: f64 = 5.0;
 pub const HIGH: f64 = 95.0;
 
+/// Spend is not random: it is flagged when it strays from the plan by more
+/// than this share (a rounding of the plan's monthly split is no news).
+pub const SPEND_TOLERANCE: f64 = 0.05;
+
 /// The engine's per-channel monthly quantity an actual is compared with
 /// (spend has none: it is the plan's).
 fn cell_metric(metric: ActualMetric) -> Option<CellMetric> {
@@ -110,9 +114,11 @@ pub struct CheckRow {
     pub p50: Option<f64>,
     pub p95: Option<f64>,
     /// Rank percentile of the actual among the trials (mid-rank: ties
-    /// count half), 0–100.
+    /// count half), 0–100; `None` for spend, which is compared with the
+    /// plan (`p50`) instead.
     pub percentile: Option<f64>,
-    /// Outside the forecast's P5–P95.
+    /// Outside the forecast's P5–P95 (spend: off the plan by more than
+    /// `SPEND_TOLERANCE`).
     pub flagged: bool,
 }
 
@@ -123,7 +129,8 @@ pub struct Finding {
     pub metric: &'static str,
     pub first_month: usize,
     pub last_month: usize,
-    /// The most extreme percentile of the run of months.
+    /// The most extreme percentile of the run of months (spend: the
+    /// largest relative deviation from the plan, signed).
     pub percentile: f64,
     pub below: bool,
     /// What it points at, in the planner's words.
@@ -139,12 +146,14 @@ impl Finding {
         } else {
             format!("months {}–{}", self.first_month, self.last_month)
         };
+        let at = if self.metric == ActualMetric::Spend.name() {
+            format!("{:+.0} % against the plan", 100.0 * self.percentile)
+        } else {
+            format!("at {}", percentile_label(self.percentile))
+        };
         format!(
-            "{} {} at {} in {months}: {}",
-            self.channel,
-            self.metric,
-            percentile_label(self.percentile),
-            self.meaning
+            "{} {} {at} in {months}: {}",
+            self.channel, self.metric, self.meaning
         )
     }
 }
@@ -196,9 +205,9 @@ fn meaning(metric: ActualMetric, below: bool, has_audience: bool) -> String {
         ActualMetric::Visitors => format!("cost per visit {more} than assumed"),
         ActualMetric::Leads => format!("act rate {less} than assumed (or {fewer} visitors)"),
         ActualMetric::Customers => format!("convert rate {less} than assumed (or {fewer} leads)"),
-        ActualMetric::Revenue => format!(
-            "order value or repeat orders {less} than assumed (or {fewer} customers)"
-        ),
+        ActualMetric::Revenue => {
+            format!("order value or repeat orders {less} than assumed (or {fewer} customers)")
+        }
     }
 }
 
@@ -222,8 +231,7 @@ impl ForecastCheck {
             let (p5, p50, p95, percentile) = match (metric, simulated) {
                 (ActualMetric::Spend, _) => {
                     let planned = plan[ci][t - 1];
-                    let p = rank_percentile(&[planned], actual.value);
-                    (Some(planned), Some(planned), Some(planned), p)
+                    (Some(planned), Some(planned), Some(planned), None)
                 }
                 (_, Some(v)) => (
                     Some(quantile(v, 0.05)),
@@ -243,7 +251,12 @@ impl ForecastCheck {
                 p50,
                 p95,
                 percentile,
-                flagged: percentile.is_some_and(|p| !(LOW..=HIGH).contains(&p)),
+                flagged: match (metric, percentile) {
+                    (ActualMetric::Spend, _) => {
+                        spend_deviation(actual.value, p50.unwrap_or(0.0)).abs() > SPEND_TOLERANCE
+                    }
+                    (_, p) => p.is_some_and(|p| !(LOW..=HIGH).contains(&p)),
+                },
             });
         }
         let findings = findings(scenario, &rows);
@@ -252,6 +265,18 @@ impl ForecastCheck {
             rows,
             findings,
         }
+    }
+}
+
+/// Actual spend against the plan's, as a share of the plan's (any spend
+/// where none was planned counts as 100 % more).
+fn spend_deviation(actual: f64, planned: f64) -> f64 {
+    if planned > 0.0 {
+        actual / planned - 1.0
+    } else if actual > 0.0 {
+        1.0
+    } else {
+        0.0
     }
 }
 
@@ -270,8 +295,15 @@ fn findings(scenario: &Scenario, rows: &[CheckRow]) -> Vec<Finding> {
         )
     });
     for r in flagged {
-        let p = r.percentile.expect("flagged rows have a percentile");
-        let below = p < LOW;
+        let p = match r.percentile {
+            Some(p) => p,
+            None => spend_deviation(r.actual, r.p50.unwrap_or(0.0)),
+        };
+        let below = if r.percentile.is_some() {
+            p < LOW
+        } else {
+            p < 0.0
+        };
         if let Some(last) = out.last_mut()
             && last.channel == r.channel
             && last.metric == r.metric
