@@ -46,6 +46,18 @@ pub struct TrackDoc {
 }
 
 pub fn run(args: &TrackArgs) -> Result<i32, Error> {
+    // Refused rather than silently dropped until they are built.
+    for (flag, given) in [
+        ("--report", args.report.is_some()),
+        ("--write-scenario", args.write_scenario.is_some()),
+    ] {
+        if given {
+            return Err(crate::error::UsageError(format!(
+                "{flag} is not available in this version of `track` yet\n  help: run without {flag}"
+            ))
+            .into());
+        }
+    }
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let actuals = Actuals::load(&args.actuals, &scenario)?;

@@ -146,24 +146,36 @@ impl Finding {
         } else {
             format!("months {}–{}", self.first_month, self.last_month)
         };
-        let at = if self.metric == ActualMetric::Spend.name() {
-            format!("{:+.0} % against the plan", 100.0 * self.percentile)
-        } else {
-            format!("at {}", percentile_label(self.percentile))
-        };
+        if self.metric == ActualMetric::Spend.name() {
+            return format!(
+                "{} spend {:.0} % {} the plan in {months}",
+                self.channel,
+                100.0 * self.percentile.abs(),
+                if self.below { "below" } else { "above" }
+            );
+        }
         format!(
-            "{} {} {at} in {months}: {}",
-            self.channel, self.metric, self.meaning
+            "{} {} at {} in {months}: {}",
+            self.channel,
+            self.metric,
+            percentile_label(self.percentile),
+            self.meaning
         )
     }
 }
 
-/// `P2`, `P0.3`, `P99.8`: whole percentiles except in the far tails.
+/// `P2`, `P0.3`, `P99.8`: whole percentiles except in the far tails,
+/// rounded away from the middle outside P5–P95 so that a flagged value
+/// never reads as P5 or P95.
 pub fn percentile_label(p: f64) -> String {
-    if (1.0..=99.0).contains(&p) {
-        format!("P{}", p.round())
+    if !(1.0..=99.0).contains(&p) {
+        format!("P{p:.1}")
+    } else if p < LOW {
+        format!("P{}", p.floor())
+    } else if p > HIGH {
+        format!("P{}", p.ceil())
     } else {
-        format!("P{:.1}", p)
+        format!("P{}", p.round())
     }
 }
 
@@ -331,6 +343,38 @@ fn findings(scenario: &Scenario, rows: &[CheckRow]) -> Vec<Finding> {
             below,
             meaning: meaning(metric, below, has_audience),
         });
+    }
+    // A count off on the same side as the one above it, in the same
+    // months, is explained by it first: the rate between them may be fine.
+    let upstream_of = |metric: &str| match metric {
+        "leads" => Some(("visitors", "act rate")),
+        "customers" => Some(("leads", "convert rate")),
+        _ => None,
+    };
+    let explained: Vec<(usize, String)> = out
+        .iter()
+        .enumerate()
+        .filter_map(|(k, f)| {
+            let (upstream, rate) = upstream_of(f.metric)?;
+            out.iter()
+                .any(|u| {
+                    u.channel == f.channel
+                        && u.metric == upstream
+                        && u.below == f.below
+                        && u.first_month <= f.last_month
+                        && f.first_month <= u.last_month
+                })
+                .then(|| {
+                    let fewer = if f.below { "fewer" } else { "more" };
+                    (
+                        k,
+                        format!("{fewer} {upstream} (the {rate} may be as assumed)"),
+                    )
+                })
+        })
+        .collect();
+    for (k, meaning) in explained {
+        out[k].meaning = meaning;
     }
     out
 }
