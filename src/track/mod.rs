@@ -2,10 +2,13 @@
 //! happened, learning the assumptions from it, and reforecasting.
 
 pub mod actuals;
-
-pub use actuals::{Actual, ActualMetric, Actuals};
 pub mod likelihood;
 pub mod posterior;
+pub mod rewrite;
+
+pub use actuals::{Actual, ActualMetric, Actuals};
+pub use posterior::{AssumptionUpdate, GroupReport, Method, Posterior, Spread, update};
+pub use rewrite::updated_scenario;
 
 #[cfg(test)]
 mod tests;
