@@ -29,7 +29,7 @@ fn round6(x: f64) -> f64 {
 /// A distribution of `domain` with this mean and sd (a plain number when
 /// the posterior has no spread left).
 pub fn fitted(domain: Domain, mean: f64, sd: f64) -> ValueSpec {
-    if !(sd > 0.0) || !mean.is_finite() {
+    if sd.is_nan() || sd <= 0.0 || !mean.is_finite() {
         return ValueSpec::Number(round6(mean));
     }
     match domain {
@@ -190,7 +190,7 @@ fn record_end(text: &str, start: usize) -> usize {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text[start..].as_bytes());
+        .from_reader(&text.as_bytes()[start..]);
     let mut record = csv::ByteRecord::new();
     let next = match reader.read_byte_record(&mut record) {
         Ok(true) => start + reader.position().byte() as usize,
