@@ -20,4 +20,5 @@ mod report;
 mod samplers;
 mod shards;
 mod time_phased;
+mod track_update;
 mod workbook;
