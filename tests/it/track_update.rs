@@ -155,3 +155,32 @@ convert,*,order_value,80\n",
     assert!(cost.p95 - cost.p5 < 0.2 * v, "{cost:?}");
     assert!(audience.p95 - audience.p5 < 0.2 * a, "{audience:?}");
 }
+
+#[test]
+fn actuals_load_from_a_file_and_say_which_file_is_wrong() {
+    let (_, s) = dtc_shop();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("a.csv");
+    std::fs::write(&good, format!("\u{feff}{DTC_ACTUALS}")).unwrap();
+    let a = Actuals::load(&good, &s).unwrap();
+    assert_eq!(a.months, 3);
+    let search = s.channel_index("search").unwrap();
+    assert_eq!(
+        a.get(search, 1, racesim::track::ActualMetric::Leads),
+        Some(760.0)
+    );
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "month,channel,metric,value\n1,influencer,visitors,10\n",
+    )
+    .unwrap();
+    let e = Actuals::load(&bad, &s).unwrap_err().to_string();
+    assert!(e.contains("bad.csv:2: unknown channel `influencer`"), "{e}");
+    assert!(e.contains("did you mean `influencers`?"), "{e}");
+    let e = Actuals::load(&dir.path().join("missing.csv"), &s).unwrap_err();
+    assert!(
+        e.to_string().contains("cannot read the actuals file"),
+        "{e}"
+    );
+}
