@@ -1,5 +1,10 @@
 //! Tracking a running campaign (spec §9 "Actuals"): reading what really
 //! happened, learning the assumptions from it, and reforecasting.
+//!
+//! `Actuals::load` reads the file against the scenario; `update` turns it
+//! into posterior draws laid out like `engine::draw_assumptions`' (rows
+//! the actuals do not inform keep the draws a run would make);
+//! `updated_scenario` writes the scenario back with the posterior.
 
 pub mod actuals;
 pub mod likelihood;

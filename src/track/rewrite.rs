@@ -70,7 +70,8 @@ pub fn fitted(domain: Domain, mean: f64, sd: f64) -> ValueSpec {
 /// The scenario `source` (the text `scenario` was read from) with the
 /// informed rows replaced by the posterior: a new scenario CSV text whose
 /// rows keep their line numbers (without a `note` column, the note goes on
-/// a comment line above the row instead).
+/// a comment line above the row instead). For a scenario read from a
+/// workbook, `source` is the sheet's CSV text.
 pub fn updated_scenario(
     source: &str,
     scenario: &Scenario,
