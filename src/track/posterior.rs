@@ -147,6 +147,8 @@ pub struct AssumptionUpdate {
     pub shift_sd: f64,
     /// Index into `Posterior::groups`.
     pub group: usize,
+    /// The exact posterior Beta(a, b) of a conjugate update.
+    pub exact_beta: Option<(f64, f64)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -244,6 +246,7 @@ pub fn update(
             stages: 0,
             acceptance: None,
         };
+        let mut exact_beta = None;
         let coords: Vec<Coordinate> = group
             .iter()
             .map(|&j| Coordinate::new(&scenario.assumptions[scenario.drawn[j]].spec))
@@ -262,6 +265,7 @@ pub fn update(
         } else if let Some((a, b)) = conjugate(scenario, &group, &terms) {
             report.method = Method::Conjugate;
             let (a, b) = conjugate_update(a, b, &terms);
+            exact_beta = Some((a, b));
             let beta = Beta::new(a, b).expect("positive shapes");
             let j = group[0];
             for (d, u) in draws.iter_mut().zip(stratified(particles, seed, key)) {
@@ -351,6 +355,7 @@ pub fn update(
                     0.0
                 },
                 group: gi,
+                exact_beta,
             });
         }
         groups.push(report);

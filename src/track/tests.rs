@@ -339,3 +339,41 @@ fn the_update_is_the_same_on_any_number_of_threads() {
     let other = update(&s, &a, &s.baseline_spend(), 4, 1000).unwrap();
     assert_ne!(one.draws, other.draws);
 }
+
+/// A `uniform(0, 1)` or `pert(0, 0.5, 1)` rate is a Beta(1, 1) or
+/// Beta(3, 3) in disguise: the grid path must reproduce the conjugate
+/// posterior, with few and with many visitors.
+#[test]
+fn the_grid_reproduces_the_beta_posterior_of_a_disguised_beta_prior() {
+    for (prior, a, b) in [("uniform(0, 1)", 1.0, 1.0), ("pert(0, 0.5, 1)", 3.0, 3.0)] {
+        let s = scenario(&ACT.replace("beta(2, 18)", prior));
+        for (visitors, leads) in [(200u64, 23u64), (50_000, 3_950)] {
+            let p = posterior(
+                &s,
+                &format!(
+                    "month,channel,metric,value\n1,search,visitors,{visitors}\n1,search,leads,{leads}\n"
+                ),
+                4000,
+            );
+            assert_eq!(p.groups[0].method, Method::Grid);
+            assert_beta(&p, a + leads as f64, b + (visitors - leads) as f64);
+        }
+    }
+}
+
+#[test]
+fn visitors_in_a_month_without_spend_are_named() {
+    let s = scenario(ACT);
+    let p = posterior(
+        &s,
+        "month,channel,metric,value\n1,search,visitors,9800\n2,search,visitors,500\n2,search,leads,40\n",
+        500,
+    );
+    let w = p.warnings.join("\n");
+    assert!(
+        w.contains("channel `search`, month 2: 500 visitors with spend 0 (line 3): impossible under the scenario's fixed assumptions"),
+        "{w}"
+    );
+    // The act rate still learns from the leads of both months' visitors.
+    assert_eq!(p.groups[0].method, Method::Conjugate);
+}

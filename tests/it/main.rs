@@ -21,4 +21,5 @@ mod samplers;
 mod shards;
 mod time_phased;
 mod track;
+mod track_update;
 mod workbook;
