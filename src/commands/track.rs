@@ -46,17 +46,12 @@ pub struct TrackDoc {
 }
 
 pub fn run(args: &TrackArgs) -> Result<i32, Error> {
-    // Refused rather than silently dropped until they are built.
-    for (flag, given) in [
-        ("--report", args.report.is_some()),
-        ("--write-scenario", args.write_scenario.is_some()),
-    ] {
-        if given {
-            return Err(crate::error::UsageError(format!(
-                "{flag} is not available in this version of `track` yet\n  help: run without {flag}"
-            ))
-            .into());
-        }
+    // Refused rather than silently dropped until it is built.
+    if args.report.is_some() {
+        return Err(crate::error::UsageError(
+            "--report is not available in this version of `track` yet\n  help: run without --report".into(),
+        )
+        .into());
     }
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
@@ -67,8 +62,25 @@ pub fn run(args: &TrackArgs) -> Result<i32, Error> {
     };
     let doc = track(&scenario, &actuals, &plans, &opts)?;
     let text = render(&doc, args.format)?;
+    if let Some(path) = &args.write_scenario {
+        let source = scenario_text(&scenario)?;
+        let updated = crate::track::updated_scenario(&source, &scenario, &doc.update)?;
+        output::write_atomic(path, updated.as_bytes())?;
+    }
     output::emit(args.output.as_deref(), &text)?;
     Ok(EXIT_OK)
+}
+
+/// The text `scenario` was read from: the file, or a workbook's scenario
+/// sheet as the CSV it stands for.
+fn scenario_text(scenario: &Scenario) -> Result<String, Error> {
+    use crate::scenario::workbook;
+    let path = &scenario.path;
+    if workbook::is_workbook(path) {
+        return Ok(workbook::read_sheet(path, workbook::Table::Scenario)?.text);
+    }
+    let bytes = std::fs::read(path)?;
+    Ok(crate::scenario::decode_utf8(path, &bytes)?.to_string())
 }
 
 /// The three parts of tracking for `plans` (the first is the plan the

@@ -412,3 +412,31 @@ fn the_shipped_example_runs() {
         assert!(text.contains(section), "{section}");
     }
 }
+
+#[test]
+fn the_written_scenario_carries_the_posterior_and_runs() {
+    let ws = common::Workspace::new();
+    ws.write("s.csv", SHOP);
+    ws.write("a.csv", SHOP_ACTUALS);
+    let out = ws.run(&[
+        "track",
+        "s.csv",
+        "a.csv",
+        "-q",
+        "-n",
+        "1000",
+        "--write-scenario",
+        "next.csv",
+    ]);
+    out.assert_code(common::EXIT_OK);
+    let next = String::from_utf8(ws.read("next.csv")).unwrap();
+    assert!(
+        next.contains("updated with actuals through month 2"),
+        "{next}"
+    );
+    ws.run(&["run", "next.csv", "-q", "-n", "200"])
+        .assert_code(common::EXIT_OK);
+    // --report is refused rather than ignored.
+    ws.run(&["track", "s.csv", "a.csv", "-q", "--report", "r.html"])
+        .assert_code(EXIT_INPUT);
+}
