@@ -91,6 +91,57 @@ pub enum Command {
                       scenario, and a short summary of the fit on stderr. See docs/fit.md."
     )]
     Fit(FitArgs),
+    /// Track a running campaign: check the actuals against the forecast, learn from them and reforecast.
+    #[command(
+        after_help = "Prints the forecast check (each actual's percentile in the forecast of its \
+                      channel and month, the ones outside P5–P95 flagged with what they point at), \
+                      the update (each informed assumption prior → posterior), the reforecast (the \
+                      `run` output for the combined months) and then → now for the headline metrics \
+                      and targets. Formats: table; markdown; json = one document (schema_version 1, \
+                      kind \"track\"); csv = one row per (section, plan, channel, month, metric, \
+                      statistic). See the README's \"Track a running campaign\".\n\
+                      Exit codes: 0 success · 2 invalid input (scenario, actuals, plans, arguments) · \
+                      3 other failure"
+    )]
+    Track(TrackArgs),
+}
+
+/// `track`'s output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrackFormat {
+    /// Plain text for a terminal.
+    Table,
+    /// One JSON document, for machines.
+    Json,
+    /// One row per (section, plan, channel, month, metric, statistic).
+    Csv,
+    /// Markdown, ready to paste into a status update.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct TrackArgs {
+    /// Scenario CSV file, or a workbook (.xlsx, .ods) with a `scenario` sheet (else its first).
+    pub scenario: PathBuf,
+    /// Actuals CSV: `month,channel,metric,value[,note]`, metrics spend, visitors, leads, customers, revenue, months 1..m.
+    pub actuals: PathBuf,
+    /// Budget plans CSV to re-rank for the months ahead, under the posterior (common random numbers).
+    #[arg(long)]
+    pub plans: Option<PathBuf>,
+    #[command(flatten)]
+    pub simulation: SimulationArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = TrackFormat::Table)]
+    pub format: TrackFormat,
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Also write an HTML report to FILE: the actuals over the forecast fan, the prior → posterior shift.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Write a scenario whose informed rows carry the posterior, for the next planning cycle.
+    #[arg(long, value_name = "FILE")]
+    pub write_scenario: Option<PathBuf>,
 }
 
 /// `--format`'s help for commands whose outputs are not `run`'s: the

@@ -27,6 +27,7 @@ pub mod simulation;
 pub mod stats;
 pub mod suggest;
 pub mod targets;
+pub mod track;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: cli::Cli) -> Result<i32, error::Error> {
@@ -41,5 +42,6 @@ pub fn run(cli: cli::Cli) -> Result<i32, error::Error> {
         cli::Command::Fit(args) => commands::fit::run(args),
         cli::Command::Merge(args) => commands::merge::run(args),
         cli::Command::Drivers(args) => commands::drivers::run(args),
+        cli::Command::Track(args) => commands::track::run(args),
     }
 }

@@ -20,6 +20,18 @@ pub struct TargetResult {
     pub met: Option<bool>,
 }
 
+impl TargetResult {
+    /// The target as the tables show it: `roi >= 0.25`, `search.roi > 0`.
+    pub fn goal(&self) -> String {
+        let subject = if self.channel == "*" {
+            self.metric.clone()
+        } else {
+            format!("{}.{}", self.channel, self.metric)
+        };
+        format!("{} {} {}", subject, self.op, self.value)
+    }
+}
+
 pub fn results(scenario: &Scenario, stats: &PlanStats) -> Vec<TargetResult> {
     scenario
         .targets

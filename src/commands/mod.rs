@@ -9,6 +9,7 @@ pub mod merge;
 pub mod optimize;
 pub mod report;
 pub mod run;
+pub mod track;
 pub mod validate;
 
 use std::path::Path;

@@ -19,12 +19,14 @@ pub mod act;
 pub mod convert;
 pub mod engage;
 pub mod money;
+pub mod observed;
 pub mod reach;
 
 use crate::metrics::{Monthly, PerChannel, Total};
 use crate::sampling::{OrderValues, TrialRng, stream};
 use crate::scenario::{Channel, Param, Scenario, money_total};
 use engage::Retention;
+use observed::{CellMetric, Observed, ObservedMonth};
 
 /// A channel's population draws, in three streams: the funnel (the
 /// referral channel's; paid channels draw each month's funnel from a stream
@@ -59,6 +61,13 @@ pub struct Outcome {
     /// Some count hit `MAX_COUNT` and was capped: the trial's numbers are
     /// not to be trusted, and the run reports it as an error.
     pub overflow: bool,
+    /// `cells[ci * H + t − 1]`: channel ci's visitors, leads, customers and
+    /// revenue in month t (`CellMetric` order), kept only for an outcome
+    /// made by `with_cells` (tracking checks actuals against them); empty
+    /// otherwise, so a plain run does not pay for them. The referral
+    /// channel's visitors and leads are drawn for the whole horizon at once,
+    /// so they are NaN in the months the actuals do not pin.
+    pub cells: Vec<[f64; CellMetric::COUNT]>,
 }
 
 /// The largest head or order count a trial may reach (about 10^15, five
@@ -74,7 +83,21 @@ impl Outcome {
             channels: vec![[0.0; PerChannel::COUNT]; scenario.channels.len()],
             monthly: vec![[0.0; Monthly::COUNT]; scenario.horizon],
             overflow: false,
+            cells: Vec::new(),
         }
+    }
+
+    /// An outcome that also keeps every channel's monthly counts.
+    pub fn with_cells(scenario: &Scenario) -> Self {
+        Outcome {
+            cells: vec![[0.0; CellMetric::COUNT]; scenario.channels.len() * scenario.horizon],
+            ..Outcome::new(scenario)
+        }
+    }
+
+    /// Channel `ci`'s kept quantities in month `month` (1-based).
+    pub fn cell(&self, ci: usize, month: usize, metric: CellMetric) -> f64 {
+        self.cells[ci * self.monthly.len() + month - 1][metric.index()]
     }
 
     pub fn total(&self, m: Total) -> f64 {
@@ -196,6 +219,27 @@ pub fn simulate(
     ws: &mut Workspace,
     out: &mut Outcome,
 ) {
+    simulate_observed(scenario, spend, draws, seed, trial, None, ws, out);
+}
+
+/// Like `simulate`, with the months `observed` pins taken from it (a warm
+/// start, spec §9 part 3; see `observed`). The actual spend of those months
+/// is expected in `spend`.
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_observed(
+    scenario: &Scenario,
+    spend: &[Vec<f64>],
+    draws: &[f64],
+    seed: u64,
+    trial: u64,
+    observed: Option<&Observed>,
+    ws: &mut Workspace,
+    out: &mut Outcome,
+) {
+    let keep_cells = !out.cells.is_empty();
+    if keep_cells {
+        out.cells.fill([0.0; CellMetric::COUNT]);
+    }
     let horizon = scenario.horizon;
     let gross_margin = scenario.gross_margin.value(draws);
     let fixed_cost = scenario.fixed_cost.value(draws);
@@ -228,7 +272,8 @@ pub fn simulate(
         let s = money_total(months);
         row[PerChannel::Spend.index()] = s;
         total_spend += s;
-        if s.is_nan() || s <= 0.0 {
+        let pinned = observed.and_then(|o| o.channel(ci));
+        if (s.is_nan() || s <= 0.0) && pinned.is_none() {
             continue;
         }
         let p = ChannelDraw::new(channel, draws);
@@ -242,23 +287,38 @@ pub fn simulate(
         // Months without spend buy nothing and draw nothing, so a trial
         // costs the same however long the horizon around the spend.
         for (t, &s_t) in (1..=horizon).zip(months.iter()) {
-            if s_t.is_nan() || s_t <= 0.0 {
+            let cell = pinned.and_then(|cells| cells.get(t - 1));
+            if (s_t.is_nan() || s_t <= 0.0) && !cell.is_some_and(ObservedMonth::has_counts) {
                 continue;
             }
+            let s_t = if s_t.is_nan() { 0.0 } else { s_t };
             ws.cost[t] += s_t;
             channel_cost += ws.discount[t] * s_t;
             let month = MonthRates::new(channel, t, draws);
             let mut funnel = stream(seed, trial, month_key(channel.population_key, t));
-            let v = reach::month_visitors(
-                &mut funnel,
-                s_t,
-                month.cost_per_visit,
-                p.audience,
-                &mut unreached,
-            );
-            let v = ws.cap(v);
-            let l = act::leads(&mut funnel, v, month.act_rate);
-            let n = convert::customers(&mut funnel, l, month.convert_rate);
+            let (v, l, n) = match cell.filter(|c| c.has_counts()) {
+                None => {
+                    let v = reach::month_visitors(
+                        &mut funnel,
+                        s_t,
+                        month.cost_per_visit,
+                        p.audience,
+                        &mut unreached,
+                    );
+                    let v = ws.cap(v);
+                    let l = act::leads(&mut funnel, v, month.act_rate);
+                    (v, l, convert::customers(&mut funnel, l, month.convert_rate))
+                }
+                Some(given) => {
+                    pinned_month(&mut funnel, s_t, &month, p.audience, &mut unreached, given)
+                }
+            };
+            if keep_cells {
+                let c = &mut out.cells[ci * horizon + t - 1];
+                c[CellMetric::Visitors.index()] = v as f64;
+                c[CellMetric::Leads.index()] = l as f64;
+                c[CellMetric::Customers.index()] = n as f64;
+            }
             visitors += v;
             leads += l;
             customers += n;
@@ -269,7 +329,11 @@ pub fn simulate(
         ws.retention.reset(p.churn, p.polarization, horizon);
         for t in 1..=horizon {
             let new = ws.new_by_month[t];
-            flow.month(&mut rng, t, new, &p, ws);
+            let revenue = pinned.and_then(|cells| cells.get(t - 1)?.revenue);
+            let value = flow.month(&mut rng, t, new, &p, ws, revenue);
+            if keep_cells {
+                out.cells[ci * horizon + t - 1][CellMetric::Revenue.index()] = value;
+            }
         }
         totals.add_channel(visitors, leads, customers, &flow);
         fill_channel(
@@ -293,23 +357,58 @@ pub fn simulate(
         let mut lost_leads = 0.0;
         let mut lost_visitors = 0.0;
         let mut flow = ChannelFlow::default();
+        // Referred leads and visitors that did not go on, in pinned months.
+        let (mut pinned_lost_leads, mut pinned_lost_visitors) = (0u64, 0u64);
+        let pinned = observed.and_then(|o| o.channel(ri));
         ws.retention.reset(p.churn, p.polarization, horizon);
         for t in 1..=horizon {
             // Referrals sent in month t−1 arrive now (those of month H are
             // never simulated).
             let rate = ws.referral_rate[t - 1];
             let month = MonthRates::new(channel, t, draws);
-            lost_leads += rate * month.act_rate * (1.0 - month.convert_rate);
-            lost_visitors += rate * (1.0 - month.act_rate);
-            let n = reach::referred_customers(
-                &mut rng.funnel,
-                rate,
-                month.act_rate,
-                month.convert_rate,
-            );
+            let cell = pinned.and_then(|cells| cells.get(t - 1));
+            let n = match cell.filter(|c| c.has_counts()) {
+                None => {
+                    lost_leads += rate * month.act_rate * (1.0 - month.convert_rate);
+                    lost_visitors += rate * (1.0 - month.act_rate);
+                    if keep_cells {
+                        let c = &mut out.cells[ri * horizon + t - 1];
+                        c[CellMetric::Visitors.index()] = f64::NAN;
+                        c[CellMetric::Leads.index()] = f64::NAN;
+                    }
+                    reach::referred_customers(
+                        &mut rng.funnel,
+                        rate,
+                        month.act_rate,
+                        month.convert_rate,
+                    )
+                }
+                Some(given) => {
+                    let [v, l, n] = observed::pinned_counts(
+                        &mut rng.funnel,
+                        observed::Source::Poisson(rate),
+                        month.act_rate,
+                        month.convert_rate,
+                        given,
+                    );
+                    pinned_lost_leads += l - n;
+                    pinned_lost_visitors += v - l;
+                    if keep_cells {
+                        let c = &mut out.cells[ri * horizon + t - 1];
+                        c[CellMetric::Visitors.index()] = v as f64;
+                        c[CellMetric::Leads.index()] = l as f64;
+                    }
+                    n
+                }
+            };
             let n = ws.cap(n);
             customers += n;
-            flow.month(&mut rng, t, n, &p, ws);
+            let value = flow.month(&mut rng, t, n, &p, ws, cell.and_then(|c| c.revenue));
+            if keep_cells {
+                let c = &mut out.cells[ri * horizon + t - 1];
+                c[CellMetric::Customers.index()] = n as f64;
+                c[CellMetric::Revenue.index()] = value;
+            }
         }
         let (leads, visitors) = reach::referred_leads_and_visitors(
             &mut rng.funnel,
@@ -317,6 +416,10 @@ pub fn simulate(
             lost_visitors,
             customers,
         );
+        let leads = leads.saturating_add(pinned_lost_leads);
+        let visitors = visitors
+            .saturating_add(pinned_lost_leads)
+            .saturating_add(pinned_lost_visitors);
         let (leads, visitors) = (ws.cap(leads), ws.cap(visitors));
         totals.add_channel(visitors, leads, customers, &flow);
         totals.referrals = visitors;
@@ -385,6 +488,32 @@ pub fn simulate(
     m[Total::AverageOrderValue.index()] = money::ratio(revenue_nominal, m[Total::Orders.index()]);
 }
 
+/// A paid channel's pinned month: the counts the actuals give, the others
+/// drawn around them, and the visitors (given or drawn) removed from the
+/// audience not yet reached.
+fn pinned_month(
+    funnel: &mut TrialRng,
+    spend: f64,
+    month: &MonthRates,
+    audience: Option<f64>,
+    unreached: &mut u64,
+    given: &ObservedMonth,
+) -> (u64, u64, u64) {
+    let source = match audience {
+        Some(people) => observed::Source::Audience {
+            people: *unreached,
+            probability: reach::reach_probability(spend, month.cost_per_visit, people),
+        },
+        None => observed::Source::Poisson(spend / month.cost_per_visit),
+    };
+    let [v, l, n] =
+        observed::pinned_counts(funnel, source, month.act_rate, month.convert_rate, given);
+    if audience.is_some() {
+        *unreached = unreached.saturating_sub(v);
+    }
+    (v, l, n)
+}
+
 #[derive(Debug, Default)]
 struct Totals {
     visitors: u64,
@@ -414,7 +543,9 @@ struct ChannelFlow {
 }
 
 impl ChannelFlow {
-    /// Month `t` of a channel that acquires `new` customers in it.
+    /// Month `t` of a channel that acquires `new` customers in it; its
+    /// revenue is `revenue` where the actuals give it (see `observed`).
+    /// Returns the month's revenue (nominal).
     #[inline]
     fn month(
         &mut self,
@@ -423,7 +554,8 @@ impl ChannelFlow {
         new: u64,
         p: &ChannelDraw,
         ws: &mut Workspace,
-    ) {
+        revenue: Option<f64>,
+    ) -> f64 {
         let returning = ws.retention.returning(t);
         let first_value = convert::first_orders_value(
             &mut rng.orders,
@@ -443,7 +575,7 @@ impl ChannelFlow {
         let repeats = ws.cap(repeats);
         ws.retention.acquire(&mut rng.retention, t, new);
         ws.retention.month_end(&mut rng.retention, t);
-        let value = first_value + repeat_value;
+        let value = revenue.unwrap_or(first_value + repeat_value);
         ws.revenue[t] += value;
         ws.active[t] += returning + new;
         self.active = returning + new;
@@ -452,6 +584,7 @@ impl ChannelFlow {
         self.revenue_pv += ws.discount[t] * value;
         self.first_orders += new;
         self.repeat_orders += repeats;
+        value
     }
 }
 

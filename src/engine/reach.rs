@@ -23,17 +23,22 @@ pub fn month_visitors<R: Rng + ?Sized>(
     if spend.is_nan() || spend <= 0.0 {
         return 0;
     }
-    let expected = spend / cost_per_visit;
     match audience {
         Some(people) => {
-            let people = people.round().max(1.0);
-            let reach_probability = -(-expected / people).exp_m1();
+            let reach_probability = reach_probability(spend, cost_per_visit, people);
             let reached = binomial(rng, *unreached, reach_probability);
             *unreached -= reached;
             reached
         }
-        None => poisson(rng, expected),
+        None => poisson(rng, spend / cost_per_visit),
     }
+}
+
+/// The chance p = 1 − exp(−S/(v·A)) that one person of an audience of A
+/// not reached yet is reached by a month's spend S at cost per visit v.
+#[inline]
+pub fn reach_probability(spend: f64, cost_per_visit: f64, audience: f64) -> f64 {
+    -(-spend / cost_per_visit / audience.round().max(1.0)).exp_m1()
 }
 
 /// Expected visitors, for the invariants the tests check (more spend never

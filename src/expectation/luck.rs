@@ -52,6 +52,11 @@ pub fn expected_total(e: &Expected, metric: Total) -> f64 {
 
 impl Collector for Luck {
     fn add(&mut self, block: &Block) {
+        // E[Y | θ] knows nothing of observed months, so a warm-started
+        // trial's Y − E[Y | θ] would not be luck: no split for those.
+        if block.observed.is_some() {
+            return;
+        }
         for (plan, splits) in self.splits.iter_mut().enumerate() {
             let outcomes = block.outcomes(plan);
             self.expectations.each_trial(block, plan, |i, expected| {

@@ -178,12 +178,7 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
     if !plan.targets.is_empty() {
         let _ = writeln!(out, "\nTARGETS");
         for t in &plan.targets {
-            let subject = if t.channel == "*" {
-                t.metric.clone()
-            } else {
-                format!("{}.{}", t.channel, t.metric)
-            };
-            let goal = format!("{} {} {}", subject, t.op, t.value);
+            let goal = t.goal();
             let status = match (t.required, t.met) {
                 (Some(r), Some(true)) => format!("gate ≥ {}  ✓ met", percent(r)),
                 (Some(r), Some(false)) => format!("gate ≥ {}  ✗ FAILED", percent(r)),

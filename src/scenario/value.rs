@@ -477,6 +477,23 @@ fn scaled_beta(low: f64, width: f64, a: f64, b: f64) -> Option<Sampler> {
         .map(|beta| Sampler::ScaledBeta { low, width, beta })
 }
 
+/// (μ, σ) of the normal behind `lognormal(mean, sd)`, whose own mean and
+/// sd are the given ones: σ² = ln(1 + (sd/mean)²), μ = ln mean − σ²/2. A
+/// tiny ratio would lose the spread to rounding (1 + r² == 1) and a huge
+/// one overflow the square, so those get forms of their own; the common
+/// range keeps the plain formula, bit for bit (baselines).
+pub fn lognormal_log_params(mean: f64, sd: f64) -> (f64, f64) {
+    let r = sd / mean;
+    let sigma2 = if r < 1e-3 {
+        (r * r).ln_1p()
+    } else if r < 1e150 {
+        (1.0 + r * r).ln()
+    } else {
+        2.0 * r.ln() + (1.0 / (r * r)).ln_1p()
+    };
+    (mean.ln() - sigma2 / 2.0, sigma2.sqrt())
+}
+
 impl Sampler {
     pub fn new(spec: &ValueSpec) -> Sampler {
         // Parameters were checked by `parse_value`, so construction cannot fail;
@@ -497,23 +514,8 @@ impl Sampler {
             }
             ValueSpec::Beta { a, b } => scaled_beta(0.0, 1.0, a, b),
             ValueSpec::LogNormal { mean, sd } => {
-                // Spec: the log-normal's own mean and sd are the given ones:
-                // sigma² = ln(1 + (sd/mean)²). A tiny ratio would lose the
-                // spread to rounding (1 + r² == 1) and a huge one overflow
-                // the square, so those get forms of their own; the common
-                // range keeps the plain formula, bit for bit (baselines).
-                let r = sd / mean;
-                let sigma2 = if r < 1e-3 {
-                    (r * r).ln_1p()
-                } else if r < 1e150 {
-                    (1.0 + r * r).ln()
-                } else {
-                    2.0 * r.ln() + (1.0 / (r * r)).ln_1p()
-                };
-                let mu = mean.ln() - sigma2 / 2.0;
-                LogNormal::new(mu, sigma2.sqrt())
-                    .ok()
-                    .map(Sampler::LogNormal)
+                let (mu, sigma) = lognormal_log_params(mean, sd);
+                LogNormal::new(mu, sigma).ok().map(Sampler::LogNormal)
             }
         };
         built.unwrap_or(Sampler::Constant(spec.mean()))

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use indicatif::ProgressBar;
 
+use crate::engine::observed::Observed;
 use crate::engine::{self, Outcome, Workspace};
 use crate::error::{self, Halt, NonFiniteError, RunawayError};
 use crate::metrics::Total;
@@ -74,6 +75,21 @@ pub struct Job<'a> {
     pub threads: usize,
 }
 
+/// What a job takes as given instead of drawing or simulating it
+/// (tracking a running campaign, spec §9). The default gives nothing: a
+/// plain run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Given<'a> {
+    /// `draws[trial]`: the assumption draws of trial `trial` (a posterior
+    /// sample, one draw per trial) instead of `engine::draw_assumptions`.
+    /// Must hold every trial of the job.
+    pub draws: Option<&'a [Vec<f64>]>,
+    /// The observed months every trial starts from (a warm start).
+    pub observed: Option<&'a Observed>,
+    /// Keep each channel's monthly counts (`Outcome::cells`).
+    pub cells: bool,
+}
+
 /// Trials a worker takes at a time: large enough to make hand-out cheap,
 /// small enough to balance two cores on a few thousand trials.
 const BLOCK: u64 = 128;
@@ -95,6 +111,9 @@ pub struct Block<'a> {
     pub draws: &'a [Vec<f64>],
     /// `outcomes[plan][i]`, possibly longer than the block (see `outcomes`).
     outcomes: &'a [Vec<Outcome>],
+    /// The observed months the trials started from, if any: their outcomes
+    /// are then not what `draws` alone imply (the luck split skips them).
+    pub observed: Option<&'a Observed>,
 }
 
 impl Block<'_> {
@@ -192,7 +211,27 @@ pub fn drive_on<C: Collector>(
     fresh: impl Fn() -> C + Sync,
     progress: &ProgressBar,
 ) -> C {
-    drive_inner(pool, job, fresh, progress, false).0
+    drive_inner(pool, job, Given::default(), fresh, progress, false).0
+}
+
+/// Like `drive_guarded`, with what `given` gives taken as given.
+pub fn drive_given<C: Collector>(
+    job: &Job,
+    given: Given,
+    fresh: impl Fn() -> C + Sync,
+    progress: &ProgressBar,
+) -> Result<C, Halt> {
+    match drive_inner(
+        pool(job.threads).as_ref(),
+        job,
+        given,
+        fresh,
+        progress,
+        true,
+    ) {
+        (_, Some(halt)) => Err(halt),
+        (collector, None) => Ok(collector),
+    }
 }
 
 /// Like `drive`, but stops at the first trial whose counts ran away or
@@ -203,10 +242,7 @@ pub fn drive_guarded<C: Collector>(
     fresh: impl Fn() -> C + Sync,
     progress: &ProgressBar,
 ) -> Result<C, Halt> {
-    match drive_inner(pool(job.threads).as_ref(), job, fresh, progress, true) {
-        (_, Some(halt)) => Err(halt),
-        (collector, None) => Ok(collector),
-    }
+    drive_given(job, Given::default(), fresh, progress)
 }
 
 /// Totals that are defined in every trial (money and counts); a ratio such
@@ -294,10 +330,18 @@ fn describe_draws(scenario: &Scenario, draws: &[f64]) -> String {
 fn drive_inner<C: Collector>(
     pool: Option<&rayon::ThreadPool>,
     job: &Job,
+    given: Given,
     fresh: impl Fn() -> C + Sync,
     progress: &ProgressBar,
     guarded: bool,
 ) -> (C, Option<Halt>) {
+    let fresh_outcome = || {
+        if given.cells {
+            Outcome::with_cells(job.scenario)
+        } else {
+            Outcome::new(job.scenario)
+        }
+    };
     let block = (BLOCK_OUTCOMES / job.plans.len().max(1) as u64).clamp(1, BLOCK);
     let blocks = job.trials.div_ceil(block);
     let next = AtomicU64::new(0);
@@ -310,7 +354,7 @@ fn drive_inner<C: Collector>(
         let mut outcomes: Vec<Vec<Outcome>> = job
             .plans
             .iter()
-            .map(|_| vec![Outcome::new(job.scenario); block as usize])
+            .map(|_| vec![fresh_outcome(); block as usize])
             .collect();
         loop {
             if stopped.load(Ordering::Relaxed) {
@@ -325,14 +369,18 @@ fn drive_inner<C: Collector>(
             let first_trial = job.first_trial + start;
             for (i, draws) in draws[..count].iter_mut().enumerate() {
                 let trial = first_trial + i as u64;
-                engine::draw_assumptions(job.scenario, job.seed, trial, draws);
+                match given.draws {
+                    Some(table) => draws.clone_from(&table[trial as usize]),
+                    None => engine::draw_assumptions(job.scenario, job.seed, trial, draws),
+                }
                 for (plan, outcomes) in job.plans.iter().zip(outcomes.iter_mut()) {
-                    engine::simulate(
+                    engine::simulate_observed(
                         job.scenario,
                         &plan.spend,
                         draws,
                         job.seed,
                         trial,
+                        given.observed,
                         &mut workspace,
                         &mut outcomes[i],
                     );
@@ -344,6 +392,7 @@ fn drive_inner<C: Collector>(
                 first_trial,
                 draws: &draws[..count],
                 outcomes: &outcomes,
+                observed: given.observed,
             };
             if guarded && let Some(found) = (0..count).find_map(|i| inspect(&done, i)) {
                 stopped.store(true, Ordering::Relaxed);
@@ -446,6 +495,7 @@ mod tests {
             first_trial: 40,
             draws,
             outcomes,
+            observed: None,
         };
         (0..block.len()).find_map(|i| inspect(&block, i))
     }

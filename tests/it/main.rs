@@ -20,4 +20,6 @@ mod report;
 mod samplers;
 mod shards;
 mod time_phased;
+mod track;
+mod track_update;
 mod workbook;

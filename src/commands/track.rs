@@ -1,0 +1,498 @@
+//! `racesim track`: check a running campaign's actuals against the
+//! forecast, learn the assumptions from them and reforecast (spec §9
+//! "Actuals").
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::cli::{TrackArgs, TrackFormat};
+use crate::document::{Document, MODEL_VERSION};
+use crate::error::{EXIT_OK, Error};
+use crate::export::format::{percent, thousands, value};
+use crate::metrics::{Kind, Total};
+use crate::options::SimulationOptions;
+use crate::scenario::Scenario;
+use crate::simulation::{self, Given, Job, Plan};
+use crate::track::Actuals;
+use crate::track::check::{CellValues, ForecastCheck, percentile_label};
+use crate::track::posterior::{self, Posterior};
+use crate::track::reforecast::{self, ThenNow};
+use crate::{export, output, plans, precision, progress};
+
+/// Version of the JSON layout of `track`. Bump on any breaking change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything `track` found, as every format renders it.
+#[derive(Serialize)]
+pub struct TrackDoc {
+    pub schema_version: u32,
+    pub kind: &'static str,
+    pub scenario: String,
+    pub actuals: String,
+    /// m: the last observed month.
+    pub months_observed: usize,
+    pub trials: u64,
+    pub seed: u64,
+    pub racesim_version: String,
+    pub model_version: u32,
+    pub check: ForecastCheck,
+    pub update: Posterior,
+    /// The forecast before the campaign against the reforecast, baseline plan.
+    pub then_now: ThenNow,
+    /// `run`'s document for the combined months (with `--plans`, every plan
+    /// re-ranked for the months ahead).
+    pub reforecast: Document,
+}
+
+pub fn run(args: &TrackArgs) -> Result<i32, Error> {
+    // Refused rather than silently dropped until it is built.
+    if args.report.is_some() {
+        return Err(crate::error::UsageError(
+            "--report is not available in this version of `track` yet\n  help: run without --report".into(),
+        )
+        .into());
+    }
+    let scenario = super::load_scenario(&args.scenario)?;
+    let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
+    let actuals = Actuals::load(&args.actuals, &scenario)?;
+    let plans = match &args.plans {
+        Some(path) => plans::load(path, &scenario)?,
+        None => vec![Plan::baseline(&scenario)],
+    };
+    let doc = track(&scenario, &actuals, &plans, &opts)?;
+    let text = render(&doc, args.format)?;
+    if let Some(path) = &args.write_scenario {
+        let source = scenario_text(&scenario)?;
+        let updated = crate::track::updated_scenario(&source, &scenario, &doc.update)?;
+        output::write_atomic(path, updated.as_bytes())?;
+    }
+    output::emit(args.output.as_deref(), &text)?;
+    Ok(EXIT_OK)
+}
+
+/// The text `scenario` was read from: the file, or a workbook's scenario
+/// sheet as the CSV it stands for.
+fn scenario_text(scenario: &Scenario) -> Result<String, Error> {
+    use crate::scenario::workbook;
+    let path = &scenario.path;
+    if workbook::is_workbook(path) {
+        return Ok(workbook::read_sheet(path, workbook::Table::Scenario)?.text);
+    }
+    let bytes = std::fs::read(path)?;
+    Ok(crate::scenario::decode_utf8(path, &bytes)?.to_string())
+}
+
+/// The three parts of tracking for `plans` (the first is the plan the
+/// campaign runs: the check and the update read its spend).
+pub fn track(
+    scenario: &Scenario,
+    actuals: &Actuals,
+    plans: &[Plan],
+    opts: &SimulationOptions,
+) -> Result<TrackDoc, Error> {
+    let baseline = &plans[0];
+    let (before, _) = precision::simulate(scenario, std::slice::from_ref(baseline), opts, None)?;
+    let check = forecast_check(scenario, actuals, baseline, opts)?;
+    let update = in_pool(opts.threads, || {
+        posterior::update(
+            scenario,
+            actuals,
+            &baseline.spend,
+            opts.seed,
+            opts.trials as usize,
+        )
+    })?;
+    let as_run: Vec<Plan> = plans
+        .iter()
+        .map(|p| reforecast::as_run(actuals, p))
+        .collect();
+    let bar = progress::bar(opts.trials, &scenario.name, opts.show_progress);
+    let now = reforecast::reforecast(
+        scenario,
+        &as_run,
+        &update.draws,
+        &reforecast::observed(scenario, actuals),
+        opts.seed,
+        opts.threads,
+        &bar,
+    )?;
+    bar.finish_and_clear();
+    Ok(TrackDoc {
+        schema_version: SCHEMA_VERSION,
+        kind: "track",
+        scenario: scenario.name.clone(),
+        actuals: actuals.path.display().to_string(),
+        months_observed: actuals.months,
+        trials: opts.trials,
+        seed: opts.seed,
+        racesim_version: env!("CARGO_PKG_VERSION").to_string(),
+        model_version: MODEL_VERSION,
+        check,
+        then_now: ThenNow::of(&before.plans[0], &now.plans[0]),
+        update,
+        reforecast: now,
+    })
+}
+
+/// Runs `f` on `threads` worker threads (the update parallelises over its
+/// particles; its result does not depend on the count).
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
+}
+
+/// The forecast before the campaign, at the actual spend, against each
+/// actual (see `track::check`).
+fn forecast_check(
+    scenario: &Scenario,
+    actuals: &Actuals,
+    plan: &Plan,
+    opts: &SimulationOptions,
+) -> Result<ForecastCheck, Error> {
+    let plans = [reforecast::as_run(actuals, plan)];
+    let job = Job {
+        scenario,
+        plans: &plans,
+        seed: opts.seed,
+        first_trial: 0,
+        trials: opts.trials,
+        threads: opts.threads,
+    };
+    let given = Given {
+        cells: true,
+        ..Given::default()
+    };
+    let bar = progress::bar(opts.trials, &scenario.name, opts.show_progress);
+    let values = simulation::drive_given(&job, given, || CellValues::new(actuals, 0), &bar)?;
+    bar.finish_and_clear();
+    Ok(ForecastCheck::build(
+        scenario,
+        actuals,
+        &plan.spend,
+        values,
+        opts.trials as usize,
+    ))
+}
+
+pub fn render(doc: &TrackDoc, format: TrackFormat) -> Result<String, Error> {
+    Ok(match format {
+        TrackFormat::Json => {
+            let mut s = serde_json::to_string_pretty(doc)?;
+            s.push('\n');
+            s
+        }
+        TrackFormat::Table => table(doc, false)?,
+        TrackFormat::Markdown => table(doc, true)?,
+        TrackFormat::Csv => csv(doc)?,
+    })
+}
+
+/// A value as the tables show it: counts whole, money grouped, ratios to
+/// three decimals.
+fn shown(x: Option<f64>, kind: Kind) -> String {
+    value(x, kind)
+}
+
+fn metric_kind(name: &str) -> Kind {
+    match name {
+        "visitors" | "leads" | "customers" => Kind::Count,
+        _ => Kind::Money,
+    }
+}
+
+/// Markdown wraps a section in a heading and its rows in a code block, so
+/// the columns survive any renderer; the terminal gets the same rows.
+struct Sections {
+    markdown: bool,
+    out: String,
+}
+
+impl Sections {
+    fn heading(&mut self, title: &str, note: &str) {
+        if self.markdown {
+            let _ = write!(self.out, "\n## {title}\n\n{note}\n\n```\n");
+        } else {
+            let _ = writeln!(self.out, "\n{} ({note})", title.to_uppercase());
+        }
+    }
+
+    fn end(&mut self) {
+        if self.markdown {
+            self.out.push_str("```\n");
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        let _ = writeln!(self.out, "{}", text.trim_end());
+    }
+}
+
+fn table(doc: &TrackDoc, markdown: bool) -> Result<String, Error> {
+    let mut s = Sections {
+        markdown,
+        out: String::new(),
+    };
+    let title = format!(
+        "{} · actuals through month {} ({}) · {} trials · seed {}",
+        doc.scenario,
+        doc.months_observed,
+        doc.actuals,
+        thousands(doc.trials as f64, 0),
+        doc.seed
+    );
+    if markdown {
+        let _ = writeln!(s.out, "# Tracking {title}");
+    } else {
+        s.line(&title);
+    }
+
+    s.heading(
+        "Forecast check",
+        "each actual against the forecast made before the campaign, at the actual spend; ! outside P5–P95",
+    );
+    s.line(&format!(
+        "  {:<14}{:>5}  {:<10}{:>12}{:>12}{:>12}{:>12}{:>9}",
+        "channel", "month", "metric", "actual", "P5", "P50", "P95", "pctile"
+    ));
+    for r in &doc.check.rows {
+        let kind = metric_kind(r.metric);
+        s.line(&format!(
+            "  {:<14}{:>5}  {:<10}{:>12}{:>12}{:>12}{:>12}{:>9} {}",
+            r.channel,
+            r.month,
+            r.metric,
+            shown(Some(r.actual), kind),
+            shown(r.p5, kind),
+            shown(r.p50, kind),
+            shown(r.p95, kind),
+            r.percentile.map_or("–".into(), percentile_label),
+            if r.flagged { "!" } else { "" }
+        ));
+    }
+    if doc.check.findings.is_empty() {
+        s.line("\n  Every actual lies within the forecast's P5–P95.");
+    } else {
+        s.line("\n  Outside the forecast's P5–P95:");
+        for f in &doc.check.findings {
+            s.line(&format!("    {}", f.sentence()));
+        }
+    }
+    s.end();
+
+    s.heading(
+        "Update",
+        "each assumption the actuals inform, prior → posterior: mean [P5 – P95], shift in prior sds",
+    );
+    if doc.update.assumptions.is_empty() {
+        s.line("  The actuals inform no uncertain assumption: the reforecast uses the prior.");
+    }
+    for a in &doc.update.assumptions {
+        let band = |x: &posterior::Spread| {
+            format!("{} [{} – {}]", number(x.mean), number(x.p5), number(x.p95))
+        };
+        s.line(&format!(
+            "  {:<36}{:>30}  →  {:<30}{:>+6.1} sd",
+            a.label,
+            band(&a.prior),
+            band(&a.posterior),
+            a.shift_sd
+        ));
+    }
+    for g in &doc.update.groups {
+        s.line(&format!(
+            "  {}: {}, ESS {} of {} draws{}",
+            g.labels.join(", "),
+            g.method.name(),
+            thousands(g.ess, 0),
+            thousands(doc.update.particles as f64, 0),
+            if g.prior_ess < doc.update.particles as f64 {
+                format!(
+                    " (plain importance sampling would keep {})",
+                    thousands(g.prior_ess, 0)
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
+    for w in &doc.update.warnings {
+        s.line(&format!("  warning: {w}"));
+    }
+    s.end();
+
+    s.heading(
+        "Reforecast",
+        &format!(
+            "{} as observed, the rest simulated from the posterior with the plan's spend",
+            if doc.months_observed == 1 {
+                "month 1".to_string()
+            } else {
+                format!("months 1–{}", doc.months_observed)
+            }
+        ),
+    );
+    let body = export::exporter_for(export::Format::Table).render(&doc.reforecast)?;
+    s.out.push_str(&body);
+    if !body.ends_with('\n') {
+        s.out.push('\n');
+    }
+    s.end();
+
+    s.heading(
+        "Then → now",
+        "forecast before the campaign → reforecast, P50 [P5 – P95]; target probabilities",
+    );
+    for m in &doc.then_now.metrics {
+        let kind = Total::from_name(m.metric).map_or(Kind::Money, Total::kind);
+        let band = |b: &reforecast::Band| {
+            format!(
+                "{} [{} – {}]",
+                shown(b.p50, kind),
+                shown(b.p5, kind),
+                shown(b.p95, kind)
+            )
+        };
+        s.line(&format!(
+            "  {:<12}{:>34}  →  {}",
+            m.metric,
+            band(&m.then),
+            band(&m.now)
+        ));
+    }
+    for t in &doc.then_now.targets {
+        let gate = match (t.required, t.met_now) {
+            (Some(r), Some(true)) => format!("   gate ≥ {}  ✓ met", percent(r)),
+            (Some(r), Some(false)) => format!("   gate ≥ {}  ✗ FAILED", percent(r)),
+            _ => String::new(),
+        };
+        s.line(&format!(
+            "  {:<34}{:>10}  →  {:>7}{gate}",
+            t.target,
+            percent(t.then),
+            percent(t.now)
+        ));
+    }
+    s.end();
+    Ok(s.out)
+}
+
+/// An assumption's value: rates and small money to three significant
+/// decimals, large values grouped.
+fn number(x: f64) -> String {
+    if x.abs() >= 1000.0 {
+        thousands(x, 0)
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}")
+    } else if x.abs() >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+/// Long format: `section,plan,channel,month,metric,statistic,value`.
+fn csv(doc: &TrackDoc) -> Result<String, Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "section",
+        "plan",
+        "channel",
+        "month",
+        "metric",
+        "statistic",
+        "value",
+    ])?;
+    let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+    for r in &doc.check.rows {
+        let month = r.month.to_string();
+        for (stat, v) in [
+            ("actual", Some(r.actual)),
+            ("p5", r.p5),
+            ("p50", r.p50),
+            ("p95", r.p95),
+            ("percentile", r.percentile),
+        ] {
+            w.write_record(["check", "", &r.channel, &month, r.metric, stat, &opt(v)])?;
+        }
+    }
+    for a in &doc.update.assumptions {
+        for (when, x) in [("prior", &a.prior), ("posterior", &a.posterior)] {
+            for (stat, v) in [
+                ("mean", x.mean),
+                ("sd", x.sd),
+                ("p5", x.p5),
+                ("p50", x.p50),
+                ("p95", x.p95),
+            ] {
+                w.write_record([
+                    "update",
+                    "",
+                    &a.channel,
+                    "",
+                    &format!("{}.{}", a.stage, a.metric),
+                    &format!("{when}_{stat}"),
+                    &v.to_string(),
+                ])?;
+            }
+        }
+    }
+    let baseline = doc.reforecast.plans.first().map_or("baseline", |p| &p.plan);
+    for m in &doc.then_now.metrics {
+        for (when, b) in [("then", &m.then), ("now", &m.now)] {
+            for (stat, v) in [("p5", b.p5), ("p50", b.p50), ("p95", b.p95)] {
+                w.write_record([
+                    "then_now",
+                    baseline,
+                    "*",
+                    "",
+                    m.metric,
+                    &format!("{when}_{stat}"),
+                    &opt(v),
+                ])?;
+            }
+        }
+    }
+    for t in &doc.then_now.targets {
+        for (stat, v) in [("then_probability", t.then), ("now_probability", t.now)] {
+            w.write_record([
+                "then_now",
+                baseline,
+                "*",
+                "",
+                &t.target,
+                stat,
+                &v.to_string(),
+            ])?;
+        }
+    }
+    for plan in &doc.reforecast.plans {
+        for (metric, summary) in &plan.metrics {
+            for (stat, v) in summary.columns() {
+                w.write_record(["reforecast", &plan.plan, "*", "", metric, stat, &opt(v)])?;
+            }
+        }
+        for (channel, metrics) in &plan.channels {
+            for (metric, summary) in metrics {
+                for (stat, v) in summary.columns() {
+                    w.write_record(["reforecast", &plan.plan, channel, "", metric, stat, &opt(v)])?;
+                }
+            }
+        }
+        for t in &plan.targets {
+            w.write_record([
+                "reforecast",
+                &plan.plan,
+                &t.channel,
+                "",
+                &t.goal(),
+                "probability",
+                &t.probability.to_string(),
+            ])?;
+        }
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(String::from_utf8(bytes)?)
+}
