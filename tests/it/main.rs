@@ -3,6 +3,7 @@
 //! Run one file's tests with `cargo test --test it cli::` (its module name).
 
 mod bad_input;
+mod baseline_safety;
 mod check_cli;
 mod cli;
 mod common;
