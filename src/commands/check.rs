@@ -19,7 +19,7 @@ use crate::check::{
     BaselineCheck, CheckReport, ScenarioReport, junit, report, stage, update_command,
 };
 use crate::cli::{CheckArgs, PrecisionArgs, ReportFormat, SimulationArgs};
-use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, InputError, InputProblem, UsageError};
+use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, Halt, InputError, InputProblem, UsageError};
 use crate::options::SimulationOptions;
 use crate::precision::{self, DEFAULT_MAX_TRIALS, Precision};
 use crate::simulation::Plan;
@@ -67,6 +67,8 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
                 }
                 reports.push(r);
             }
+            // Ctrl-C stops the whole check, which then writes nothing.
+            Err(e @ Error::Halt(Halt::Interrupted(_))) => return Err(e),
             Err(e) => {
                 print_error(&e);
                 error_code = error_code.max(e.exit_code());
