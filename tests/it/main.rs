@@ -12,6 +12,7 @@ mod curves;
 mod drivers_cli;
 mod fit;
 mod guards;
+mod input_limits;
 mod interrupt;
 mod model;
 mod numeric_edges;
