@@ -15,6 +15,8 @@ pub const EXIT_CHECK_FAILED: i32 = 1;
 pub const EXIT_INPUT: i32 = 2;
 /// racesim could not do its job for another reason (I/O, internal error).
 pub const EXIT_FAILURE: i32 = 3;
+/// Ctrl-C stopped the command (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = crate::interrupt::EXIT_INTERRUPTED;
 
 /// Standard output is written only through error-handled writes
 /// (`output::emit`), never `print!`, which panics when the write fails.
@@ -206,6 +208,14 @@ pub struct NonFiniteError {
     pub draws: String,
 }
 
+/// Ctrl-C stopped a simulation; nothing was written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("interrupted after {done} of {total} trials; no output was written")]
+pub struct Interrupted {
+    pub done: u64,
+    pub total: u64,
+}
+
 /// Why a guarded simulation stopped before its last trial.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Halt {
@@ -213,6 +223,8 @@ pub enum Halt {
     Runaway(#[from] RunawayError),
     #[error(transparent)]
     NonFinite(#[from] NonFiniteError),
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
 }
 
 impl Halt {
@@ -222,6 +234,7 @@ impl Halt {
         match self {
             Halt::Runaway(e) => e.trial,
             Halt::NonFinite(e) => e.trial,
+            Halt::Interrupted(e) => e.done,
         }
     }
 }
@@ -263,7 +276,10 @@ failures!(
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input(_) | Error::Usage(_) | Error::Halt(_) => EXIT_INPUT,
+            Error::Halt(Halt::Interrupted(_)) => EXIT_INTERRUPTED,
+            Error::Input(_)
+            | Error::Usage(_)
+            | Error::Halt(Halt::Runaway(_) | Halt::NonFinite(_)) => EXIT_INPUT,
             Error::Failure(e) if is_broken_pipe(e) => EXIT_OK,
             Error::Failure(_) => EXIT_FAILURE,
         }

@@ -12,6 +12,8 @@ pub mod error;
 pub mod expectation;
 pub mod export;
 pub mod fit;
+pub mod input;
+pub mod interrupt;
 pub mod metrics;
 pub mod optimize;
 pub mod options;

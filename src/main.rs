@@ -2,6 +2,7 @@ use clap::Parser;
 
 fn main() {
     let cli = racesim::cli::Cli::parse();
+    racesim::interrupt::install();
     let code = match racesim::run(cli) {
         Ok(code) => code,
         // The reader of standard output went away (`| head`): stop quietly.

@@ -53,7 +53,7 @@ pub fn load(path: &Path, scenario: &Scenario) -> Result<Vec<Plan>, InputError> {
         let sheet = workbook::read_sheet(path, workbook::Table::Plans)?;
         return parse_str(path, &sheet.text, scenario).map_err(|e| sheet.locate(e));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = crate::input::read(path).map_err(|e| {
         InputError::single(
             path,
             InputProblem::whole_file(format!("cannot read the plans file: {e}")),

@@ -215,8 +215,8 @@ impl InputFile {
     /// Reads `path` for a sharded run; `what` names it in the error.
     pub fn read(path: &Path, what: &str) -> Result<InputFile, InputError> {
         let problem = |m: String| InputError::single(path, InputProblem::whole_file(m));
-        let bytes =
-            std::fs::read(path).map_err(|e| problem(format!("cannot read the {what}: {e}")))?;
+        let bytes = crate::input::read(path)
+            .map_err(|e| problem(format!("cannot read the {what}: {e}")))?;
         crate::scenario::decode_utf8(path, &bytes)?;
         let text = String::from_utf8(bytes).map_err(|_| problem("not UTF-8".into()))?;
         Ok(InputFile {

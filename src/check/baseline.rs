@@ -25,9 +25,17 @@ pub struct Baseline {
 /// Reads a baseline; `None` when there is none yet. `update` is the command
 /// that would regenerate it, for the error message.
 pub fn read(path: &Path, update: &str) -> Result<Option<Baseline>, InputError> {
-    let text = match std::fs::read_to_string(path) {
+    let read = crate::input::read(path).and_then(|bytes| {
+        String::from_utf8(bytes).map_err(|_| {
+            crate::input::ReadError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "it is not UTF-8 text",
+            ))
+        })
+    });
+    let text = match read {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => {
             return Err(problem(
                 path,

@@ -70,8 +70,10 @@ pub fn scenarios(paths: &[PathBuf]) -> Result<Vec<Found>, UsageError> {
         let plans = if is_workbook {
             workbook::has_sheet(&scenario, workbook::Table::Plans).then(|| scenario.clone())
         } else {
+            // Anything under the plans file's name is its plans file: a
+            // directory or device there is refused when read, not skipped.
             let plans = scenario.with_file_name(format!("{name}{PLANS_SUFFIX}"));
-            plans.is_file().then_some(plans)
+            std::fs::symlink_metadata(&plans).is_ok().then_some(plans)
         };
         found.push(Found {
             name,

@@ -4,8 +4,9 @@
 //! scenario that cannot be checked (an invalid scenario, plans or baseline
 //! file) is reported as such in the report and the JUnit file, and the run
 //! exits 2; with `--update` nothing is written then. The baselines are
-//! written all or nothing (`check::stage`), so a failure while writing
-//! leaves every old baseline as it was.
+//! written all or nothing under a lock on their folder (`check::stage`), so
+//! a failure, a crash or a concurrent `check --update` never leaves a mix
+//! of old and new baselines.
 
 use std::path::{Path, PathBuf};
 
@@ -18,7 +19,7 @@ use crate::check::{
     BaselineCheck, CheckReport, ScenarioReport, junit, report, stage, update_command,
 };
 use crate::cli::{CheckArgs, PrecisionArgs, ReportFormat, SimulationArgs};
-use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, InputError, InputProblem, UsageError};
+use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, Halt, InputError, InputProblem, UsageError};
 use crate::options::SimulationOptions;
 use crate::precision::{self, DEFAULT_MAX_TRIALS, Precision};
 use crate::simulation::Plan;
@@ -46,6 +47,12 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
         .clone()
         .unwrap_or_else(|| discover::default_baselines(&args.paths));
     let found = discover::scenarios(&args.paths)?;
+    // Held to the end: what this run read and what it writes belong
+    // together, and no other `check` changes the folder in between.
+    let (folder, repaired) = stage::Folder::open(&dir, args.update)?;
+    for note in repaired {
+        eprintln!("note: {note}");
+    }
 
     let mut reports = Vec::new();
     let mut writes: Vec<(PathBuf, Vec<u8>)> = Vec::new();
@@ -60,6 +67,8 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
                 }
                 reports.push(r);
             }
+            // Ctrl-C stops the whole check, which then writes nothing.
+            Err(e @ Error::Halt(Halt::Interrupted(_))) => return Err(e),
             Err(e) => {
                 print_error(&e);
                 error_code = error_code.max(e.exit_code());
@@ -81,15 +90,10 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
             ));
         }
         writes.clear();
-    } else if !writes.is_empty() {
-        let result = std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create the baselines directory {}", dir.display()))
-            .and_then(|()| stage::write_all(&writes));
-        if let Err(e) = result {
-            update_skipped = Some(format!("{e:#}"));
-            write_error = Some(e);
-            writes.clear();
-        }
+    } else if let Err(e) = folder.write_all(&writes) {
+        update_skipped = Some(format!("{e:#}"));
+        write_error = Some(e);
+        writes.clear();
     }
     for r in &mut reports {
         r.baseline_written = writes.iter().any(|(p, _)| *p == r.baseline_file);

@@ -39,7 +39,7 @@ impl DataRow {
 
 /// Reads `path` as UTF-8 CSV with a header line.
 pub fn read(path: &Path) -> Result<DataTable, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = crate::input::read(path).map_err(|e| {
         InputError::single(
             path,
             InputProblem::whole_file(format!("cannot read the data file: {e}")),

@@ -54,7 +54,7 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
     if super::workbook::is_workbook(path) {
         return load_workbook(path);
     }
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = crate::input::read(path).map_err(|e| {
         InputError::single(
             path,
             InputProblem::whole_file(format!("cannot read the scenario: {e}")),

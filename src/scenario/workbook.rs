@@ -107,6 +107,13 @@ fn whole_file(path: &Path, message: String, help: &str) -> InputError {
 
 /// Reads the sheet holding `table` from the workbook at `path`.
 pub(crate) fn read_sheet(path: &Path, table: Table) -> Result<Sheet, InputError> {
+    crate::input::check(path).map_err(|e| {
+        whole_file(
+            path,
+            format!("cannot read the workbook: {e}"),
+            "name a workbook file saved from Excel or LibreOffice",
+        )
+    })?;
     let mut book = open_workbook_auto(path).map_err(|e| {
         whole_file(
             path,

@@ -221,6 +221,7 @@ pub fn drive_given<C: Collector>(
     fresh: impl Fn() -> C + Sync,
     progress: &ProgressBar,
 ) -> Result<C, Halt> {
+    let _ctrl_c_stops = crate::interrupt::Listening::start();
     match drive_inner(
         pool(job.threads).as_ref(),
         job,
@@ -347,6 +348,7 @@ fn drive_inner<C: Collector>(
     let next = AtomicU64::new(0);
     let stopped = AtomicBool::new(false);
     let halt: Mutex<Option<Halt>> = Mutex::new(None);
+    let completed = AtomicU64::new(0);
     let work = || {
         let mut collector = fresh();
         let mut workspace = Workspace::default();
@@ -357,7 +359,7 @@ fn drive_inner<C: Collector>(
             .map(|_| vec![fresh_outcome(); block as usize])
             .collect();
         loop {
-            if stopped.load(Ordering::Relaxed) {
+            if stopped.load(Ordering::Relaxed) || (guarded && crate::interrupt::requested()) {
                 break;
             }
             let b = next.fetch_add(1, Ordering::Relaxed);
@@ -404,6 +406,7 @@ fn drive_inner<C: Collector>(
             }
             collector.add(&done);
             progress.inc(count as u64);
+            completed.fetch_add(count as u64, Ordering::Relaxed);
         }
         collector
     };
@@ -416,7 +419,15 @@ fn drive_inner<C: Collector>(
     for p in partials {
         merged.merge(p);
     }
-    (merged, halt.into_inner().unwrap_or_else(|e| e.into_inner()))
+    let mut halt = halt.into_inner().unwrap_or_else(|e| e.into_inner());
+    let completed = completed.into_inner();
+    if guarded && halt.is_none() && completed < job.trials {
+        halt = Some(Halt::Interrupted(error::Interrupted {
+            done: job.first_trial + completed,
+            total: job.first_trial + job.trials,
+        }));
+    }
+    (merged, halt)
 }
 
 /// Simulates `job` keeping every plan's statistics and each plan's

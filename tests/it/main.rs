@@ -3,6 +3,7 @@
 //! Run one file's tests with `cargo test --test it cli::` (its module name).
 
 mod bad_input;
+mod baseline_safety;
 mod check_cli;
 mod cli;
 mod common;
@@ -11,6 +12,8 @@ mod curves;
 mod drivers_cli;
 mod fit;
 mod guards;
+mod input_limits;
+mod interrupt;
 mod model;
 mod numeric_edges;
 mod optimize;
