@@ -19,5 +19,6 @@ mod precision;
 mod report;
 mod samplers;
 mod shards;
+mod slurm;
 mod time_phased;
 mod workbook;
