@@ -250,6 +250,19 @@ pub struct CheckArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub precision: PrecisionArgs,
+    /// Check only shard K of N of the scenarios (every N-th of their sorted
+    /// paths, from the K-th); `auto` reads the shard as `run --shard` does.
+    /// Merge the shards' `-f json` reports with `check --merge`.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
+    /// PATHS are the `-f json` reports of every shard of a `check --shard`:
+    /// print the unsharded check's report, write its --junit file and exit
+    /// with its exit code, without simulating.
+    #[arg(
+        long,
+        conflicts_with_all = ["shard", "update", "baselines", "z", "precision", "max_trials"]
+    )]
+    pub merge: bool,
 }
 
 #[derive(Debug, Args)]

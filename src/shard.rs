@@ -376,7 +376,8 @@ pub fn simulate_shard(
     Ok(crate::error::EXIT_OK)
 }
 
-fn refuse(path: &Path, message: String) -> Error {
+/// An error about the file `path` as a whole (exit 2, naming it).
+pub(crate) fn refuse(path: &Path, message: String) -> Error {
     InputError::single(path, InputProblem::whole_file(message)).into()
 }
 

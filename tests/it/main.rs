@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod check_cli;
+mod check_shards;
 mod cli;
 mod common;
 mod compare_cli;

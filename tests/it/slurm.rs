@@ -137,3 +137,40 @@ fn a_slurm_array_of_run_shards_merges_to_the_single_machine_output() {
         );
     }
 }
+
+#[test]
+fn a_slurm_array_of_check_shards_merges_to_the_single_machine_check() {
+    if !cluster("a_slurm_array_of_check_shards_merges_to_the_single_machine_check") {
+        return;
+    }
+    // Four scenarios, two without a baseline: the check fails with exit 1,
+    // which each task accepts as a verdict, not as the task failing.
+    let ws = super::check_shards::portfolio(false);
+    sbatch_array(
+        &ws,
+        "\"$RACESIM\" check scenarios --baselines baselines -q -f json --shard auto \
+         > \"check-$SLURM_ARRAY_TASK_ID.json\" || test $? -eq 1",
+    );
+    let whole = ws.run(&[
+        "check",
+        "scenarios",
+        "--baselines",
+        "baselines",
+        "-q",
+        "-f",
+        "json",
+        "--junit",
+        "whole.xml",
+    ]);
+    whole.assert_code(1);
+    let mut args = vec!["check".to_string(), "--merge".to_string()];
+    args.extend((0..TASKS).map(|t| format!("check-{t}.json")));
+    args.extend(["-f", "json", "--junit", "merged.xml"].map(String::from));
+    let merged = ws.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    merged.assert_code(1);
+    assert!(
+        merged.stdout == whole.stdout,
+        "the merged Slurm check differs from the single-machine check"
+    );
+    assert_eq!(ws.read("merged.xml"), ws.read("whole.xml"), "JUnit");
+}
