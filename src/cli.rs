@@ -79,7 +79,7 @@ pub enum Command {
     /// Merge the partial results of a sharded run into what the unsharded run prints.
     #[command(
         mut_arg("format", format_help),
-        after_help = "Every partial must come from the same `run` or `compare` (scenario, plans, \
+        after_help = "Every partial must come from the same `run`, `compare`, `report` or `drivers` (scenario, plans, \
                       seed, trials, racesim version) and together they must hold each trial once. \
                       The output is byte for byte what the unsharded command prints in that format. \
                       See docs/scale-out.md."
@@ -181,7 +181,8 @@ pub struct MergeArgs {
     pub partials: Vec<PathBuf>,
     #[command(flatten)]
     pub out: OutputArgs,
-    /// Not supported yet: partials carry no per-trial samples (run `racesim report` unsharded).
+    /// Write the HTML report (atomically) of a sharded `racesim report`: the
+    /// bytes `report -o FILE` (or `run --report FILE`) writes unsharded.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 }
@@ -356,9 +357,16 @@ pub struct ReportArgs {
     /// Budget plans CSV, or a workbook with a `plans` sheet (`plan,channel,spend`) to compare with the baseline.
     #[arg(long)]
     pub plans: Option<PathBuf>,
-    /// The HTML file to write (atomically).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: PathBuf,
+    /// The HTML file to write (atomically); a shard writes its --partial instead.
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        required_unless_present = "shard"
+    )]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 #[derive(Debug, Args)]
@@ -485,4 +493,6 @@ pub struct DriversArgs {
     pub simulation: SimulationArgs,
     #[command(flatten)]
     pub out: OutputArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
