@@ -19,6 +19,7 @@ mod output;
 mod precision;
 mod report;
 mod samplers;
+mod scale_out_examples;
 mod shards;
 mod slurm;
 mod time_phased;

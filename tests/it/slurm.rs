@@ -51,26 +51,31 @@ fn shop() -> Workspace {
     ws
 }
 
-/// Submits `body` as a batch script over `--array=0-3` in `ws` and waits for
-/// every task; `$RACESIM` in the script is the racesim under test. Fails
-/// with the tasks' output when any task failed.
-fn sbatch_array(ws: &Workspace, body: &str) {
-    let script = ws.write(
-        "job.sh",
-        format!("#!/bin/sh\nset -eu\n{body}\n").into_bytes(),
-    );
+/// Submits the batch script `script` over `--array=0-3` in `ws` with the
+/// extra environment `env` and waits for every task; `$RACESIM` in the
+/// script is the racesim under test. Fails with the tasks' output when any
+/// task failed.
+fn sbatch_array(ws: &Workspace, script: &std::path::Path, env: &[(&str, &str)]) {
+    let mut exports = format!("ALL,RACESIM={}", env!("CARGO_BIN_EXE_racesim"));
+    for (name, value) in env {
+        exports.push_str(&format!(",{name}={value}"));
+    }
+    // The command line overrides the script's own #SBATCH lines: four
+    // tasks of one CPU each fit this machine at once.
     let out = Command::new("timeout")
         .arg("300")
         .arg("sbatch")
         .arg(format!("--array=0-{}", TASKS - 1))
-        .args(["--wait", "--time=5", "--job-name=racesim-test"])
+        .args([
+            "--wait",
+            "--time=5",
+            "--cpus-per-task=1",
+            "--job-name=racesim-test",
+        ])
         .arg(format!("--chdir={}", ws.dir().display()))
         .arg("--output=task-%a.out")
-        .arg(format!(
-            "--export=ALL,RACESIM={}",
-            env!("CARGO_BIN_EXE_racesim")
-        ))
-        .arg(&script)
+        .arg(format!("--export={exports}"))
+        .arg(script)
         .output()
         .expect("run sbatch");
     let logs: String = (0..TASKS)
@@ -104,15 +109,23 @@ fn a_slurm_array_of_run_shards_merges_to_the_single_machine_output() {
     if !cluster("a_slurm_array_of_run_shards_merges_to_the_single_machine_output") {
         return;
     }
+    // The shipped example script itself, pointed at the test's files.
     let ws = shop();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/scale-out/slurm.sbatch"
+    );
     sbatch_array(
         &ws,
-        &format!(
-            "\"$RACESIM\" run dtc_shop.csv --plans dtc_shop.plans.csv -q -n {TRIALS} \
-             --shard auto --partial \"part-$SLURM_ARRAY_TASK_ID.json\""
-        ),
+        std::path::Path::new(script),
+        &[
+            ("SCENARIO", "dtc_shop.csv"),
+            ("PLANS", "dtc_shop.plans.csv"),
+            ("TRIALS", TRIALS),
+            ("PARTS", "parts"),
+        ],
     );
-    let partials: Vec<String> = (0..TASKS).map(|t| format!("part-{t}.json")).collect();
+    let partials: Vec<String> = (0..TASKS).map(|t| format!("parts/part-{t}.json")).collect();
     for format in ["table", "json"] {
         let whole = ws.run(&[
             "run",
@@ -146,11 +159,12 @@ fn a_slurm_array_of_check_shards_merges_to_the_single_machine_check() {
     // Four scenarios, two without a baseline: the check fails with exit 1,
     // which each task accepts as a verdict, not as the task failing.
     let ws = super::check_shards::portfolio(false);
-    sbatch_array(
-        &ws,
-        "\"$RACESIM\" check scenarios --baselines baselines -q -f json --shard auto \
-         > \"check-$SLURM_ARRAY_TASK_ID.json\" || test $? -eq 1",
+    let script = ws.write(
+        "check.sh",
+        "#!/bin/sh\nset -eu\n\"$RACESIM\" check scenarios --baselines baselines -q -f json \
+         --shard auto > \"check-$SLURM_ARRAY_TASK_ID.json\" || test $? -eq 1\n",
     );
+    sbatch_array(&ws, &script, &[]);
     let whole = ws.run(&[
         "check",
         "scenarios",
