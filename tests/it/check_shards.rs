@@ -103,23 +103,28 @@ fn merge(ws: &Workspace, reports: &[String], extra: &[&str]) -> Outcome {
 }
 
 fn assert_merges_to_the_unsharded_check(ws: &Workspace, counts: &[usize], code: i32) {
+    const FORMATS: [&str; 3] = ["json", "table", "markdown"];
+    let wholes = FORMATS.map(|format| {
+        let junit = format!("whole-{format}.xml");
+        let whole = check(ws, &["-f", format, "--junit", &junit]);
+        whole.assert_code(code);
+        whole.stdout
+    });
     for &n in counts {
         let mut reports = shard_reports(ws, n, &format!("r{n}"), &[]);
         reports.rotate_left(1);
-        for format in ["json", "table", "markdown"] {
-            let whole = check(ws, &["-f", format, "--junit", "whole.xml"]);
-            whole.assert_code(code);
+        for (format, whole) in FORMATS.iter().zip(&wholes) {
             let merged = merge(ws, &reports, &["-f", format, "--junit", "merged.xml"]);
             merged.assert_code(code);
             assert!(
-                merged.stdout == whole.stdout,
+                merged.stdout == *whole,
                 "{n} shards, {format}: the merged report differs from the unsharded one:\n{}\n---\n{}",
                 merged.stdout_text(),
-                whole.stdout_text()
+                String::from_utf8_lossy(whole)
             );
             assert_eq!(
                 ws.read("merged.xml"),
-                ws.read("whole.xml"),
+                ws.read(&format!("whole-{format}.xml")),
                 "{n} shards: JUnit"
             );
         }

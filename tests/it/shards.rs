@@ -85,19 +85,23 @@ fn merge(ws: &Workspace, partials: &[String], extra: &[&str]) -> Outcome {
 }
 
 fn assert_merge_matches(ws: &Workspace, command: &[&str], counts: &[usize]) {
+    const FORMATS: [&str; 3] = ["table", "json", "csv"];
+    let wholes = FORMATS.map(|format| {
+        let mut args = command.to_vec();
+        args.extend(["-q", "-n", TRIALS, "-f", format]);
+        let whole = run(ws, &args);
+        whole.assert_ok();
+        whole.stdout
+    });
     for &n in counts {
         let mut partials = shards(ws, command, n, &format!("{}-{n}", command[0]));
         // The order given does not matter.
         partials.reverse();
-        for format in ["table", "json", "csv"] {
-            let mut args = command.to_vec();
-            args.extend(["-q", "-n", TRIALS, "-f", format]);
-            let whole = run(ws, &args);
-            whole.assert_ok();
+        for (format, whole) in FORMATS.iter().zip(&wholes) {
             let merged = merge(ws, &partials, &["-f", format]);
             merged.assert_ok();
             assert!(
-                merged.stdout == whole.stdout,
+                merged.stdout == *whole,
                 "{command:?} in {n} shards, {format}: merge differs from the unsharded output"
             );
         }
