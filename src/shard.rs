@@ -22,6 +22,7 @@ use crate::metrics::Total;
 use crate::report::samples::PlanSamples;
 use crate::report::{SampleCollector, Samples};
 use crate::scenario::Scenario;
+use crate::scenario::workbook::Table;
 use crate::simulation::{Collector, Plan, Results};
 
 /// The `format` field of every partial result.
@@ -214,12 +215,24 @@ fn from_environment(
 pub struct InputFile {
     /// As given on the command line (what error messages show).
     pub path: PathBuf,
+    /// The file's text; for a workbook, its sheet's, as the CSV it stands for.
     pub text: String,
+    /// The workbook sheet `text` was read from; `null` for a CSV file.
+    pub sheet: Option<String>,
 }
 
 impl InputFile {
-    /// Reads `path` for a sharded run; `what` names it in the error.
-    pub fn read(path: &Path, what: &str) -> Result<InputFile, InputError> {
+    /// Reads `path` for a sharded run; `what` names it in the error, and
+    /// `table` is the sheet a workbook is read from.
+    fn read(path: &Path, what: &str, table: Table) -> Result<InputFile, InputError> {
+        if crate::scenario::workbook::is_workbook(path) {
+            let sheet = crate::scenario::workbook::read_sheet(path, table)?;
+            return Ok(InputFile {
+                path: path.to_path_buf(),
+                text: sheet.text,
+                sheet: Some(sheet.name),
+            });
+        }
         let problem = |m: String| InputError::single(path, InputProblem::whole_file(m));
         let bytes =
             std::fs::read(path).map_err(|e| problem(format!("cannot read the {what}: {e}")))?;
@@ -228,6 +241,7 @@ impl InputFile {
         Ok(InputFile {
             path: path.to_path_buf(),
             text,
+            sheet: None,
         })
     }
 }
@@ -434,9 +448,9 @@ impl Inputs {
     /// Reads and parses the scenario and plans once, keeping their text for
     /// the partial.
     pub fn load(scenario: &Path, plans: Option<&Path>) -> Result<Inputs, InputError> {
-        let scenario_file = InputFile::read(scenario, "scenario")?;
+        let scenario_file = InputFile::read(scenario, "scenario", Table::Scenario)?;
         let plans_file = plans
-            .map(|p| InputFile::read(p, "plans file"))
+            .map(|p| InputFile::read(p, "plans file", Table::Plans))
             .transpose()?;
         Self::parse(scenario_file, plans_file)
     }
@@ -445,8 +459,11 @@ impl Inputs {
         scenario_file: InputFile,
         plans_file: Option<InputFile>,
     ) -> Result<Inputs, InputError> {
-        let scenario =
-            crate::scenario::from_bytes(&scenario_file.path, scenario_file.text.as_bytes())?;
+        let (path, text) = (&scenario_file.path, &scenario_file.text);
+        let scenario = match &scenario_file.sheet {
+            Some(sheet) => crate::scenario::from_sheet(path, text, sheet)?,
+            None => crate::scenario::from_bytes(path, text.as_bytes())?,
+        };
         let plans = match &plans_file {
             Some(f) => crate::plans::from_bytes(&f.path, f.text.as_bytes(), &scenario)?,
             None => vec![Plan::baseline(&scenario)],

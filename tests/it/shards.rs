@@ -652,3 +652,21 @@ fn wrong_report_and_drivers_merges_are_refused() {
         "a refused merge writes nothing"
     );
 }
+
+#[test]
+fn a_workbook_scenario_and_plans_shard_and_merge_too() {
+    let ws = Workspace::new();
+    ws.write(
+        "dtc_shop.xlsx",
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/workbooks/dtc_shop.xlsx"
+        ))
+        .unwrap(),
+    );
+    assert_merge_matches(
+        &ws,
+        &["run", "dtc_shop.xlsx", "--plans", "dtc_shop.xlsx"],
+        &[3],
+    );
+}
