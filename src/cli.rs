@@ -79,7 +79,7 @@ pub enum Command {
     /// Merge the partial results of a sharded run into what the unsharded run prints.
     #[command(
         mut_arg("format", format_help),
-        after_help = "Every partial must come from the same `run` or `compare` (scenario, plans, \
+        after_help = "Every partial must come from the same `run`, `compare`, `report` or `drivers` (scenario, plans, \
                       seed, trials, racesim version) and together they must hold each trial once. \
                       The output is byte for byte what the unsharded command prints in that format. \
                       See docs/scale-out.md."
@@ -232,7 +232,8 @@ pub struct MergeArgs {
     pub partials: Vec<PathBuf>,
     #[command(flatten)]
     pub out: OutputArgs,
-    /// Not supported yet: partials carry no per-trial samples (run `racesim report` unsharded).
+    /// Write the HTML report (atomically) of a sharded `racesim report`: the
+    /// bytes `report -o FILE` (or `run --report FILE`) writes unsharded.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 }
@@ -301,6 +302,19 @@ pub struct CheckArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub precision: PrecisionArgs,
+    /// Check only shard K of N of the scenarios (every N-th of their sorted
+    /// paths, from the K-th); `auto` reads the shard as `run --shard` does.
+    /// Merge the shards' `-f json` reports with `check --merge`.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
+    /// PATHS are the `-f json` reports of every shard of a `check --shard`:
+    /// print the unsharded check's report, write its --junit file and exit
+    /// with its exit code, without simulating.
+    #[arg(
+        long,
+        conflicts_with_all = ["shard", "update", "baselines", "z", "precision", "max_trials"]
+    )]
+    pub merge: bool,
 }
 
 #[derive(Debug, Args)]
@@ -398,9 +412,16 @@ pub struct ReportArgs {
     /// Budget plans CSV, or a workbook with a `plans` sheet (`plan,channel,spend`) to compare with the baseline.
     #[arg(long)]
     pub plans: Option<PathBuf>,
-    /// The HTML file to write (atomically).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: PathBuf,
+    /// The HTML file to write (atomically); a shard writes its --partial instead.
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        required_unless_present = "shard"
+    )]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 #[derive(Debug, Args)]
@@ -527,4 +548,6 @@ pub struct DriversArgs {
     pub simulation: SimulationArgs,
     #[command(flatten)]
     pub out: OutputArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }

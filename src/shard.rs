@@ -15,15 +15,22 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::document::{self, Document, MODEL_VERSION};
+use crate::drivers::DriverTrials;
+use crate::drivers::collect::DriverValues;
 use crate::error::{Error, InputError, InputProblem, UsageError};
+use crate::metrics::Total;
+use crate::report::samples::PlanSamples;
+use crate::report::{SampleCollector, Samples};
 use crate::scenario::Scenario;
-use crate::simulation::{Plan, Results};
+use crate::scenario::workbook::Table;
+use crate::simulation::{Collector, Plan, Results};
 
 /// The `format` field of every partial result.
 pub const PARTIAL_FORMAT: &str = "racesim-partial";
 /// Bumped whenever a partial's layout changes, so an older or newer racesim
-/// refuses a file it would misread.
-pub const PARTIAL_VERSION: u32 = 1;
+/// refuses a file it would misread. Version 2 added `report` and `drivers`
+/// partials (the per-trial series they need).
+pub const PARTIAL_VERSION: u32 = 2;
 
 /// Shard `index` (0-based) of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,12 +215,24 @@ fn from_environment(
 pub struct InputFile {
     /// As given on the command line (what error messages show).
     pub path: PathBuf,
+    /// The file's text; for a workbook, its sheet's, as the CSV it stands for.
     pub text: String,
+    /// The workbook sheet `text` was read from; `null` for a CSV file.
+    pub sheet: Option<String>,
 }
 
 impl InputFile {
-    /// Reads `path` for a sharded run; `what` names it in the error.
-    pub fn read(path: &Path, what: &str) -> Result<InputFile, InputError> {
+    /// Reads `path` for a sharded run; `what` names it in the error, and
+    /// `table` is the sheet a workbook is read from.
+    fn read(path: &Path, what: &str, table: Table) -> Result<InputFile, InputError> {
+        if crate::scenario::workbook::is_workbook(path) {
+            let sheet = crate::scenario::workbook::read_sheet(path, table)?;
+            return Ok(InputFile {
+                path: path.to_path_buf(),
+                text: sheet.text,
+                sheet: Some(sheet.name),
+            });
+        }
         let problem = |m: String| InputError::single(path, InputProblem::whole_file(m));
         let bytes = crate::input::read(path)
             .map_err(|e| problem(format!("cannot read the {what}: {e}")))?;
@@ -222,6 +241,7 @@ impl InputFile {
         Ok(InputFile {
             path: path.to_path_buf(),
             text,
+            sheet: None,
         })
     }
 }
@@ -232,6 +252,151 @@ impl InputFile {
 pub enum Command {
     Run,
     Compare,
+    Report,
+    Drivers,
+}
+
+impl Command {
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Run => "run",
+            Command::Compare => "compare",
+            Command::Report => "report",
+            Command::Drivers => "drivers",
+        }
+    }
+}
+
+/// Numbers kept bit for bit as their IEEE 754 patterns: the per-trial
+/// series hold NaN (no payback, a CAC without customers) and perhaps
+/// infinities, which JSON numbers cannot carry.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Exact(pub Vec<f64>);
+
+impl Serialize for Exact {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|x| x.to_bits()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Exact {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bits = Vec::<u64>::deserialize(d)?;
+        Ok(Exact(bits.into_iter().map(f64::from_bits).collect()))
+    }
+}
+
+fn exact(v: Vec<Vec<f64>>) -> Vec<Exact> {
+    v.into_iter().map(Exact).collect()
+}
+
+fn plain(v: Vec<Exact>) -> Vec<Vec<f64>> {
+    v.into_iter().map(|e| e.0).collect()
+}
+
+/// A shard's share of the report's per-trial series (`report::Samples`,
+/// kept for the run's first trials only).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SampledTrials {
+    pub trials: u64,
+    pub plans: Vec<SampledPlan>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SampledPlan {
+    pub profit: Exact,
+    pub roi: Exact,
+    pub payback_month: Exact,
+    pub channel_cac: Vec<Exact>,
+}
+
+impl From<Samples> for SampledTrials {
+    fn from(s: Samples) -> Self {
+        SampledTrials {
+            trials: s.trials,
+            plans: s
+                .plans
+                .into_iter()
+                .map(|p| SampledPlan {
+                    profit: Exact(p.profit),
+                    roi: Exact(p.roi),
+                    payback_month: Exact(p.payback_month),
+                    channel_cac: exact(p.channel_cac),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<SampledTrials> for Samples {
+    fn from(s: SampledTrials) -> Self {
+        Samples {
+            trials: s.trials,
+            plans: s
+                .plans
+                .into_iter()
+                .map(|p| PlanSamples {
+                    profit: p.profit.0,
+                    roi: p.roi.0,
+                    payback_month: p.payback_month.0,
+                    channel_cac: plain(p.channel_cac),
+                })
+                .collect(),
+            drivers: None,
+        }
+    }
+}
+
+/// A shard's per-trial values for the drivers analysis
+/// (`drivers::DriverTrials`): every input's draw, E[Y | θ] per plan and the
+/// simulated Y.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DriverSeries {
+    pub metric: Total,
+    pub inputs: Vec<Exact>,
+    pub expected: Vec<Exact>,
+    pub outcome: Exact,
+}
+
+impl DriverSeries {
+    fn of(values: DriverValues) -> Self {
+        let metric = values.metric();
+        let t = values.into_trials();
+        DriverSeries {
+            metric,
+            inputs: exact(t.inputs),
+            expected: exact(t.expected),
+            outcome: Exact(t.outcome),
+        }
+    }
+
+    fn trials(&self) -> usize {
+        self.outcome.0.len()
+    }
+
+    fn into_values(self, first_trial: u64) -> DriverValues {
+        let trials = DriverTrials {
+            inputs: plain(self.inputs),
+            expected: plain(self.expected),
+            outcome: self.outcome.0,
+        };
+        DriverValues::of_block(self.metric, first_trial, trials)
+    }
+}
+
+/// What a shard keeps beside the statistics, as its command needs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Extras {
+    /// The report's per-trial series (`report`).
+    pub samples: bool,
+    /// The drivers' per-trial values of this metric (`drivers`, `report`
+    /// and `run --drivers`).
+    pub drivers: Option<Total>,
+    /// `drivers --optimize`: the last plan is the mean-profit optimum,
+    /// which the merge computes again rather than trusting a file.
+    pub optimize: bool,
+    /// `run --drivers`: the output document carries the drivers.
+    pub run_drivers: bool,
 }
 
 /// One shard's partial result (docs/scale-out.md).
@@ -255,7 +420,17 @@ pub struct Partial {
     pub end_trial: u64,
     pub scenario: InputFile,
     pub plans_file: Option<InputFile>,
+    /// `drivers --optimize`: `plans` ends with the optimum, not in the plans file.
+    pub optimize: bool,
+    /// `run --drivers`: the output carries the drivers analysis.
+    pub run_drivers: bool,
     pub results: Results,
+    /// `report`: the report's per-trial series of the trials held (if any
+    /// of them are among the first the report samples).
+    pub samples: Option<SampledTrials>,
+    /// `drivers`, `report`, `run --drivers`: every trial's values for the
+    /// drivers analysis.
+    pub driver_values: Option<DriverSeries>,
     /// FNV-1a of the file written with this field empty: a partial edited or
     /// damaged in a way that is still valid JSON is refused too.
     pub checksum: String,
@@ -273,9 +448,9 @@ impl Inputs {
     /// Reads and parses the scenario and plans once, keeping their text for
     /// the partial.
     pub fn load(scenario: &Path, plans: Option<&Path>) -> Result<Inputs, InputError> {
-        let scenario_file = InputFile::read(scenario, "scenario")?;
+        let scenario_file = InputFile::read(scenario, "scenario", Table::Scenario)?;
         let plans_file = plans
-            .map(|p| InputFile::read(p, "plans file"))
+            .map(|p| InputFile::read(p, "plans file", Table::Plans))
             .transpose()?;
         Self::parse(scenario_file, plans_file)
     }
@@ -284,8 +459,11 @@ impl Inputs {
         scenario_file: InputFile,
         plans_file: Option<InputFile>,
     ) -> Result<Inputs, InputError> {
-        let scenario =
-            crate::scenario::from_bytes(&scenario_file.path, scenario_file.text.as_bytes())?;
+        let (path, text) = (&scenario_file.path, &scenario_file.text);
+        let scenario = match &scenario_file.sheet {
+            Some(sheet) => crate::scenario::from_sheet(path, text, sheet)?,
+            None => crate::scenario::from_bytes(path, text.as_bytes())?,
+        };
         let plans = match &plans_file {
             Some(f) => crate::plans::from_bytes(&f.path, f.text.as_bytes(), &scenario)?,
             None => vec![Plan::baseline(&scenario)],
@@ -306,15 +484,16 @@ fn checksum(partial: &Partial) -> Result<String, serde_json::Error> {
     Ok(format!("{:016x}", crate::scenario::fingerprint(&bytes)))
 }
 
-/// Simulates `shard`'s trials of the run `inputs` and `opts` describe and
-/// writes its partial result to `path` atomically. `note` (where `--shard
-/// auto` found the shard) goes to stderr first.
+/// Simulates `shard`'s trials of the run `inputs` and `opts` describe,
+/// keeping `extras` beside the statistics, and writes its partial result to
+/// `path` atomically. Where `--shard auto` found the shard goes to stderr.
 pub fn simulate_shard(
     command: Command,
     inputs: Inputs,
     opts: &crate::options::SimulationOptions,
     spec: &str,
     path: &Path,
+    extras: Extras,
 ) -> Result<i32, Error> {
     let (shard, read) = parse(spec, |name| std::env::var(name).ok())?;
     if let Some(read) = read {
@@ -348,8 +527,19 @@ pub fn simulate_shard(
     };
     // A shard stops at its first runaway or non-finite trial, as the
     // unsharded run does at the first of all trials.
-    let results =
-        crate::simulation::drive_guarded(&job, || Results::new(&scenario, plans.len()), &bar)?;
+    let (results, (samples, driver_values)) = crate::simulation::drive_guarded(
+        &job,
+        || {
+            (
+                Results::new(&scenario, plans.len()),
+                (
+                    extras.samples.then(SampleCollector::default),
+                    extras.drivers.map(DriverValues::new),
+                ),
+            )
+        },
+        &bar,
+    )?;
     bar.finish_and_clear();
     let mut partial = Partial {
         format: PARTIAL_FORMAT.into(),
@@ -366,7 +556,11 @@ pub fn simulate_shard(
         end_trial: end,
         scenario: scenario_file,
         plans_file,
+        optimize: extras.optimize,
+        run_drivers: extras.run_drivers,
         results,
+        samples: samples.map(|s| s.finish().into()),
+        driver_values: driver_values.map(DriverSeries::of),
         checksum: String::new(),
     };
     partial.checksum = checksum(&partial)?;
@@ -376,7 +570,8 @@ pub fn simulate_shard(
     Ok(crate::error::EXIT_OK)
 }
 
-fn refuse(path: &Path, message: String) -> Error {
+/// An error about the file `path` as a whole (exit 2, naming it).
+pub(crate) fn refuse(path: &Path, message: String) -> Error {
     InputError::single(path, InputProblem::whole_file(message)).into()
 }
 
@@ -428,6 +623,11 @@ pub struct Merged {
     pub scenario: Scenario,
     pub plans: Vec<Plan>,
     pub document: Document,
+    /// `report`: the report's per-trial series, in trial order.
+    pub samples: Option<Samples>,
+    /// `drivers`, `report`, `run --drivers`: every trial's values, in
+    /// trial order.
+    pub drivers: Option<DriverValues>,
 }
 
 /// Reads `paths`, checks that they are the shards of one run that together
@@ -501,6 +701,13 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
                 h.seed.to_string(),
             ));
         }
+        if h.options != reference.options {
+            return Err(differs(
+                "options",
+                reference.options.clone(),
+                h.options.clone(),
+            ));
+        }
         if h.trials != reference.trials {
             return Err(differs(
                 "trial count",
@@ -558,36 +765,116 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
             ),
         ));
     }
-    let (_, head) = partials.swap_remove(0);
+    for (path, p) in &partials {
+        check_extras(path, p)?;
+    }
+    let (head_path, head) = partials.swap_remove(0);
+    let head_path = head_path.clone();
     let command = head.command;
     let seed = head.seed;
     let inputs = Inputs::parse(head.scenario.clone(), head.plans_file.clone())?;
-    let mut results = Results::new(&inputs.scenario, inputs.plans.len());
+    let mut plans = inputs.plans;
+    if head.optimize {
+        plans = crate::commands::drivers::with_optimum(&inputs.scenario, plans, seed)?;
+    }
+    if plans.iter().map(|p| &p.name).ne(head.plans.iter()) {
+        return Err(refuse(
+            &head_path,
+            "corrupt partial result: its plans are not those of its scenario and plans file".into(),
+        ));
+    }
+    let mut results = Results::new(&inputs.scenario, plans.len());
+    let mut samples: Option<SampleCollector> = None;
+    let mut drivers: Option<DriverValues> = None;
     partials.sort_by_key(|(_, p)| p.first_trial);
-    for p in std::iter::once(&head).chain(partials.iter().map(|(_, p)| p)) {
-        if p.results.plans.len() != inputs.plans.len() {
+    for (path, p) in std::iter::once((&head_path, head)).chain(partials) {
+        if p.results.plans.len() != plans.len() {
             return Err(refuse(
-                &head.scenario.path,
+                path,
                 "corrupt partial result: its results do not match its plans".into(),
             ));
         }
         results.merge(&p.results);
+        if let Some(s) = p.samples {
+            let s = SampleCollector::of_block(p.first_trial, s.into());
+            match samples.as_mut() {
+                Some(all) => all.merge(s),
+                None => samples = Some(s),
+            }
+        }
+        if let Some(d) = p.driver_values {
+            let d = d.into_values(p.first_trial);
+            match drivers.as_mut() {
+                Some(all) => all.merge(d),
+                None => drivers = Some(d),
+            }
+        }
     }
     // Shards are guarded, so a partial never holds a runaway trial; one
     // that does was not written by racesim.
     if results.plans.iter().any(|p| p.overflow_trials > 0) {
         return Err(refuse(
-            &head.scenario.path,
+            &head_path,
             "corrupt partial result: it holds trials whose counts ran away".into(),
         ));
     }
-    let document = Document::build(&inputs.scenario, &inputs.plans, &results, seed);
+    let document = Document::build(&inputs.scenario, &plans, &results, seed);
     Ok(Merged {
         command,
         scenario: inputs.scenario,
-        plans: inputs.plans,
+        plans,
         document,
+        samples: samples.map(SampleCollector::finish),
+        drivers,
     })
+}
+
+/// Refuses a partial whose per-trial series do not fit its command or
+/// cover other trials than it says it holds.
+fn check_extras(path: &Path, p: &Partial) -> Result<(), Error> {
+    let corrupt = |what: String| Err(refuse(path, format!("corrupt partial result: {what}")));
+    let held = p.end_trial - p.first_trial;
+    let wants_samples = p.command == Command::Report;
+    let wants_drivers = matches!(p.command, Command::Report | Command::Drivers) || p.run_drivers;
+    if p.samples.is_some() != wants_samples || p.driver_values.is_some() != wants_drivers {
+        return corrupt(format!(
+            "its per-trial series do not fit a `{}` shard",
+            p.command.name()
+        ));
+    }
+    if let Some(s) = &p.samples {
+        let kept = crate::report::samples::MAX_SAMPLED_TRIALS
+            .min(p.end_trial)
+            .saturating_sub(p.first_trial);
+        let lengths_fit = s.plans.len() == p.plans.len()
+            && s.plans.iter().all(|plan| {
+                [&plan.profit, &plan.roi, &plan.payback_month]
+                    .into_iter()
+                    .chain(&plan.channel_cac)
+                    .all(|v| v.0.len() as u64 == kept)
+            });
+        if s.trials != kept || (kept > 0 && !lengths_fit) {
+            return corrupt(format!(
+                "it holds the report's series of {} trials, not of its {kept} sampled trials",
+                s.trials
+            ));
+        }
+    }
+    if let Some(d) = &p.driver_values {
+        let lengths_fit = d.trials() as u64 == held
+            && d.expected.len() == p.plans.len()
+            && d.inputs
+                .iter()
+                .chain(&d.expected)
+                .all(|v| v.0.len() as u64 == held);
+        if !lengths_fit {
+            return corrupt(format!(
+                "its drivers' values do not cover its {held} trials and {} plans",
+                p.plans.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What must agree between the shards of one run.
@@ -603,6 +890,8 @@ struct Header {
     plans: Vec<String>,
     seed: u64,
     trials: u64,
+    /// `drivers --metric`/`--optimize`, `run --drivers`.
+    options: String,
 }
 
 impl Partial {
@@ -622,6 +911,18 @@ impl Partial {
             plans: self.plans.clone(),
             seed: self.seed,
             trials: self.trials,
+            options: format!(
+                "(drivers of {}{}{})",
+                self.driver_values
+                    .as_ref()
+                    .map_or("nothing", |d| d.metric.name()),
+                if self.optimize { ", --optimize" } else { "" },
+                if self.run_drivers {
+                    ", run --drivers"
+                } else {
+                    ""
+                }
+            ),
         }
     }
 }

@@ -7,17 +7,18 @@ pub mod compare;
 pub mod discover;
 pub mod junit;
 pub mod report;
+pub mod shards;
 pub mod stage;
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
 use crate::targets::TargetResult;
 
 /// Everything `check` found, in the shape of its `--format json` output.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CheckReport {
     pub passed: bool,
     /// Noise threshold in combined standard errors.
@@ -28,9 +29,13 @@ pub struct CheckReport {
     /// checked, or writing failed); `null` otherwise.
     pub update_skipped: Option<String>,
     pub scenarios: Vec<ScenarioReport>,
+    /// Present only in a `check --shard` report: what `check --merge` needs
+    /// to rebuild the unsharded report (whose JSON has no such field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<shards::ShardOfCheck>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScenarioReport {
     pub scenario: String,
     pub file: PathBuf,
@@ -60,7 +65,7 @@ impl ScenarioReport {
 }
 
 /// The verdict of comparing a run with its baseline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Same inputs, same bytes.
@@ -89,7 +94,7 @@ impl Status {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BaselineCheck {
     pub status: Status,
     /// Why the run is not expected to reproduce the baseline byte for byte
@@ -125,7 +130,7 @@ impl BaselineCheck {
 }
 
 /// One statistic that changed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Change {
     pub plan: String,
     /// The metric, target or comparison (or the JSON path when the inputs
@@ -141,7 +146,7 @@ pub struct Change {
 }
 
 /// A gate (a target with `@ share`) of the scenario's own plan.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Gate {
     pub target: String,
     pub probability: f64,

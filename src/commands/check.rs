@@ -16,7 +16,7 @@ use crate::check::baseline::{self, Baseline};
 use crate::check::compare::compare;
 use crate::check::discover::{self, Found};
 use crate::check::{
-    BaselineCheck, CheckReport, ScenarioReport, junit, report, stage, update_command,
+    BaselineCheck, CheckReport, ScenarioReport, junit, report, shards, stage, update_command,
 };
 use crate::cli::{CheckArgs, PrecisionArgs, ReportFormat, SimulationArgs};
 use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, Halt, InputError, InputProblem, UsageError};
@@ -26,6 +26,11 @@ use crate::simulation::Plan;
 use crate::{output, plans};
 
 pub fn run(args: &CheckArgs) -> Result<i32, Error> {
+    if args.merge {
+        let merged = shards::merge(&args.paths)?;
+        publish(args, &merged.report)?;
+        return Ok(merged.exit_code);
+    }
     if !(args.z.is_finite() && args.z > 0.0) {
         return Err(UsageError(format!(
             "--z {} must be a positive number of standard errors, such as 4",
@@ -46,7 +51,31 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
         .baselines
         .clone()
         .unwrap_or_else(|| discover::default_baselines(&args.paths));
-    let found = discover::scenarios(&args.paths)?;
+    let mut found = discover::scenarios(&args.paths)?;
+    let mut sharded = None;
+    if let Some(spec) = &args.shard {
+        if args.update {
+            return Err(UsageError(
+                "--update with --shard: the baselines are written all or nothing for the whole \
+                 set, which one shard cannot promise\n  help: update them in one unsharded \
+                 `racesim check --update`"
+                    .into(),
+            )
+            .into());
+        }
+        let (shard, read) = crate::shard::parse(spec, |name| std::env::var(name).ok())?;
+        if let Some(read) = read {
+            eprintln!("shard {} from {read}", shard.label());
+        }
+        let all: Vec<PathBuf> = found.iter().map(|f| f.scenario.clone()).collect();
+        found = found
+            .into_iter()
+            .enumerate()
+            .filter(|(position, _)| shards::holds(shard, *position))
+            .map(|(_, f)| f)
+            .collect();
+        sharded = Some((shard, all));
+    }
     // Held to the end: what this run read and what it writes belong
     // together, and no other `check` changes the folder in between.
     let (folder, repaired) = stage::Folder::open(&dir, args.update)?;
@@ -105,29 +134,24 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
         }
     }
 
-    let report = CheckReport {
+    let mut report = CheckReport {
         passed: error_code == EXIT_OK && write_error.is_none() && reports.iter().all(|r| r.passed),
         z: args.z,
         update: args.update,
         update_skipped,
         scenarios: reports,
+        shard: None,
     };
-    let text = match args.format {
-        ReportFormat::Table => report::text(&report),
-        ReportFormat::Markdown => report::markdown(&report),
-        ReportFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&report)?;
-            s.push('\n');
-            s
-        }
-    };
-    // The report first: a CI job that posts it should get it even when the
-    // JUnit file or the baselines cannot be written.
-    output::emit(None, &text)?;
-    if let Some(path) = &args.junit {
-        output::write_atomic(path, junit::render(&report).as_bytes())
-            .with_context(|| format!("cannot write the JUnit report {}", path.display()))?;
+    if let Some((shard, all)) = sharded {
+        let options = shards::Options {
+            paths: &args.paths,
+            baselines: &dir,
+            precision: args.precision.precision,
+            max_trials,
+        };
+        shards::seal(&mut report, shard, &options, all, error_code)?;
     }
+    publish(args, &report)?;
     if let Some(e) = write_error {
         return Err(e.context("--update wrote no baseline").into());
     }
@@ -138,6 +162,27 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     } else {
         EXIT_CHECK_FAILED
     })
+}
+
+/// Prints `report` in the chosen format and writes its JUnit file.
+fn publish(args: &CheckArgs, report: &CheckReport) -> Result<(), Error> {
+    let text = match args.format {
+        ReportFormat::Table => report::text(report),
+        ReportFormat::Markdown => report::markdown(report),
+        ReportFormat::Json => {
+            let mut s = serde_json::to_string_pretty(report)?;
+            s.push('\n');
+            s
+        }
+    };
+    // The report first: a CI job that posts it should get it even when the
+    // JUnit file or the baselines cannot be written.
+    output::emit(None, &text)?;
+    if let Some(path) = &args.junit {
+        output::write_atomic(path, junit::render(report).as_bytes())
+            .with_context(|| format!("cannot write the JUnit report {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Reads, simulates and compares one scenario; also returns the baseline

@@ -30,6 +30,7 @@ pub fn run(args: &CompareArgs) -> Result<i32, Error> {
                 ("--output", args.out.output.is_some()),
                 ("--report", args.report.is_some()),
             ],
+            crate::shard::Extras::default(),
         );
     }
     let scenario = super::load_scenario(&args.scenario)?;

@@ -12,6 +12,7 @@ use crate::metrics::Total;
 use crate::optimize::exact::{ExpectedModel, MeanMetric};
 use crate::optimize::{DEFAULT_SEARCH_TRIALS, Objective, Problem, SEARCH_FIRST_TRIAL};
 use crate::options::SimulationOptions;
+use crate::scenario::Scenario;
 use crate::simulation::{self, Job, Plan};
 use crate::{output, plans, progress};
 
@@ -45,26 +46,30 @@ fn metric(name: &str) -> Result<Total, UsageError> {
 }
 
 pub fn run(args: &DriversArgs) -> Result<i32, Error> {
+    let metric = metric(&args.metric)?;
+    if args.shard.shard.is_some() {
+        return super::run_shard(
+            crate::shard::Command::Drivers,
+            &args.scenario,
+            args.plans.as_deref(),
+            &args.simulation,
+            &args.shard,
+            &[("--output", args.out.output.is_some())],
+            crate::shard::Extras {
+                drivers: Some(metric),
+                optimize: args.optimize,
+                ..Default::default()
+            },
+        );
+    }
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
-    let metric = metric(&args.metric)?;
     let mut plans = match &args.plans {
         Some(path) => plans::load(path, &scenario)?,
         None => vec![Plan::baseline(&scenario)],
     };
     if args.optimize {
-        // The mean-profit optimum of the current total, as one more choice.
-        let problem = Problem::new(&scenario, Objective::MeanProfit, &[]).map_err(UsageError)?;
-        let budget: f64 = Plan::baseline(&scenario).totals().iter().sum();
-        let model = ExpectedModel::for_problem(
-            &problem,
-            MeanMetric::Profit,
-            opts.seed,
-            SEARCH_FIRST_TRIAL,
-            DEFAULT_SEARCH_TRIALS,
-        );
-        let best = model.solve(&problem.lo, &problem.hi, budget, false);
-        plans.push(Plan::from_totals(&scenario, "optimum", &best.spend));
+        plans = with_optimum(&scenario, plans, opts.seed)?;
     }
     let bar = progress::bar(
         opts.trials,
@@ -81,24 +86,60 @@ pub fn run(args: &DriversArgs) -> Result<i32, Error> {
     };
     let values = simulation::drive(&job, || DriverValues::new(metric), &bar);
     bar.finish_and_clear();
-    let analysis = analyse(&values.into_trials(), opts.seed);
-    let doc = DriversDoc {
+    let doc = document(&scenario, &plans, opts.trials, opts.seed, values);
+    output::emit(args.out.output.as_deref(), &render(&doc, args.out.format)?)?;
+    Ok(EXIT_OK)
+}
+
+/// `plans` and, as one more choice (`--optimize`), the mean-profit optimum
+/// of the current total budget.
+pub fn with_optimum(
+    scenario: &Scenario,
+    mut plans: Vec<Plan>,
+    seed: u64,
+) -> Result<Vec<Plan>, Error> {
+    let problem = Problem::new(scenario, Objective::MeanProfit, &[]).map_err(UsageError)?;
+    let budget: f64 = Plan::baseline(scenario).totals().iter().sum();
+    let model = ExpectedModel::for_problem(
+        &problem,
+        MeanMetric::Profit,
+        seed,
+        SEARCH_FIRST_TRIAL,
+        DEFAULT_SEARCH_TRIALS,
+    );
+    let best = model.solve(&problem.lo, &problem.hi, budget, false);
+    plans.push(Plan::from_totals(scenario, "optimum", &best.spend));
+    Ok(plans)
+}
+
+/// The drivers document of `trials` trials' `values` (also what `merge`
+/// prints for sharded `drivers`).
+pub fn document(
+    scenario: &Scenario,
+    plans: &[Plan],
+    trials: u64,
+    seed: u64,
+    values: DriverValues,
+) -> DriversDoc {
+    let metric = values.metric();
+    DriversDoc {
         schema_version: SCHEMA_VERSION,
         scenario: scenario.name.clone(),
         metric: metric.name().to_string(),
-        trials: opts.trials,
-        seed: opts.seed,
+        trials,
+        seed,
         model_version: MODEL_VERSION,
         input_hash: scenario.input_hash.clone(),
         plans: plans.iter().map(|p| p.name.clone()).collect(),
-        inputs: drivers::inputs(&scenario),
-        analysis,
-    };
-    let text = match args.out.format {
+        inputs: drivers::inputs(scenario),
+        analysis: analyse(&values.into_trials(), seed),
+    }
+}
+
+pub fn render(doc: &DriversDoc, format: Format) -> Result<String, Error> {
+    Ok(match format {
         Format::Table => doc.table(),
-        Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
+        Format::Json => serde_json::to_string_pretty(doc)? + "\n",
         Format::Csv => doc.csv(),
-    };
-    output::emit(args.out.output.as_deref(), &text)?;
-    Ok(EXIT_OK)
+    })
 }

@@ -1,26 +1,87 @@
-//! `racesim merge`: the partial results of a sharded `run` or `compare`,
-//! combined into the bytes the unsharded command prints. It never
-//! simulates: the partials hold every statistic's mergeable state.
+//! `racesim merge`: the partial results of a sharded `run`, `compare`,
+//! `report` or `drivers`, combined into the bytes the unsharded command
+//! prints (or, for `report`, writes). It never simulates: the partials hold
+//! every statistic's mergeable state and the per-trial series the report's
+//! charts and the drivers analysis need.
 
 use crate::cli::MergeArgs;
 use crate::error::{EXIT_OK, Error, UsageError};
+use crate::metrics::Total;
 use crate::output;
 use crate::shard::{self, Command};
 
 pub fn run(args: &MergeArgs) -> Result<i32, Error> {
-    if args.report.is_some() {
-        return Err(UsageError(
-            "merge --report is not supported yet: partial results hold statistics, not the \
-             per-trial values the report's charts need\n  help: write the report with an \
-             unsharded `racesim report` (or `run --report`)"
-                .into(),
-        )
-        .into());
-    }
     let merged = shard::merge(&args.partials)?;
-    let text = match merged.command {
-        Command::Run => super::run::render(&merged.document, args.out.format)?,
+    let command = merged.command;
+    let refuse = |why: String| -> Result<i32, Error> { Err(UsageError(why).into()) };
+    if command == Command::Report {
+        let Some(path) = &args.report else {
+            return refuse(
+                "these are partials of `racesim report`: give the HTML file to write with \
+                 --report FILE"
+                    .into(),
+            );
+        };
+        if args.out.output.is_some() {
+            return refuse(
+                "--output with partials of `racesim report`: the report goes to --report FILE"
+                    .into(),
+            );
+        }
+        let samples = crate::report::with_drivers(
+            merged.samples.unwrap_or_default(),
+            &merged.scenario,
+            &merged.plans,
+            &merged.document,
+            merged
+                .drivers
+                .expect("a report partial holds the drivers' values"),
+        );
+        crate::report::write_report(
+            path,
+            &merged.scenario,
+            &merged.plans,
+            &merged.document,
+            &samples,
+        )?;
+        return Ok(EXIT_OK);
+    }
+    if args.report.is_some() {
+        return refuse(format!(
+            "--report with partials of `racesim {}`: they hold no per-trial series for the \
+             report's charts\n  help: shard `racesim report … --shard K/N --partial FILE` and \
+             merge those with --report FILE",
+            command.name()
+        ));
+    }
+    let text = match command {
+        Command::Run => {
+            let mut doc = merged.document;
+            if let Some(values) = merged.drivers {
+                doc.drivers = Some(Box::new(crate::drivers::document::DriversDoc::of_run(
+                    &merged.scenario,
+                    &merged.plans,
+                    Total::Profit,
+                    &doc,
+                    values,
+                )));
+            }
+            super::run::render(&doc, args.out.format)?
+        }
         Command::Compare => super::compare::render(&merged.document, args.out.format)?,
+        Command::Drivers => {
+            let doc = super::drivers::document(
+                &merged.scenario,
+                &merged.plans,
+                merged.document.trials,
+                merged.document.seed,
+                merged
+                    .drivers
+                    .expect("a drivers partial holds the drivers' values"),
+            );
+            super::drivers::render(&doc, args.out.format)?
+        }
+        Command::Report => unreachable!("handled above"),
     };
     output::emit(args.out.output.as_deref(), &text)?;
     Ok(EXIT_OK)

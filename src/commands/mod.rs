@@ -31,11 +31,11 @@ fn print_warnings(scenario: &Scenario) {
     }
 }
 
-/// `run` or `compare` with `--shard`: simulates one shard and writes its
-/// partial result instead of the output. What needs per-trial values
-/// (`--report`, `--drivers`) or a trial count found on the way
-/// (`--precision`) cannot be sharded yet, and is refused rather than
-/// silently dropped.
+/// `run`, `compare`, `report` or `drivers` with `--shard`: simulates one
+/// shard, keeping `extras` for the merge, and writes its partial result
+/// instead of the output. What needs a trial count found on the way
+/// (`--precision`) or more than the command's own output cannot be sharded,
+/// and is refused rather than silently dropped.
 fn run_shard(
     command: crate::shard::Command,
     scenario: &Path,
@@ -43,6 +43,7 @@ fn run_shard(
     simulation: &crate::cli::SimulationArgs,
     shard: &crate::cli::ShardArgs,
     refused: &[(&str, bool)],
+    extras: crate::shard::Extras,
 ) -> Result<i32, crate::error::Error> {
     let (Some(spec), Some(partial)) = (&shard.shard, &shard.partial) else {
         unreachable!("clap requires --shard and --partial together")
@@ -50,13 +51,21 @@ fn run_shard(
     if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
         return Err(crate::error::UsageError(format!(
             "{flag} cannot be combined with --shard: a shard writes only its partial result\n  \
-             help: merge the partials with `racesim merge` (which takes --format and --output), \
-             or run without --shard"
+             help: merge the partials with `racesim merge` (which takes --format and --output{}), \
+             or run without --shard",
+            if *flag == "--report" {
+                "; for the HTML report shard `racesim report` and merge with --report FILE"
+            } else {
+                ""
+            }
         ))
         .into());
     }
-    let inputs = crate::shard::Inputs::load(scenario, plans)?;
+    let mut inputs = crate::shard::Inputs::load(scenario, plans)?;
     print_warnings(&inputs.scenario);
     let opts = crate::options::SimulationOptions::resolve(simulation, &inputs.scenario)?;
-    crate::shard::simulate_shard(command, inputs, &opts, spec, partial)
+    if extras.optimize {
+        inputs.plans = drivers::with_optimum(&inputs.scenario, inputs.plans, opts.seed)?;
+    }
+    crate::shard::simulate_shard(command, inputs, &opts, spec, partial, extras)
 }

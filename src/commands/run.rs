@@ -21,9 +21,14 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
             &[
                 ("--output", args.out.output.is_some()),
                 ("--report", args.report.is_some()),
-                ("--drivers", args.drivers),
+                ("--trials-csv", args.trials_csv.is_some()),
                 ("--precision", args.precision.precision.is_some()),
             ],
+            crate::shard::Extras {
+                drivers: args.drivers.then_some(Total::Profit),
+                run_drivers: args.drivers,
+                ..Default::default()
+            },
         );
     }
     let scenario = super::load_scenario(&args.scenario)?;

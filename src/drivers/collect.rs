@@ -24,6 +24,20 @@ impl DriverValues {
         }
     }
 
+    /// The values of trials `first_trial ..` collected elsewhere (a shard's
+    /// partial result), to merge in trial order with the others.
+    pub fn of_block(metric: Total, first_trial: u64, trials: DriverTrials) -> Self {
+        DriverValues {
+            metric,
+            blocks: vec![(first_trial, trials)],
+            expectations: BlockExpectations::default(),
+        }
+    }
+
+    pub fn metric(&self) -> Total {
+        self.metric
+    }
+
     pub fn into_trials(mut self) -> DriverTrials {
         self.blocks.sort_by_key(|(first, _)| *first);
         let mut all = DriverTrials::default();

@@ -50,6 +50,14 @@ pub struct SampleCollector {
 }
 
 impl SampleCollector {
+    /// The samples of trials `first_trial ..` collected elsewhere (a shard's
+    /// partial result), to merge in trial order with the others.
+    pub fn of_block(first_trial: u64, samples: Samples) -> Self {
+        SampleCollector {
+            blocks: vec![(first_trial, samples)],
+        }
+    }
+
     pub fn finish(mut self) -> Samples {
         self.blocks.sort_by_key(|(first, _)| *first);
         let mut all = Samples::default();

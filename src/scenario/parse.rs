@@ -78,13 +78,21 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Scenario, InputError> {
 /// changing a value keeps it.
 fn load_workbook(path: &Path) -> Result<Scenario, InputError> {
     let sheet = super::workbook::read_sheet(path, super::workbook::Table::Scenario)?;
-    let mut scenario = parse_str(path, &sheet.text).map_err(|e| sheet.locate(e))?;
-    scenario.input_hash = format!("{:016x}", fingerprint(sheet.text.as_bytes()));
+    let mut scenario = from_sheet(path, &sheet.text, &sheet.name).map_err(|e| sheet.locate(e))?;
     scenario.warnings = std::mem::take(&mut scenario.warnings)
         .into_iter()
         .map(|w| sheet.locate_problem(w))
         .collect();
-    scenario.sheet = Some(sheet.name);
+    Ok(scenario)
+}
+
+/// A scenario from the CSV text of a workbook's sheet `sheet`: what `load`
+/// reads from a workbook, and what `racesim merge` reads back from the
+/// partial result of one.
+pub fn from_sheet(path: &Path, text: &str, sheet: &str) -> Result<Scenario, InputError> {
+    let mut scenario = parse_str(path, text)?;
+    scenario.input_hash = format!("{:016x}", fingerprint(text.as_bytes()));
+    scenario.sheet = Some(sheet.to_string());
     Ok(scenario)
 }
 

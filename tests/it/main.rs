@@ -5,6 +5,7 @@
 mod bad_input;
 mod baseline_safety;
 mod check_cli;
+mod check_shards;
 mod cli;
 mod common;
 mod compare_cli;
@@ -21,7 +22,9 @@ mod output;
 mod precision;
 mod report;
 mod samplers;
+mod scale_out_examples;
 mod shards;
+mod slurm;
 mod time_phased;
 mod track;
 mod track_update;

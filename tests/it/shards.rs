@@ -85,19 +85,23 @@ fn merge(ws: &Workspace, partials: &[String], extra: &[&str]) -> Outcome {
 }
 
 fn assert_merge_matches(ws: &Workspace, command: &[&str], counts: &[usize]) {
+    const FORMATS: [&str; 3] = ["table", "json", "csv"];
+    let wholes = FORMATS.map(|format| {
+        let mut args = command.to_vec();
+        args.extend(["-q", "-n", TRIALS, "-f", format]);
+        let whole = run(ws, &args);
+        whole.assert_ok();
+        whole.stdout
+    });
     for &n in counts {
         let mut partials = shards(ws, command, n, &format!("{}-{n}", command[0]));
         // The order given does not matter.
         partials.reverse();
-        for format in ["table", "json", "csv"] {
-            let mut args = command.to_vec();
-            args.extend(["-q", "-n", TRIALS, "-f", format]);
-            let whole = run(ws, &args);
-            whole.assert_ok();
+        for (format, whole) in FORMATS.iter().zip(&wholes) {
             let merged = merge(ws, &partials, &["-f", format]);
             merged.assert_ok();
             assert!(
-                merged.stdout == whole.stdout,
+                merged.stdout == *whole,
                 "{command:?} in {n} shards, {format}: merge differs from the unsharded output"
             );
         }
@@ -379,7 +383,7 @@ fn what_a_shard_cannot_do_is_refused() {
     };
     for (flag, extra) in [
         ("--report", &["--report", "r.html"][..]),
-        ("--drivers", &["--drivers"][..]),
+        ("--trials-csv", &["--trials-csv", "t.csv"][..]),
         ("--precision", &["--precision", "0.01"][..]),
         ("--output", &["-o", "out.txt"][..]),
     ] {
@@ -403,7 +407,7 @@ fn what_a_shard_cannot_do_is_refused() {
     let partials = shards(&ws, &["run", "dtc_shop.csv"], 1, "one");
     merge(&ws, &partials, &["--report", "r.html"])
         .assert_code(EXIT_INPUT)
-        .assert_stderr_has(&["not supported yet"]);
+        .assert_stderr_has(&["partials of `racesim run`", "racesim report"]);
 }
 
 #[test]
@@ -497,4 +501,172 @@ fn shard_auto_reads_each_engine_and_says_what_it_read() {
     )
     .assert_code(EXIT_INPUT)
     .assert_stderr_has(&["SLURM_ARRAY_TASK_ID=x"]);
+}
+
+/// Shards of `report` (`report_args` without `-o`), merged with `--report`,
+/// against the unsharded `report -o` and `run --report`.
+fn assert_report_merge_matches(ws: &Workspace, report_args: &[&str], counts: &[usize]) {
+    let mut whole = report_args.to_vec();
+    whole.extend(["-q", "-n", TRIALS, "-o", "whole.html"]);
+    run(ws, &whole).assert_ok();
+    let mut via_run = report_args.to_vec();
+    via_run[0] = "run";
+    via_run.extend(["-q", "-n", TRIALS, "--report", "run.html"]);
+    run(ws, &via_run).assert_ok();
+    assert!(ws.read("whole.html") == ws.read("run.html"));
+    for &n in counts {
+        let mut partials = shards(ws, report_args, n, &format!("report-{n}"));
+        partials.rotate_left(1);
+        let merged = merge(ws, &partials, &["--report", "merged.html"]);
+        merged.assert_ok();
+        assert!(merged.stdout.is_empty(), "the report goes to its file");
+        assert!(
+            ws.read("merged.html") == ws.read("whole.html"),
+            "{report_args:?} in {n} shards: the merged report differs from the unsharded one"
+        );
+    }
+}
+
+#[test]
+fn merged_report_is_the_unsharded_report_for_any_shard_count() {
+    let ws = shop();
+    assert_report_merge_matches(
+        &ws,
+        &[
+            "report",
+            "seasonal_shop.csv",
+            "--plans",
+            "seasonal_shop.plans.csv",
+        ],
+        &[1, 2, 3, 7],
+    );
+}
+
+#[test]
+fn merged_drivers_are_the_unsharded_drivers_for_any_shard_count() {
+    let ws = shop();
+    assert_merge_matches(
+        &ws,
+        &["drivers", "dtc_shop.csv", "--plans", "dtc_shop.plans.csv"],
+        &[1, 2, 3, 7],
+    );
+    // Another metric, and the optimum the merge computes again.
+    assert_merge_matches(
+        &ws,
+        &[
+            "drivers",
+            "seasonal_shop.csv",
+            "--plans",
+            "seasonal_shop.plans.csv",
+            "--optimize",
+            "--metric",
+            "revenue",
+        ],
+        &[3],
+    );
+    // `run --drivers` carries them in its output.
+    assert_merge_matches(
+        &ws,
+        &[
+            "run",
+            "dtc_shop.csv",
+            "--plans",
+            "dtc_shop.plans.csv",
+            "--drivers",
+        ],
+        &[2, 3],
+    );
+}
+
+#[test]
+fn wrong_report_and_drivers_merges_are_refused() {
+    let ws = shop();
+    let report = shards(&ws, &["report", "dtc_shop.csv"], 2, "rep");
+    let out = merge(&ws, &report, &[]);
+    out.assert_code(EXIT_INPUT);
+    out.assert_stderr_has(&["partials of `racesim report`", "--report FILE"]);
+    merge(&ws, &report, &["--report", "r.html", "-o", "x.txt"])
+        .assert_code(EXIT_INPUT)
+        .assert_stderr_has(&["--output"]);
+    run(
+        &ws,
+        &[
+            "report",
+            "dtc_shop.csv",
+            "-q",
+            "--shard",
+            "1/2",
+            "--partial",
+            "p.json",
+            "-o",
+            "r.html",
+        ],
+    )
+    .assert_code(EXIT_INPUT)
+    .assert_stderr_has(&["--output cannot be combined with --shard"]);
+
+    let profit = shards(&ws, &["drivers", "dtc_shop.csv"], 2, "profit");
+    let revenue = shards(
+        &ws,
+        &["drivers", "dtc_shop.csv", "--metric", "revenue"],
+        2,
+        "revenue",
+    );
+    assert_refused(
+        &merge(&ws, &[profit[0].clone(), revenue[1].clone()], &[]),
+        &["revenue-2.json", "profit-1.json"],
+        &["options", "drivers of revenue", "drivers of profit"],
+    );
+    merge(&ws, &profit, &["--report", "r.html"])
+        .assert_code(EXIT_INPUT)
+        .assert_stderr_has(&["partials of `racesim drivers`"]);
+    // A shard of `drivers` mixed with one of `report` of the same run.
+    assert_refused(
+        &merge(&ws, &[profit[0].clone(), report[1].clone()], &[]),
+        &["rep-2.json", "profit-1.json"],
+        &["command report differs"],
+    );
+    // Per-trial series that do not cover the trials held.
+    forge(&ws, &profit[1], "short.json", |v| {
+        v["driver_values"]["outcome"].as_array_mut().unwrap().pop();
+    });
+    assert_refused(
+        &merge(&ws, &[profit[0].clone(), "short.json".into()], &[]),
+        &["short.json"],
+        &["corrupt", "do not cover"],
+    );
+    forge(&ws, &report[0], "nosamples.json", |v| {
+        v["samples"] = serde_json::Value::Null;
+    });
+    assert_refused(
+        &merge(
+            &ws,
+            &["nosamples.json".into(), report[1].clone()],
+            &["--report", "r.html"],
+        ),
+        &["nosamples.json"],
+        &["corrupt", "do not fit a `report` shard"],
+    );
+    assert!(
+        !ws.path("r.html").exists(),
+        "a refused merge writes nothing"
+    );
+}
+
+#[test]
+fn a_workbook_scenario_and_plans_shard_and_merge_too() {
+    let ws = Workspace::new();
+    ws.write(
+        "dtc_shop.xlsx",
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/workbooks/dtc_shop.xlsx"
+        ))
+        .unwrap(),
+    );
+    assert_merge_matches(
+        &ws,
+        &["run", "dtc_shop.xlsx", "--plans", "dtc_shop.xlsx"],
+        &[3],
+    );
 }
