@@ -45,6 +45,7 @@ fn metric(name: &str) -> Result<Total, UsageError> {
 }
 
 pub fn run(args: &DriversArgs) -> Result<i32, Error> {
+    super::require_output(&args.out)?;
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let metric = metric(&args.metric)?;
@@ -94,11 +95,12 @@ pub fn run(args: &DriversArgs) -> Result<i32, Error> {
         inputs: drivers::inputs(&scenario),
         analysis,
     };
-    let text = match args.out.format {
-        Format::Table => doc.table(),
-        Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
-        Format::Csv => doc.csv(),
+    let bytes = match args.out.format {
+        Format::Table => doc.table().into_bytes(),
+        Format::Json => (serde_json::to_string_pretty(&doc)? + "\n").into_bytes(),
+        Format::Csv => doc.csv().into_bytes(),
+        Format::Xlsx => crate::export::xlsx::drivers(&doc)?,
     };
-    output::emit(args.out.output.as_deref(), &text)?;
+    output::emit_bytes(args.out.output.as_deref(), &bytes)?;
     Ok(EXIT_OK)
 }

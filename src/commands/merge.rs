@@ -17,11 +17,15 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
         )
         .into());
     }
+    super::require_output(&args.out)?;
     let merged = shard::merge(&args.partials)?;
-    let text = match merged.command {
-        Command::Run => super::run::render(&merged.document, args.out.format)?,
-        Command::Compare => super::compare::render(&merged.document, args.out.format)?,
+    // Partials hold statistics only: a merged workbook has no assumptions
+    // sheet and no histogram.
+    let extras = crate::export::xlsx::Extras::default();
+    let bytes = match merged.command {
+        Command::Run => super::run::render(&merged.document, args.out.format, extras)?,
+        Command::Compare => super::compare::render(&merged.document, args.out.format, extras)?,
     };
-    output::emit(args.out.output.as_deref(), &text)?;
+    output::emit_bytes(args.out.output.as_deref(), &bytes)?;
     Ok(EXIT_OK)
 }

@@ -21,3 +21,4 @@ mod samplers;
 mod shards;
 mod time_phased;
 mod workbook;
+mod xlsx_out;
