@@ -150,7 +150,7 @@ pub struct TrackArgs {
 /// "Formats" note.
 fn format_help(arg: clap::Arg) -> clap::Arg {
     arg.hide_possible_values(true)
-        .help("Output format: table, json or csv (see Formats below)")
+        .help("Output format: table, json, csv (see Formats below) or xlsx (the same as an Excel workbook, needs --output)")
 }
 
 /// The output layer owns its formats; the command line only offers them.
@@ -266,6 +266,8 @@ pub enum ReportFormat {
     Markdown,
     /// One JSON object, for machines.
     Json,
+    /// An Excel workbook (needs --output): scenarios, gates and moved statistics.
+    Xlsx,
 }
 
 #[derive(Debug, Args)]
@@ -287,6 +289,9 @@ pub struct CheckArgs {
     /// Report format on standard output.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Also write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,

@@ -122,10 +122,16 @@ pub enum PerChannel {
     /// addition to spec §5's per-channel list: the Engage end of a
     /// channel's funnel).
     ActiveCustomers,
+    /// Present value of the channel's spend (its share of `cost`, without
+    /// the fixed cost, which belongs to no channel).
+    Cost,
+    /// `cost` over the channel's customers; undefined without spend or
+    /// without customers.
+    Cac,
 }
 
 impl PerChannel {
-    pub const ALL: [PerChannel; 9] = [
+    pub const ALL: [PerChannel; 11] = [
         PerChannel::Spend,
         PerChannel::Visitors,
         PerChannel::Leads,
@@ -135,6 +141,8 @@ impl PerChannel {
         PerChannel::GrossProfit,
         PerChannel::Roi,
         PerChannel::ActiveCustomers,
+        PerChannel::Cost,
+        PerChannel::Cac,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -149,6 +157,8 @@ impl PerChannel {
             PerChannel::GrossProfit => "gross_profit",
             PerChannel::Roi => "roi",
             PerChannel::ActiveCustomers => "active_customers",
+            PerChannel::Cost => "cost",
+            PerChannel::Cac => "cac",
         }
     }
 

@@ -89,11 +89,16 @@ pub fn directory_of(path: &Path) -> &Path {
 
 /// Writes to `path` atomically, or to standard output when there is none.
 pub fn emit(path: Option<&Path>, text: &str) -> Result<()> {
+    emit_bytes(path, text.as_bytes())
+}
+
+/// `emit` for any bytes (a workbook as well as text).
+pub fn emit_bytes(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
     match path {
-        Some(p) => write_atomic(p, text.as_bytes()),
+        Some(p) => write_atomic(p, bytes),
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
+            out.write_all(bytes)
                 .and_then(|_| out.flush())
                 .context("cannot write to standard output")
         }

@@ -26,6 +26,14 @@ use crate::simulation::Plan;
 use crate::{output, plans};
 
 pub fn run(args: &CheckArgs) -> Result<i32, Error> {
+    if args.format == ReportFormat::Xlsx && args.output.is_none() {
+        return Err(UsageError(
+            "--format xlsx writes a workbook, which cannot go to standard output\n  \
+             help: give the file to write, such as --output check.xlsx"
+                .into(),
+        )
+        .into());
+    }
     if args.merge {
         let merged = shards::merge(&args.paths)?;
         publish(args, &merged.report)?;
@@ -164,20 +172,22 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     })
 }
 
-/// Prints `report` in the chosen format and writes its JUnit file.
+/// Prints (or writes) `report` in the chosen format and writes its JUnit
+/// file.
 fn publish(args: &CheckArgs, report: &CheckReport) -> Result<(), Error> {
-    let text = match args.format {
-        ReportFormat::Table => report::text(report),
-        ReportFormat::Markdown => report::markdown(report),
+    let bytes = match args.format {
+        ReportFormat::Table => report::text(report).into_bytes(),
+        ReportFormat::Markdown => report::markdown(report).into_bytes(),
         ReportFormat::Json => {
             let mut s = serde_json::to_string_pretty(report)?;
             s.push('\n');
-            s
+            s.into_bytes()
         }
+        ReportFormat::Xlsx => crate::export::xlsx::check(report)?,
     };
     // The report first: a CI job that posts it should get it even when the
     // JUnit file or the baselines cannot be written.
-    output::emit(None, &text)?;
+    output::emit_bytes(args.output.as_deref(), &bytes)?;
     if let Some(path) = &args.junit {
         output::write_atomic(path, junit::render(report).as_bytes())
             .with_context(|| format!("cannot write the JUnit report {}", path.display()))?;

@@ -19,6 +19,7 @@ use crate::options::SimulationOptions;
 use crate::{output, plans, report};
 
 pub fn run(args: &CompareArgs) -> Result<i32, Error> {
+    super::require_output(&args.out)?;
     if args.shard.shard.is_some() {
         return super::run_shard(
             crate::shard::Command::Compare,
@@ -36,22 +37,44 @@ pub fn run(args: &CompareArgs) -> Result<i32, Error> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let plans = plans::load(&args.plans, &scenario)?;
-    let (doc, _, samples) =
-        report::simulate(&scenario, &plans, &opts, None, args.report.is_some())?;
-    let text = render(&doc, args.out.format)?;
-    output::emit(args.out.output.as_deref(), &text)?;
+    let (doc, _, samples) = if args.report.is_some() {
+        report::simulate(&scenario, &plans, &opts, None, true)?
+    } else {
+        // A workbook's histogram needs the per-trial profit, not the
+        // report's drivers.
+        let (doc, stop, collected) =
+            crate::precision::simulate_collecting(&scenario, &plans, &opts, None, || {
+                args.out
+                    .format
+                    .is_binary()
+                    .then(report::SampleCollector::default)
+            })?;
+        (doc, stop, collected.map(report::SampleCollector::finish))
+    };
+    let extras = crate::export::xlsx::Extras {
+        scenario: Some(&scenario),
+        samples: samples.as_ref(),
+    };
+    let bytes = render(&doc, args.out.format, extras)?;
+    output::emit_bytes(args.out.output.as_deref(), &bytes)?;
     if let (Some(path), Some(samples)) = (&args.report, &samples) {
         report::write_report(path, &scenario, &plans, &doc, samples)?;
     }
     Ok(EXIT_OK)
 }
 
-/// `compare`'s output in `format` (also what `merge` prints for sharded runs).
-pub fn render(doc: &Document, format: Format) -> Result<String, Error> {
+/// `compare`'s output in `format` (also what `merge` prints for sharded runs);
+/// a workbook also shows what `extras` holds.
+pub fn render(
+    doc: &Document,
+    format: Format,
+    extras: crate::export::xlsx::Extras,
+) -> Result<Vec<u8>, Error> {
     Ok(match format {
-        Format::Table => render_table(doc),
-        Format::Json => JsonExporter.render(doc)?,
-        Format::Csv => render_csv(doc)?,
+        Format::Table => render_table(doc).into_bytes(),
+        Format::Json => JsonExporter.render(doc)?.into_bytes(),
+        Format::Csv => render_csv(doc)?.into_bytes(),
+        Format::Xlsx => crate::export::xlsx::document(doc, extras)?,
     })
 }
 

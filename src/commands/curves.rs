@@ -13,6 +13,7 @@ use crate::options::{self, SimulationOptions, channel_index};
 use crate::{output, progress};
 
 pub fn run(args: &CurvesArgs) -> Result<i32, Error> {
+    super::require_output(&args.out)?;
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     if args.points < 2 {
@@ -100,16 +101,17 @@ pub fn run(args: &CurvesArgs) -> Result<i32, Error> {
         .collect::<Result<_, _>>()?;
     bar.finish_and_clear();
     let doc = CurvesDoc::new(&scenario, opts.trials, opts.seed, list);
-    let text = match args.out.format {
-        Format::Table => render_table(&doc),
+    let bytes = match args.out.format {
+        Format::Table => render_table(&doc).into_bytes(),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&doc)?;
             s.push('\n');
-            s
+            s.into_bytes()
         }
-        Format::Csv => render_csv(&doc)?,
+        Format::Csv => render_csv(&doc)?.into_bytes(),
+        Format::Xlsx => crate::export::xlsx::curves(&doc)?,
     };
-    output::emit(args.out.output.as_deref(), &text)?;
+    output::emit_bytes(args.out.output.as_deref(), &bytes)?;
     Ok(EXIT_OK)
 }
 

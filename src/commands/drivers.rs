@@ -62,6 +62,7 @@ pub fn run(args: &DriversArgs) -> Result<i32, Error> {
             },
         );
     }
+    super::require_output(&args.out)?;
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let mut plans = match &args.plans {
@@ -87,7 +88,7 @@ pub fn run(args: &DriversArgs) -> Result<i32, Error> {
     let values = simulation::drive(&job, || DriverValues::new(metric), &bar);
     bar.finish_and_clear();
     let doc = document(&scenario, &plans, opts.trials, opts.seed, values);
-    output::emit(args.out.output.as_deref(), &render(&doc, args.out.format)?)?;
+    output::emit_bytes(args.out.output.as_deref(), &render(&doc, args.out.format)?)?;
     Ok(EXIT_OK)
 }
 
@@ -136,10 +137,11 @@ pub fn document(
     }
 }
 
-pub fn render(doc: &DriversDoc, format: Format) -> Result<String, Error> {
+pub fn render(doc: &DriversDoc, format: Format) -> Result<Vec<u8>, Error> {
     Ok(match format {
-        Format::Table => doc.table(),
-        Format::Json => serde_json::to_string_pretty(doc)? + "\n",
-        Format::Csv => doc.csv(),
+        Format::Table => doc.table().into_bytes(),
+        Format::Json => (serde_json::to_string_pretty(doc)? + "\n").into_bytes(),
+        Format::Csv => doc.csv().into_bytes(),
+        Format::Xlsx => crate::export::xlsx::drivers(doc)?,
     })
 }

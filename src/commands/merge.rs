@@ -11,6 +11,7 @@ use crate::output;
 use crate::shard::{self, Command};
 
 pub fn run(args: &MergeArgs) -> Result<i32, Error> {
+    super::require_output(&args.out)?;
     let merged = shard::merge(&args.partials)?;
     let command = merged.command;
     let refuse = |why: String| -> Result<i32, Error> { Err(UsageError(why).into()) };
@@ -54,7 +55,10 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
             command.name()
         ));
     }
-    let text = match command {
+    // Partials hold statistics and the charts' series, not the assumption
+    // rows: a merged workbook has no assumptions sheet.
+    let extras = crate::export::xlsx::Extras::default();
+    let bytes = match command {
         Command::Run => {
             let mut doc = merged.document;
             if let Some(values) = merged.drivers {
@@ -66,9 +70,9 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
                     values,
                 )));
             }
-            super::run::render(&doc, args.out.format)?
+            super::run::render(&doc, args.out.format, extras)?
         }
-        Command::Compare => super::compare::render(&merged.document, args.out.format)?,
+        Command::Compare => super::compare::render(&merged.document, args.out.format, extras)?,
         Command::Drivers => {
             let doc = super::drivers::document(
                 &merged.scenario,
@@ -83,6 +87,6 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
         }
         Command::Report => unreachable!("handled above"),
     };
-    output::emit(args.out.output.as_deref(), &text)?;
+    output::emit_bytes(args.out.output.as_deref(), &bytes)?;
     Ok(EXIT_OK)
 }

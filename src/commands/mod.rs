@@ -14,8 +14,22 @@ pub mod validate;
 
 use std::path::Path;
 
-use crate::error::InputError;
+use crate::cli::OutputArgs;
+use crate::error::{InputError, UsageError};
 use crate::scenario::{self, Scenario};
+
+/// A workbook is a file, never terminal text: `--format xlsx` without
+/// `--output` is refused before any work is done.
+pub fn require_output(out: &OutputArgs) -> Result<(), UsageError> {
+    if out.format.is_binary() && out.output.is_none() {
+        return Err(UsageError(
+            "--format xlsx writes a workbook, which cannot go to standard output\n  \
+             help: give the file to write, such as --output forecast.xlsx"
+                .into(),
+        ));
+    }
+    Ok(())
+}
 
 /// Reads a scenario for a command that simulates it, printing its warnings
 /// (which do not stop the run) on stderr.

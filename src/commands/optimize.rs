@@ -32,6 +32,7 @@ use crate::{output, precision, progress};
 pub const PLAN_NAME: &str = "optimized";
 
 pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
+    super::require_output(&args.out)?;
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let search_trials = args.simulation.trials.unwrap_or(DEFAULT_SEARCH_TRIALS);
@@ -240,10 +241,17 @@ pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
         ..opts
     };
     // The document and the objective's per-trial values come from one pass.
-    let (evaluation, _, values) =
+    let (evaluation, _, (values, samples)) =
         precision::simulate_collecting(&scenario, &plans, &eval_opts, None, || {
-            TrialValues::new(objective.metric(), plans.len())
+            (
+                TrialValues::new(objective.metric(), plans.len()),
+                args.out
+                    .format
+                    .is_binary()
+                    .then(crate::report::SampleCollector::default),
+            )
         })?;
+    let samples = samples.map(crate::report::SampleCollector::finish);
     let values = values.by_plan();
     let score = |v: &[f64]| Some(objective.score(v).value).filter(|x| x.is_finite());
     let (gain, gain_low, gain_high) = report::gain(&objective, &values[0], &values[1], opts.seed);
@@ -356,16 +364,23 @@ pub fn run(args: &OptimizeArgs) -> Result<i32, Error> {
             );
         }
     }
-    let text = match args.out.format {
-        Format::Table => render_table(&doc, &objective),
+    let bytes = match args.out.format {
+        Format::Table => render_table(&doc, &objective).into_bytes(),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&doc)?;
             s.push('\n');
-            s
+            s.into_bytes()
         }
-        Format::Csv => render_csv(&doc)?,
+        Format::Csv => render_csv(&doc)?.into_bytes(),
+        Format::Xlsx => crate::export::xlsx::optimize(
+            &doc,
+            crate::export::xlsx::Extras {
+                scenario: Some(&scenario),
+                samples: samples.as_ref(),
+            },
+        )?,
     };
-    output::emit(args.out.output.as_deref(), &text)?;
+    output::emit_bytes(args.out.output.as_deref(), &bytes)?;
     Ok(if reachable {
         EXIT_OK
     } else {
@@ -727,12 +742,13 @@ fn frontier(
         let html = crate::report::frontier::render(&doc)?;
         output::write_atomic(path, html.as_bytes())?;
     }
-    let text = match args.out.format {
-        Format::Table => frontier_table(&doc),
-        Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
-        Format::Csv => frontier_csv(&doc)?,
+    let bytes = match args.out.format {
+        Format::Table => frontier_table(&doc).into_bytes(),
+        Format::Json => (serde_json::to_string_pretty(&doc)? + "\n").into_bytes(),
+        Format::Csv => frontier_csv(&doc)?.into_bytes(),
+        Format::Xlsx => crate::export::xlsx::frontier(&doc)?,
     };
-    output::emit(args.out.output.as_deref(), &text)?;
+    output::emit_bytes(args.out.output.as_deref(), &bytes)?;
     Ok(EXIT_OK)
 }
 

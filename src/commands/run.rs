@@ -11,6 +11,7 @@ use crate::simulation::{Plan, TrialTotals};
 use crate::{export, output, plans, report};
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
+    super::require_output(&args.out)?;
     if args.shard.shard.is_some() {
         return super::run_shard(
             crate::shard::Command::Run,
@@ -45,7 +46,8 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         precision.as_ref(),
         || {
             (
-                args.report.is_some().then(report::SampleCollector::default),
+                (args.report.is_some() || args.out.format.is_binary())
+                    .then(report::SampleCollector::default),
                 (
                     (args.drivers || args.report.is_some())
                         .then(|| crate::drivers::collect::DriverValues::new(Total::Profit)),
@@ -69,8 +71,12 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     if let Some(stop) = stop {
         eprintln!("note: {}", stop.note(&scenario.name));
     }
-    let text = render(&doc, args.out.format)?;
-    output::emit(args.out.output.as_deref(), &text)?;
+    let extras = export::xlsx::Extras {
+        scenario: Some(&scenario),
+        samples: samples.as_ref(),
+    };
+    let bytes = render(&doc, args.out.format, extras)?;
+    output::emit_bytes(args.out.output.as_deref(), &bytes)?;
     if let (Some(path), Some(trials)) = (&args.trials_csv, trials) {
         output::write_atomic(path, trials_csv(&plans, trials)?.as_bytes())?;
     }
@@ -82,14 +88,22 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     Ok(EXIT_OK)
 }
 
-/// `run`'s output in `format` (also what `merge` prints for sharded runs).
-pub fn render(doc: &Document, format: export::Format) -> Result<String, Error> {
-    let mut text = export::exporter_for(format).render(doc)?;
+/// `run`'s output in `format` (also what `merge` prints for sharded runs);
+/// a workbook also shows what `extras` holds.
+pub fn render(
+    doc: &Document,
+    format: export::Format,
+    extras: export::xlsx::Extras,
+) -> Result<Vec<u8>, Error> {
+    let Some(exporter) = export::exporter_for(format) else {
+        return Ok(export::xlsx::document(doc, extras)?);
+    };
+    let mut text = exporter.render(doc)?;
     if let (export::Format::Table, Some(drivers)) = (format, &doc.drivers) {
         text.push('\n');
         text.push_str(&drivers.table());
     }
-    Ok(text)
+    Ok(text.into_bytes())
 }
 
 /// The per-trial CSV: `plan,trial,` then every total metric, one row per

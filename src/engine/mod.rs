@@ -265,6 +265,7 @@ pub fn simulate_observed(
         let row = &mut out.channels[ci];
         *row = [0.0; PerChannel::COUNT];
         row[PerChannel::Roi.index()] = f64::NAN;
+        row[PerChannel::Cac.index()] = f64::NAN;
         if channel.is_referral {
             continue;
         }
@@ -606,4 +607,12 @@ fn fill_channel(
     row[PerChannel::GrossProfit.index()] = gross_profit;
     row[PerChannel::Roi.index()] = money::ratio(gross_profit - cost_pv, cost_pv);
     row[PerChannel::ActiveCustomers.index()] = flow.active as f64;
+    row[PerChannel::Cost.index()] = cost_pv;
+    // A channel without spend (the referral channel) acquires for free:
+    // it has no CAC, as it has no ROI.
+    row[PerChannel::Cac.index()] = if cost_pv > 0.0 {
+        money::ratio(cost_pv, customers as f64)
+    } else {
+        f64::NAN
+    };
 }

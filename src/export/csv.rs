@@ -5,7 +5,12 @@ use crate::document::Document;
 use crate::stats::Summary;
 
 /// One row per (plan, channel, metric); channel `*` holds the totals and
-/// monthly rows carry their month.
+/// monthly rows carry their month. After a plan's summaries come its
+/// single numbers (P(loss), the median payback month, each target's
+/// probability and, for gates, required share and verdict) and, for every
+/// plan after the first, its comparisons with the first: those rows are
+/// named `quantity:subject` so that the summary rows keep the plain
+/// metric names (README, "What each number means").
 pub struct CsvExporter;
 
 const HEADER: [&str; 17] = [
@@ -26,6 +31,23 @@ fn row(plan: &str, channel: &str, metric: &str, month: Option<usize>, s: &Summar
             .map(|(_, v)| v.map(|x| x.to_string()).unwrap_or_default()),
     );
     r.push(s.defined.to_string());
+    r
+}
+
+/// A single number (a share, a verdict), in the `mean` column; `defined`
+/// says over how many trials it was found.
+fn single(plan: &str, channel: &str, metric: &str, x: Option<f64>, trials: u64) -> Vec<String> {
+    let mut r = vec![
+        plan.to_string(),
+        channel.to_string(),
+        metric.to_string(),
+        String::new(),
+        x.filter(|v| v.is_finite())
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+    ];
+    r.extend(std::iter::repeat_n(String::new(), HEADER.len() - 6));
+    r.push(trials.to_string());
     r
 }
 
@@ -84,6 +106,51 @@ impl Exporter for CsvExporter {
                         Some(i + 1),
                         &constant(s, doc.trials),
                     ))?;
+                }
+            }
+            let (name, trials) = (plan.plan.as_str(), doc.trials);
+            w.write_record(single(
+                name,
+                "*",
+                "probability_of_loss",
+                Some(plan.probability_of_loss),
+                trials,
+            ))?;
+            w.write_record(single(
+                name,
+                "*",
+                "payback_median_month",
+                plan.payback_median_month,
+                trials,
+            ))?;
+            for t in &plan.targets {
+                let target = format!("{} {} {}", t.metric, t.op, t.value);
+                let mut put = |quantity: &str, x: Option<f64>| {
+                    let metric = format!("{quantity}:{target}");
+                    w.write_record(single(name, &t.channel, &metric, x, trials))
+                };
+                put("target_probability", Some(t.probability))?;
+                if let Some(required) = t.required {
+                    put("target_required", Some(required))?;
+                    put("target_met", t.met.map(|m| if m { 1.0 } else { 0.0 }))?;
+                }
+            }
+            for c in doc.comparisons.iter().filter(|c| c.plan == plan.plan) {
+                let m = &c.metric;
+                w.write_record(row(
+                    name,
+                    "*",
+                    &format!("difference:{m}"),
+                    None,
+                    &c.difference,
+                ))?;
+                let defined = c.difference.defined;
+                for (quantity, x) in [
+                    ("mean_difference_low", c.mean_difference_low),
+                    ("mean_difference_high", c.mean_difference_high),
+                    ("probability_better", c.probability_better),
+                ] {
+                    w.write_record(single(name, "*", &format!("{quantity}:{m}"), x, defined))?;
                 }
             }
         }

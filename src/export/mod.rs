@@ -5,6 +5,7 @@ mod csv;
 pub mod format;
 mod json;
 mod table;
+pub mod xlsx;
 
 use anyhow::Result;
 
@@ -24,16 +25,28 @@ pub enum Format {
     Json,
     /// One row per (plan, channel, metric).
     Csv,
+    /// An Excel workbook (needs --output): a sheet per table, native charts.
+    Xlsx,
+}
+
+impl Format {
+    /// Formats that are not text, so never written to a terminal.
+    pub fn is_binary(self) -> bool {
+        self == Format::Xlsx
+    }
 }
 
 pub trait Exporter {
     fn render(&self, doc: &Document) -> Result<String>;
 }
 
-pub fn exporter_for(format: Format) -> Box<dyn Exporter> {
+/// The text exporter of `format`; `None` for a workbook, which needs more
+/// than the document (see `xlsx::document`).
+pub fn exporter_for(format: Format) -> Option<Box<dyn Exporter>> {
     match format {
-        Format::Table => Box::new(TableExporter),
-        Format::Json => Box::new(JsonExporter),
-        Format::Csv => Box::new(CsvExporter),
+        Format::Table => Some(Box::new(TableExporter)),
+        Format::Json => Some(Box::new(JsonExporter)),
+        Format::Csv => Some(Box::new(CsvExporter)),
+        Format::Xlsx => None,
     }
 }

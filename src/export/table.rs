@@ -12,7 +12,7 @@ use crate::stats::Summary;
 pub struct TableExporter;
 
 /// The stage groups of the table and the KPIs each shows.
-const STAGES: [(&str, &[(Total, &str)]); 5] = [
+pub(super) const STAGES: [(&str, &[(Total, &str)]); 5] = [
     (
         "REACH",
         &[

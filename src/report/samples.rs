@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::money;
 use crate::metrics::{PerChannel, Total};
 use crate::simulation::{Block, Collector};
 
@@ -93,31 +92,14 @@ impl Collector for SampleCollector {
                 .collect(),
             drivers: None,
         };
-        let mut discount = Vec::new();
-        for (i, draws) in block.draws[..kept].iter().enumerate() {
-            money::discount_factors(
-                scenario.discount_rate.value(draws),
-                scenario.horizon,
-                &mut discount,
-            );
-            for (p, (plan, ps)) in block.plans.iter().zip(part.plans.iter_mut()).enumerate() {
+        for i in 0..kept {
+            for (p, ps) in part.plans.iter_mut().enumerate() {
                 let outcome = &block.outcomes(p)[i];
                 ps.profit.push(outcome.total(Total::Profit));
                 ps.roi.push(outcome.total(Total::Roi));
                 ps.payback_month.push(outcome.total(Total::PaybackMonth));
-                for ((cac, row), spend) in ps
-                    .channel_cac
-                    .iter_mut()
-                    .zip(&outcome.channels)
-                    .zip(&plan.spend)
-                {
-                    // Spend is booked as S_t in month t (spec §4.1).
-                    let cost = if spend.iter().any(|s| *s > 0.0) {
-                        spend.iter().zip(&discount[1..]).map(|(s, d)| s * d).sum()
-                    } else {
-                        f64::NAN
-                    };
-                    cac.push(money::ratio(cost, row[PerChannel::Customers.index()]));
+                for (cac, row) in ps.channel_cac.iter_mut().zip(&outcome.channels) {
+                    cac.push(row[PerChannel::Cac.index()]);
                 }
             }
         }

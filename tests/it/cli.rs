@@ -466,7 +466,7 @@ const TOTALS: [&str; 17] = [
 /// Spec §5 per-channel metrics.
 /// Spec §5 per-channel metrics, then racesim's addition (active customers
 /// at the horizon, the end of a channel's funnel).
-const PER_CHANNEL: [&str; 9] = [
+const PER_CHANNEL: [&str; 11] = [
     "spend",
     "visitors",
     "leads",
@@ -476,6 +476,8 @@ const PER_CHANNEL: [&str; 9] = [
     "gross_profit",
     "roi",
     "active_customers",
+    "cost",
+    "cac",
 ];
 
 /// Spec §5 monthly series.
@@ -620,7 +622,7 @@ fn json_document_has_the_spec_schema_and_is_consistent() {
     assert!(total("cost") > 0.97 * (SHOP_SPEND + SHOP_FIXED_COST));
     assert_eq!(metrics["cost"]["sd"], 0.0);
 
-    // Channels: paid channels in order, then referral; 9 metrics each.
+    // Channels: paid channels in order, then referral; 11 metrics each.
     let channels = plan["channels"].as_object().unwrap();
     let names: Vec<&str> = channels.keys().map(String::as_str).collect();
     assert_eq!(names, ["search", "social", "referral"]);
@@ -661,6 +663,37 @@ fn json_document_has_the_spec_schema_and_is_consistent() {
         "no spend ⇒ no roi"
     );
     assert_eq!(channels["search"]["spend"]["mean"], 20000.0);
+    // A channel's cost is its spend's present value: the channels' costs
+    // are the total's but for the fixed cost; its CAC is that cost per
+    // customer, trial by trial (cost is the same in every trial, so the
+    // extremes of CAC are the cost over the extremes of customers).
+    assert!(sum("cost") < total("cost"));
+    let fixed_pv = total("cost") - sum("cost");
+    assert!(fixed_pv > 0.97 * SHOP_FIXED_COST && fixed_pv <= SHOP_FIXED_COST);
+    for name in ["search", "social"] {
+        let ch = &channels[name];
+        assert_eq!(ch["cost"]["sd"], 0.0);
+        let cost = mean(&ch["cost"], "cost");
+        assert!(
+            cost < ch["spend"]["mean"].as_f64().unwrap()
+                && cost > 0.97 * ch["spend"]["mean"].as_f64().unwrap()
+        );
+        let customers = &ch["customers"];
+        assert!(customers["min"].as_f64().unwrap() > 0.0);
+        assert_eq!(ch["cac"]["defined"], trials);
+        assert_eq!(
+            ch["cac"]["max"].as_f64().unwrap(),
+            cost / customers["min"].as_f64().unwrap()
+        );
+        assert_eq!(
+            ch["cac"]["min"].as_f64().unwrap(),
+            cost / customers["max"].as_f64().unwrap()
+        );
+    }
+    assert_eq!(
+        channels["referral"]["cac"]["defined"], 0,
+        "no spend ⇒ no CAC"
+    );
 
     // Monthly series for months 1..=H.
     let monthly = plan["monthly"].as_object().unwrap();
@@ -821,6 +854,7 @@ fn csv_output_matches_the_json_document() {
     assert_eq!(header, CSV_HEADER);
     let mut seen = BTreeSet::new();
     let mut rows = 0;
+    let mut extra_rows = 0;
     for record in reader.records() {
         let r = record.expect("a well-formed CSV row");
         assert_eq!(r.len(), CSV_HEADER.len());
@@ -855,6 +889,40 @@ fn csv_output_matches_the_json_document() {
                 metric.to_string(),
                 month.to_string()
             )));
+            continue;
+        }
+        if let Some(want) = single_number(&doc, plan, channel, metric) {
+            // P(loss), payback, targets and gates, comparisons: one number
+            // in `mean` (or a whole summary for a difference).
+            let cell =
+                |key: &str| r[CSV_HEADER.iter().position(|h| *h == key).unwrap()].to_string();
+            match want {
+                Value::Object(_) => {
+                    for (i, key) in CSV_HEADER.iter().enumerate().skip(4) {
+                        let json = &want[*key];
+                        match json.as_f64() {
+                            Some(y) => {
+                                assert_eq!(r[i].parse::<f64>().unwrap(), y, "{metric} {key}")
+                            }
+                            None => assert!(r[i].is_empty(), "{metric} {key}"),
+                        }
+                    }
+                }
+                Value::Null => assert!(cell("mean").is_empty(), "{metric}"),
+                Value::Bool(b) => assert_eq!(cell("mean"), if b { "1" } else { "0" }),
+                v => assert_eq!(
+                    cell("mean").parse::<f64>().unwrap(),
+                    v.as_f64().unwrap(),
+                    "{metric}"
+                ),
+            }
+            assert!(seen.insert((
+                plan_name.to_string(),
+                channel.to_string(),
+                metric.to_string(),
+                month.to_string()
+            )));
+            extra_rows += 1;
             continue;
         }
         let summary = if let Some(series) = metric.strip_prefix("monthly.") {
@@ -924,8 +992,52 @@ fn csv_output_matches_the_json_document() {
             .map(|s| s.as_array().unwrap().len())
             .sum::<usize>();
     }
+    // The single numbers and comparisons: two per plan, a row per target
+    // and two more per gate, four per comparison.
+    for plan in doc["plans"].as_array().unwrap() {
+        expected += 2;
+        for t in plan["targets"].as_array().unwrap() {
+            expected += if t.get("required").is_some() { 3 } else { 1 };
+        }
+    }
+    expected += 4 * doc["comparisons"].as_array().unwrap().len();
+    assert!(extra_rows > 4 && doc["comparisons"].as_array().unwrap().len() > 1);
     assert_eq!(rows, expected);
     assert_eq!(doc["plans"].as_array().unwrap().len(), 2);
+}
+
+/// What the JSON says for one of the CSV's `quantity:subject` rows (or
+/// P(loss) and payback), `None` for a summary row.
+fn single_number(doc: &Value, plan: &Value, channel: &str, metric: &str) -> Option<Value> {
+    match metric {
+        "probability_of_loss" | "payback_median_month" => return Some(plan[metric].clone()),
+        _ => {}
+    }
+    let (quantity, subject) = metric.split_once(':')?;
+    if let Some(key) = quantity.strip_prefix("target_") {
+        let t = plan["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| {
+                t["channel"] == channel
+                    && format!(
+                        "{} {} {}",
+                        t["metric"].as_str().unwrap(),
+                        t["op"].as_str().unwrap(),
+                        t["value"].as_f64().unwrap()
+                    ) == subject
+            })
+            .unwrap_or_else(|| panic!("no target {channel} {subject}"));
+        return Some(t[key].clone());
+    }
+    let c = doc["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["plan"] == plan["plan"] && c["metric"] == subject)
+        .unwrap_or_else(|| panic!("no comparison {subject}"));
+    Some(c[quantity].clone())
 }
 
 // ------------------------------------------------------------ reproducibility

@@ -29,3 +29,4 @@ mod time_phased;
 mod track;
 mod track_update;
 mod workbook;
+mod xlsx_out;
