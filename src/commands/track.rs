@@ -334,7 +334,9 @@ fn table(doc: &TrackDoc, markdown: bool) -> Result<String, Error> {
             }
         ),
     );
-    let body = export::exporter_for(export::Format::Table).render(&doc.reforecast)?;
+    let body = export::exporter_for(export::Format::Table)
+        .expect("tables have a text exporter")
+        .render(&doc.reforecast)?;
     s.out.push_str(&body);
     if !body.ends_with('\n') {
         s.out.push('\n');
