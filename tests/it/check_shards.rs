@@ -4,7 +4,7 @@
 
 use super::common::{EXIT_INPUT, Outcome, Workspace};
 
-/// The CI example's scenarios and baselines, plus two scenarios without a
+/// The CI example's scenarios and baselines, plus two shipped scenarios without a
 /// baseline (so the check fails with exit 1) and, with `bad`, one that
 /// cannot be checked (exit 2).
 pub fn portfolio(bad: bool) -> Workspace {
@@ -27,9 +27,11 @@ pub fn portfolio(bad: bool) -> Workspace {
         "seasonal_shop.plans.csv",
         "subscription_app.csv",
     ] {
+        // At the CI example's budget of 2000 trials, as a CI portfolio would be.
+        let text = std::fs::read_to_string(format!("{root}/scenarios/{name}")).unwrap();
         ws.write(
             &format!("scenarios/{name}"),
-            std::fs::read(format!("{root}/scenarios/{name}")).unwrap(),
+            text.replace("plan,*,trials,10000,", "plan,*,trials,2000,"),
         );
     }
     if bad {

@@ -574,7 +574,7 @@ fn merged_drivers_are_the_unsharded_drivers_for_any_shard_count() {
             "dtc_shop.plans.csv",
             "--drivers",
         ],
-        &[2, 3],
+        &[3],
     );
 }
 
