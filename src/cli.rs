@@ -153,10 +153,11 @@ pub struct RunArgs {
     /// to the JSON document as `drivers`, and to the table.
     #[arg(long)]
     pub drivers: bool,
-    /// Also write every trial's total metrics to FILE as CSV: one row per
-    /// (plan, trial), from the same trials as the summary.
-    #[arg(long, value_name = "FILE")]
-    pub trials_csv: Option<PathBuf>,
+    /// Also write every trial to FILE as CSV, streamed: one row per (plan,
+    /// trial) with its drawn assumptions and total metrics, from the same
+    /// trials as the summary (`--trials-csv` is an older name for it).
+    #[arg(long, value_name = "FILE", alias = "trials-csv")]
+    pub samples: Option<PathBuf>,
     #[command(flatten)]
     pub shard: ShardArgs,
 }

@@ -18,6 +18,7 @@ mod output;
 mod precision;
 mod report;
 mod samplers;
+mod samples_out;
 mod shards;
 mod time_phased;
 mod workbook;
