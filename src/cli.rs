@@ -91,6 +91,17 @@ pub enum Command {
                       scenario, and a short summary of the fit on stderr. See docs/fit.md."
     )]
     Fit(FitArgs),
+    /// Write a starter scenario (CSV, or a workbook with --xlsx) listing every metric with its default and domain.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The file to create (never overwritten); a `.xlsx` name writes a workbook.
+    pub file: PathBuf,
+    /// Write an Excel workbook (a `scenario` sheet and a `help` sheet).
+    #[arg(long)]
+    pub xlsx: bool,
 }
 
 /// `--format`'s help for commands whose outputs are not `run`'s: the

@@ -11,6 +11,7 @@ mod curves;
 mod drivers_cli;
 mod fit;
 mod guards;
+mod init_cli;
 mod model;
 mod numeric_edges;
 mod optimize;
