@@ -104,6 +104,8 @@ pub enum Command {
                       3 other failure"
     )]
     Track(TrackArgs),
+    /// Write a starter scenario (CSV, or a workbook with --xlsx) listing every metric with its default and domain.
+    Init(InitArgs),
 }
 
 /// `track`'s output formats.
@@ -142,6 +144,15 @@ pub struct TrackArgs {
     /// Write a scenario whose informed rows carry the posterior, for the next planning cycle.
     #[arg(long, value_name = "FILE")]
     pub write_scenario: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The file to create (never overwritten); a `.xlsx` name writes a workbook.
+    pub file: PathBuf,
+    /// Write an Excel workbook (a `scenario` sheet and a `help` sheet).
+    #[arg(long)]
+    pub xlsx: bool,
 }
 
 /// `--format`'s help for commands whose outputs are not `run`'s: the
@@ -204,10 +215,11 @@ pub struct RunArgs {
     /// to the JSON document as `drivers`, and to the table.
     #[arg(long)]
     pub drivers: bool,
-    /// Also write every trial's total metrics to FILE as CSV: one row per
-    /// (plan, trial), from the same trials as the summary.
-    #[arg(long, value_name = "FILE")]
-    pub trials_csv: Option<PathBuf>,
+    /// Also write every trial to FILE as CSV, streamed: one row per (plan,
+    /// trial) with its drawn assumptions and total metrics, from the same
+    /// trials as the summary (`--trials-csv` is an older name for it).
+    #[arg(long, value_name = "FILE", alias = "trials-csv")]
+    pub samples: Option<PathBuf>,
     #[command(flatten)]
     pub shard: ShardArgs,
 }

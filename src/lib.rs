@@ -42,6 +42,7 @@ pub fn run(cli: cli::Cli) -> Result<i32, error::Error> {
         cli::Command::Optimize(args) => commands::optimize::run(args),
         cli::Command::Report(args) => commands::report::run(args),
         cli::Command::Fit(args) => commands::fit::run(args),
+        cli::Command::Init(args) => commands::init::run(args),
         cli::Command::Merge(args) => commands::merge::run(args),
         cli::Command::Drivers(args) => commands::drivers::run(args),
         cli::Command::Track(args) => commands::track::run(args),

@@ -14,13 +14,36 @@ use anyhow::{Context, Result};
 /// regular file (a pipe, `/dev/stdout`, a terminal) is written to in place,
 /// since it cannot be replaced and holds no earlier result to protect.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    // `metadata` follows links: this is what the path finally names.
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        return std::fs::OpenOptions::new()
+    match destination(path)? {
+        Destination::InPlace => std::fs::OpenOptions::new()
             .write(true)
             .open(path)
             .and_then(|mut f| f.write_all(bytes).and_then(|_| f.flush()))
-            .with_context(|| format!("cannot write {}", path.display()));
+            .with_context(|| format!("cannot write {}", path.display())),
+        Destination::Replace { path, permissions } => {
+            let tmp = write_temporary(&path, bytes, permissions)?;
+            tmp.persist(&path)
+                .with_context(|| format!("cannot replace {}", path.display()))?;
+            Ok(())
+        }
+    }
+}
+
+/// Where `write_atomic` puts a file's bytes.
+enum Destination {
+    /// Not a regular file (a pipe, a terminal): written to as it is.
+    InPlace,
+    /// A regular file, replaced by a rename; `path` with links followed.
+    Replace {
+        path: std::path::PathBuf,
+        permissions: Option<std::fs::Permissions>,
+    },
+}
+
+fn destination(path: &Path) -> Result<Destination> {
+    // `metadata` follows links: this is what the path finally names.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Ok(Destination::InPlace);
     }
     if path.is_dir() {
         anyhow::bail!("cannot write {}: it is a directory", path.display());
@@ -46,10 +69,82 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             path.display()
         );
     }
-    let tmp = write_temporary(path, bytes, permissions)?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    Ok(Destination::Replace {
+        path: path.to_path_buf(),
+        permissions,
+    })
+}
+
+/// A file written piece by piece (`Write`) and put in place by `commit`
+/// exactly as `write_atomic` puts its bytes: for outputs too large to hold
+/// in memory. Dropped without `commit`, it leaves the old file as it was.
+pub struct AtomicFile {
+    path: std::path::PathBuf,
+    file: Open,
+}
+
+enum Open {
+    InPlace(std::fs::File),
+    Temporary(tempfile::NamedTempFile, Option<std::fs::Permissions>),
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let (path, file) = match destination(path)? {
+            Destination::InPlace => (
+                path.to_path_buf(),
+                Open::InPlace(
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?,
+                ),
+            ),
+            Destination::Replace { path, permissions } => {
+                let tmp = write_temporary(&path, &[], None)?;
+                (path, Open::Temporary(tmp, permissions))
+            }
+        };
+        Ok(AtomicFile { path, file })
+    }
+
+    pub fn commit(self) -> Result<()> {
+        let path = self.path;
+        match self.file {
+            Open::InPlace(mut f) => f
+                .flush()
+                .with_context(|| format!("cannot write {}", path.display())),
+            Open::Temporary(tmp, permissions) => {
+                tmp.as_file()
+                    .sync_all()
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                if let Some(p) = permissions {
+                    tmp.as_file().set_permissions(p).with_context(|| {
+                        format!("cannot set the permissions of {}", path.display())
+                    })?;
+                }
+                tmp.persist(&path)
+                    .with_context(|| format!("cannot replace {}", path.display()))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.file {
+            Open::InPlace(f) => f.write(buf),
+            Open::Temporary(t, _) => t.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Open::InPlace(f) => f.flush(),
+            Open::Temporary(t, _) => t.flush(),
+        }
+    }
 }
 
 /// Writes `bytes` to a new, synced temporary file next to `dest` (in its

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod curves;
 pub mod drivers;
 pub mod fit;
+pub mod init;
 pub mod merge;
 pub mod optimize;
 pub mod report;

@@ -7,7 +7,7 @@ use crate::document::Document;
 use crate::error::{EXIT_OK, Error};
 use crate::metrics::Total;
 use crate::options::SimulationOptions;
-use crate::simulation::{Plan, TrialTotals};
+use crate::simulation::Plan;
 use crate::{export, output, plans, report};
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
@@ -22,7 +22,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
             &[
                 ("--output", args.out.output.is_some()),
                 ("--report", args.report.is_some()),
-                ("--trials-csv", args.trials_csv.is_some()),
+                ("--samples", args.samples.is_some()),
                 ("--precision", args.precision.precision.is_some()),
             ],
             crate::shard::Extras {
@@ -39,7 +39,14 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         None => vec![Plan::baseline(&scenario)],
     };
     let precision = crate::precision::Precision::from_args(&args.precision)?;
-    let (mut doc, stop, (samples, (drivers, trials))) = crate::precision::simulate_collecting(
+    // Started before the run (a read-only file is refused before any work)
+    // and fed by it, so memory stays flat however many trials.
+    let sample_writer = args
+        .samples
+        .as_deref()
+        .map(|path| export::samples::SampleWriter::create(path, &scenario))
+        .transpose()?;
+    let (mut doc, stop, (samples, (drivers, _))) = crate::precision::simulate_collecting(
         &scenario,
         &plans,
         &opts,
@@ -51,9 +58,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
                 (
                     (args.drivers || args.report.is_some())
                         .then(|| crate::drivers::collect::DriverValues::new(Total::Profit)),
-                    args.trials_csv
-                        .is_some()
-                        .then(|| TrialTotals::new(plans.len())),
+                    sample_writer.as_ref().map(|w| w.collector()),
                 ),
             )
         },
@@ -77,8 +82,8 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     };
     let bytes = render(&doc, args.out.format, extras)?;
     output::emit_bytes(args.out.output.as_deref(), &bytes)?;
-    if let (Some(path), Some(trials)) = (&args.trials_csv, trials) {
-        output::write_atomic(path, trials_csv(&plans, trials)?.as_bytes())?;
+    if let (Some(path), Some(writer)) = (&args.samples, sample_writer) {
+        writer.finish(path, doc.trials)?;
     }
     if let (Some(path), Some(samples)) = (&args.report, &samples) {
         report::write_report(path, &scenario, &plans, &doc, samples)?;
@@ -104,33 +109,4 @@ pub fn render(
         text.push_str(&drivers.table());
     }
     Ok(text.into_bytes())
-}
-
-/// The per-trial CSV: `plan,trial,` then every total metric, one row per
-/// (plan, trial), plans in order and trials numbered from 1. Numbers are
-/// written in shortest round-trip form (so they read back as the very
-/// values summarised); an undefined value (a CAC without customers) is an
-/// empty cell, as the summary leaves it out.
-fn trials_csv(plans: &[Plan], trials: TrialTotals) -> Result<String, Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let header = ["plan", "trial"]
-        .into_iter()
-        .chain(Total::ALL.iter().map(|m| m.name()));
-    let write_failed = |e: csv::Error| anyhow::anyhow!("cannot render the trials CSV: {e}");
-    w.write_record(header).map_err(write_failed)?;
-    for (plan, values) in plans.iter().zip(trials.by_plan()) {
-        for (t, totals) in values.iter().enumerate() {
-            let mut record = vec![plan.name.clone(), (t + 1).to_string()];
-            record.extend(totals.iter().map(|x| {
-                if x.is_nan() {
-                    String::new()
-                } else {
-                    x.to_string()
-                }
-            }));
-            w.write_record(&record).map_err(write_failed)?;
-        }
-    }
-    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(String::from_utf8(bytes).expect("the CSV writer writes UTF-8"))
 }

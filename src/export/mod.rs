@@ -4,6 +4,7 @@ pub mod comparison;
 mod csv;
 pub mod format;
 mod json;
+pub mod samples;
 mod table;
 pub mod xlsx;
 

@@ -15,7 +15,8 @@ use std::path::PathBuf;
 use crate::error::InputProblem;
 
 pub use inputs::{
-    CHANNEL_INPUTS, Domain, INPUTS, Input, MAX_MONEY, MAX_ORDER_VALUE_CV, PLAN_INPUTS, Stage,
+    CHANNEL_INPUTS, Domain, INPUTS, Input, InputDef, MAX_MONEY, MAX_ORDER_VALUE_CV, PLAN_INPUTS,
+    Stage,
 };
 pub use parse::{decode_utf8, from_bytes, from_sheet, load, parse_str};
 pub(crate) use table::{TableSpec, read_table};

@@ -23,7 +23,7 @@ use crate::error::{self, Halt, NonFiniteError, RunawayError};
 use crate::metrics::Total;
 use crate::scenario::Scenario;
 pub use summary::{COMPARED, Comparison, Pairwise, PlanStats, Results};
-pub use values::{TrialTotals, TrialValues};
+pub use values::TrialValues;
 
 /// A budget allocation: `spend[ci][t − 1]` is channel ci's spend in month
 /// t (1..=horizon), channels in `Scenario::channels` order.

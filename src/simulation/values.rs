@@ -1,6 +1,6 @@
 //! Per-trial values kept by trial index: one metric of every plan (what the
 //! optimizer scores candidates on and what its evaluation's gain is the
-//! mean of), or every total metric (what `run --trials-csv` writes).
+//! mean of). `run --samples` streams every trial instead (export::samples).
 
 use serde::{Deserialize, Serialize};
 
@@ -79,36 +79,6 @@ impl Collector for TrialValues {
     fn add(&mut self, block: &Block) {
         let metric = self.metric;
         self.values.add(block, |o| trial_value(o, metric));
-    }
-
-    fn merge(&mut self, other: Self) {
-        self.values.blocks.extend(other.values.blocks);
-    }
-}
-
-/// Every total metric (in `Total::ALL` order) of every plan in every trial.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrialTotals {
-    values: ByTrial<[f64; Total::COUNT]>,
-}
-
-impl TrialTotals {
-    pub fn new(plans: usize) -> Self {
-        TrialTotals {
-            values: ByTrial::new(plans),
-        }
-    }
-
-    /// `totals[plan][t][m]`: metric `Total::ALL[m]` of trial t, in order.
-    pub fn by_plan(self) -> Vec<Vec<[f64; Total::COUNT]>> {
-        self.values.by_plan()
-    }
-}
-
-impl Collector for TrialTotals {
-    fn add(&mut self, block: &Block) {
-        self.values
-            .add(block, |o| Total::ALL.map(|m| trial_value(o, m)));
     }
 
     fn merge(&mut self, other: Self) {

@@ -797,13 +797,15 @@ fn target_with_unknown_metric_suggests_the_closest() {
             "did you mean `profit`?",
         ],
     );
-    // Channels have fewer metrics: the message lists them.
+    // Channels have fewer metrics: the message lists them (`cac` and `cost`
+    // are among them since channels report them).
     rejects(
-        "target,search,cac,<= 10,",
+        "target,search,ltv,>= 10,",
         L,
         &[
-            "unknown per-channel target metric `cac`",
-            "spend, visitors, leads, customers, orders, revenue, gross_profit, roi",
+            "unknown per-channel target metric `ltv`",
+            "spend, visitors, leads, customers, orders, revenue, gross_profit, roi, \
+             active_customers, cost, cac",
         ],
     );
 }

@@ -894,3 +894,49 @@ fn the_ci_workflow_runs_the_documented_command_and_always_has_a_report() {
     assert!(report.contains("could not run (exit 2)"), "{report}");
     assert!(report.contains("scenarios"), "{report}");
 }
+
+/// A baseline written before the channels reported `cost` and `cac`: the
+/// JSON only gains fields within a schema version, so the same numbers pass
+/// (with a note), while a changed number still fails.
+#[test]
+fn a_baseline_lacking_newer_fields_passes_with_a_note() {
+    let dir = workspace();
+    let path = dir.path().join("baselines/b2b_leadgen.json");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let mut value: Value = serde_json::from_str(&good).unwrap();
+    for plan in value["plans"].as_array_mut().unwrap() {
+        for channel in plan["channels"].as_object_mut().unwrap().values_mut() {
+            let metrics = channel.as_object_mut().unwrap();
+            assert!(metrics.shift_remove("cost").is_some());
+            assert!(metrics.shift_remove("cac").is_some());
+        }
+    }
+    let older = serde_json::to_string_pretty(&value).unwrap() + "\n";
+    std::fs::write(&path, &older).unwrap();
+    let (code, report) = check_json(dir.path(), &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let b2b = scenario(&report, "b2b_leadgen");
+    assert_eq!(b2b["baseline"]["status"], "identical", "{b2b:#}");
+    let notes = b2b["baseline"]["notes"].to_string();
+    assert!(
+        notes.contains("lacks fields") && notes.contains(".cost"),
+        "{notes}"
+    );
+
+    // A number that differs is still a regression.
+    let mean = value["plans"][0]["metrics"]["profit"]["mean"]
+        .as_f64()
+        .unwrap();
+    value["plans"][0]["metrics"]["profit"]["mean"] = (mean + 1.0).into();
+    std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
+    let (code, report) = check_json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        scenario(&report, "b2b_leadgen")["baseline"]["status"],
+        "differs"
+    );
+
+    // --update writes the fields in.
+    check(dir.path(), &["--update"]).code(0);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), good);
+}
