@@ -383,7 +383,9 @@ fn what_a_shard_cannot_do_is_refused() {
     };
     for (flag, extra) in [
         ("--report", &["--report", "r.html"][..]),
-        ("--trials-csv", &["--trials-csv", "t.csv"][..]),
+        ("--samples", &["--samples", "t.csv"][..]),
+        // The old name of --samples, refused by the same name.
+        ("--samples", &["--trials-csv", "t.csv"][..]),
         ("--precision", &["--precision", "0.01"][..]),
         ("--output", &["-o", "out.txt"][..]),
     ] {
