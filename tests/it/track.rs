@@ -436,7 +436,25 @@ fn the_written_scenario_carries_the_posterior_and_runs() {
     );
     ws.run(&["run", "next.csv", "-q", "-n", "200"])
         .assert_code(common::EXIT_OK);
-    // --report is refused rather than ignored.
-    ws.run(&["track", "s.csv", "a.csv", "-q", "--report", "r.html"])
-        .assert_code(EXIT_INPUT);
+}
+
+#[test]
+fn the_report_draws_every_tracked_quantity() {
+    let ws = common::Workspace::new();
+    ws.write("s.csv", SHOP);
+    ws.write("a.csv", SHOP_ACTUALS);
+    let out = ws.run(&[
+        "track", "s.csv", "a.csv", "-q", "-n", "500", "--report", "r.html",
+    ]);
+    out.assert_code(common::EXIT_OK);
+    let html = String::from_utf8(ws.read("r.html")).unwrap();
+    for needle in [
+        "Actuals against the forecast",
+        "What the actuals taught",
+        "Then → now",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    // One chart per (channel, counted or money quantity): 2 channels × 4.
+    assert_eq!(html.matches("<svg").count(), 8);
 }
