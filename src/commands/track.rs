@@ -18,6 +18,7 @@ use crate::track::Actuals;
 use crate::track::check::{CellValues, ForecastCheck, percentile_label};
 use crate::track::posterior::{self, Posterior};
 use crate::track::reforecast::{self, ThenNow};
+use crate::track::report::number;
 use crate::{export, output, plans, precision, progress};
 
 /// Version of the JSON layout of `track`. Bump on any breaking change.
@@ -46,13 +47,6 @@ pub struct TrackDoc {
 }
 
 pub fn run(args: &TrackArgs) -> Result<i32, Error> {
-    // Refused rather than silently dropped until it is built.
-    if args.report.is_some() {
-        return Err(crate::error::UsageError(
-            "--report is not available in this version of `track` yet\n  help: run without --report".into(),
-        )
-        .into());
-    }
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let actuals = Actuals::load(&args.actuals, &scenario)?;
@@ -66,6 +60,17 @@ pub fn run(args: &TrackArgs) -> Result<i32, Error> {
         let source = scenario_text(&scenario)?;
         let updated = crate::track::updated_scenario(&source, &scenario, &doc.update)?;
         output::write_atomic(path, updated.as_bytes())?;
+    }
+    if let Some(path) = &args.report {
+        let heading = crate::track::report::Heading {
+            scenario: &doc.scenario,
+            actuals: &doc.actuals,
+            months: doc.months_observed,
+            trials: doc.trials,
+            seed: doc.seed,
+        };
+        let html = crate::track::report::render(&heading, &doc.check, &doc.update, &doc.then_now)?;
+        output::write_atomic(path, html.as_bytes())?;
     }
     output::emit(args.output.as_deref(), &text)?;
     Ok(EXIT_OK)
@@ -379,20 +384,6 @@ fn table(doc: &TrackDoc, markdown: bool) -> Result<String, Error> {
     }
     s.end();
     Ok(s.out)
-}
-
-/// An assumption's value: rates and small money to three significant
-/// decimals, large values grouped.
-fn number(x: f64) -> String {
-    if x.abs() >= 1000.0 {
-        thousands(x, 0)
-    } else if x.abs() >= 10.0 {
-        format!("{x:.1}")
-    } else if x.abs() >= 1.0 {
-        format!("{x:.2}")
-    } else {
-        format!("{x:.4}")
-    }
 }
 
 /// Long format: `section,plan,channel,month,metric,statistic,value`.

@@ -217,7 +217,7 @@ mod tests {
             let [v, l, n] =
                 pinned_counts(&mut rng, source, 0.1, 0.2, &month(Some(500), None, Some(9)));
             assert_eq!((v, n), (500, 9));
-            assert!(l >= 9 && l <= 500);
+            assert!((9..=500).contains(&l));
         }
     }
 

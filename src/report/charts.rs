@@ -817,6 +817,93 @@ pub fn lines(
             .label_font(text(14))
             .draw()
             .map_err(svg_err)?;
+
+/// One channel's quantity in the observed months: the forecast's P5–P95
+/// and median, and the actual (see `actuals_over_forecast`).
+pub struct ActualMonth {
+    pub month: usize,
+    pub p5: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub actual: f64,
+    /// Outside P5–P95: drawn in the colour of a miss.
+    pub flagged: bool,
+}
+
+/// A tracked quantity month by month (`racesim track --report`): each
+/// month's forecast P5–P95 as a bar with its median, the actual as a dot.
+/// Bars rather than a band, because a campaign is often tracked after one
+/// or two months, where a band has no width to show.
+pub fn actuals_over_forecast(months: &[ActualMonth], y_desc: &str, units: Units) -> Result<String> {
+    let values: Vec<f64> = months
+        .iter()
+        .flat_map(|m| [m.p5, m.p95, m.actual])
+        .filter(|v| v.is_finite())
+        .collect();
+    let lo = values
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .min(0.0);
+    let hi = values
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .max(1.0);
+    let hi = hi + (hi - lo) * 0.08;
+    let last = months.iter().map(|m| m.month).max().unwrap_or(1);
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (WIDTH, 260)).into_drawing_area();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .margin_right(24)
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.5..last as f64 + 0.5, lo..hi)
+            .map_err(svg_err)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(0)
+            .disable_x_mesh()
+            .bold_line_style(GRID.stroke_width(1))
+            .axis_style(FG)
+            .label_style(text(14))
+            .axis_desc_style(text(15))
+            .x_labels(last.min(13) + 1)
+            .y_labels(5)
+            .x_label_formatter(&|x| {
+                if x.fract().abs() < 1e-9 && *x >= 1.0 {
+                    format!("{x:.0}")
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y| units.tick(*y))
+            .x_desc("month")
+            .y_desc(y_desc)
+            .draw()
+            .map_err(svg_err)?;
+        let color = PALETTE[0];
+        for m in months {
+            let t = m.month as f64;
+            chart
+                .draw_series([Rectangle::new(
+                    [(t - 0.2, m.p5), (t + 0.2, m.p95)],
+                    color.mix(0.3).filled(),
+                )])
+                .map_err(svg_err)?;
+            line(
+                &mut chart,
+                [(t - 0.2, m.p50), (t + 0.2, m.p50)],
+                color.stroke_width(3),
+                None,
+            )?;
+            let dot = if m.flagged { BAD } else { FG };
+            chart
+                .draw_series([Circle::new((t, m.actual), 6, dot.filled())])
+                .map_err(svg_err)?;
+        }
         root.present().map_err(svg_err)?;
     }
     Ok(buf)

@@ -11,6 +11,7 @@ pub mod check;
 pub mod likelihood;
 pub mod posterior;
 pub mod reforecast;
+pub mod report;
 pub mod rewrite;
 
 pub use actuals::{Actual, ActualMetric, Actuals};
