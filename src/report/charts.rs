@@ -817,6 +817,10 @@ pub fn lines(
             .label_font(text(14))
             .draw()
             .map_err(svg_err)?;
+        root.present().map_err(svg_err)?;
+    }
+    Ok(buf)
+}
 
 /// One channel's quantity in the observed months: the forecast's P5–P95
 /// and median, and the actual (see `actuals_over_forecast`).
