@@ -14,6 +14,7 @@ mod fit;
 mod guards;
 mod input_limits;
 mod interrupt;
+mod messages;
 mod model;
 mod numeric_edges;
 mod optimize;
