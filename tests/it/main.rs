@@ -20,6 +20,7 @@ mod numeric_edges;
 mod optimize;
 mod output;
 mod precision;
+mod readers;
 mod report;
 mod samplers;
 mod shards;
