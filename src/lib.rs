@@ -17,6 +17,7 @@ pub mod interrupt;
 pub mod metrics;
 pub mod optimize;
 pub mod options;
+pub mod oracle;
 pub mod output;
 pub mod plans;
 pub mod precision;

@@ -97,6 +97,23 @@ pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Pla
             problems.push(InputProblem::at(line, "the plan name is empty"));
             continue;
         }
+        // A name is echoed on terminals and in every report: an escape
+        // sequence in it would recolour or rewrite the screen.
+        if let Some((at, c)) = plan_name.chars().enumerate().find(|(_, c)| c.is_control()) {
+            problems.push(
+                InputProblem::at(
+                    line,
+                    format!(
+                        "the plan name `{}` has the control character U+{:04X} (character {})",
+                        crate::error::clip(&plan_name),
+                        c as u32,
+                        at + 1
+                    ),
+                )
+                .help("plan names are shown on terminals and in reports; write the name in printable characters"),
+            );
+            continue;
+        }
         if plan_name.eq_ignore_ascii_case("baseline") {
             problems.push(
                 InputProblem::at(

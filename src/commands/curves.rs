@@ -71,12 +71,23 @@ pub fn run(args: &CurvesArgs) -> Result<i32, Error> {
         };
         let spends = curves::spend_points(max, args.points);
         if spends[1] < 0.01 {
-            return Err(UsageError(format!(
-                "--max-spend {max} over {} points would step by less than a cent: \
-                 give fewer --points or a larger --max-spend",
-                args.points
-            ))
-            .into());
+            // Blame what the user wrote: --max-spend, or else the scenario's
+            // spend the default range comes from.
+            let msg = if args.max_spend.is_some() {
+                format!(
+                    "--max-spend {max} over {} points would step by less than a cent: \
+                     give fewer --points or a larger --max-spend",
+                    args.points
+                )
+            } else {
+                format!(
+                    "the curve of `{}` runs to twice the scenario's spend ({max}), and over {} points \
+                     that steps by less than a cent: give a larger range with --max-spend, such as \
+                     --max-spend 100000, or fewer --points",
+                    scenario.channels[ci].name, args.points
+                )
+            };
+            return Err(UsageError(msg).into());
         }
         sweeps.push((ci, spends));
     }
