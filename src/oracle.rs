@@ -67,6 +67,37 @@ pub fn workbook(bytes: &[u8]) -> Result<(), String> {
     }
 }
 
+/// An actuals file's bytes (`racesim track`), for the reference scenario:
+/// what it accepts updates the assumptions to finite draws.
+pub fn actuals(bytes: &[u8]) -> Result<(), String> {
+    let scenario = reference_scenario();
+    let path = Path::new("fuzz.actuals.csv");
+    let text = match crate::scenario::decode_utf8(path, bytes) {
+        Ok(text) => text,
+        Err(e) => return clear(&e.to_string()),
+    };
+    let actuals = match crate::track::Actuals::parse_str(path, text, &scenario) {
+        Ok(a) => a,
+        Err(e) => return clear(&e.to_string()),
+    };
+    let spend = actuals.spend_with(&scenario.baseline_spend());
+    match crate::track::update(&scenario, &actuals, &spend, 1, PARTICLES) {
+        Ok(posterior) => {
+            if let Some(bad) = posterior.draws.iter().flatten().find(|x| !x.is_finite()) {
+                return Err(format!(
+                    "a non-finite posterior draw {bad} from accepted actuals"
+                ));
+            }
+            posterior.warnings.iter().try_for_each(|w| clear(w))
+        }
+        Err(e) => clear(&e.to_string()),
+    }
+}
+
+/// Posterior draws the actuals oracle asks for: enough for every update
+/// method (conjugate, grid, sequential Monte Carlo) to run.
+const PARTICLES: usize = 64;
+
 /// The scenario `plans` inputs are read against.
 pub fn reference_scenario() -> Scenario {
     let text = "stage,channel,metric,value\n\

@@ -101,6 +101,49 @@ fn plans_text() -> impl Strategy<Value = String> {
     })
 }
 
+fn actuals_text() -> impl Strategy<Value = String> {
+    let month = prop::sample::select(vec!["1", "2", "3", "0", "13", "x", ""]);
+    let channel = prop::sample::select(vec![
+        "search",
+        "social",
+        "referral",
+        "*",
+        "tv",
+        "\u{1b}[31m",
+    ]);
+    let metric = prop::sample::select(vec![
+        "spend",
+        "visitors",
+        "leads",
+        "customers",
+        "revenue",
+        "cac",
+    ]);
+    let count = prop::sample::select(vec![
+        "0",
+        "1",
+        "13",
+        "70",
+        "640",
+        "50000",
+        "1e12",
+        "1e300",
+        "-5",
+        "2.5",
+        "NaN",
+        "inf",
+        "\"1,234\"",
+        "$10",
+    ]);
+    prop::collection::vec((month, channel, metric, count), 0..10).prop_map(|rows| {
+        let mut text = String::from("month,channel,metric,value\n");
+        for (m, c, k, v) in rows {
+            text.push_str(&format!("{m},{c},{k},{v}\n"));
+        }
+        text
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -117,6 +160,16 @@ proptest! {
     #[test]
     fn plans_reader(text in plans_text()) {
         check(racesim::oracle::plans(text.as_bytes()))?;
+    }
+
+    #[test]
+    fn actuals_reader(text in actuals_text()) {
+        check(racesim::oracle::actuals(text.as_bytes()))?;
+    }
+
+    #[test]
+    fn actuals_reader_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        check(racesim::oracle::actuals(&bytes))?;
     }
 
     #[test]
