@@ -21,6 +21,7 @@ pub mod engage;
 pub mod money;
 pub mod observed;
 pub mod reach;
+pub mod referral;
 
 use crate::metrics::{Monthly, PerChannel, Total};
 use crate::sampling::{OrderValues, TrialRng, stream};
@@ -377,7 +378,7 @@ pub fn simulate_observed(
                         c[CellMetric::Visitors.index()] = f64::NAN;
                         c[CellMetric::Leads.index()] = f64::NAN;
                     }
-                    reach::referred_customers(
+                    referral::referred_customers(
                         &mut rng.funnel,
                         rate,
                         month.act_rate,
@@ -411,7 +412,7 @@ pub fn simulate_observed(
                 c[CellMetric::Revenue.index()] = value;
             }
         }
-        let (leads, visitors) = reach::referred_leads_and_visitors(
+        let (leads, visitors) = referral::referred_leads_and_visitors(
             &mut rng.funnel,
             lost_leads,
             lost_visitors,
