@@ -181,13 +181,17 @@ pub struct UsageError(pub String);
 /// trial rather than simulating the rest for nothing.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error(
-    "{scenario}: in trial {trial} (plan `{plan}`) a count of people or orders passed {max:.1e}, so the forecast is meaningless; the run stopped there\n  help: the referral cycle grows without bound (referral_rate × act.rate × convert.rate × customer lifetime ≥ 1), or repeat_rate or spend / cost_per_visit implies more orders or visits than can exist; check referral_rate, repeat_rate and the reach rows"
+    "{scenario}: in trial {trial} (plan `{plan}`) a count of people or orders passed {max:.1e}, so the forecast is meaningless; the run stopped there{cycle}\n  help: the referral cycle grows without bound (referral_rate × act.rate × convert.rate × customer lifetime ≥ 1), or repeat_rate or spend / cost_per_visit implies more orders or visits than can exist; check referral_rate, repeat_rate and the reach rows"
 )]
 pub struct RunawayError {
     pub scenario: String,
     pub trial: u64,
     pub plan: String,
     pub max: f64,
+    /// The referral cycle in this trial (`scenario::cycle`): what one
+    /// referred customer brings in and the rows behind it, as lines to
+    /// append; empty without referrals.
+    pub cycle: String,
 }
 
 /// A trial gave NaN or an infinity for a metric that is always defined
@@ -349,6 +353,7 @@ mod tests {
             trial: 1,
             plan: "baseline".into(),
             max: 1e15,
+            cycle: String::new(),
         };
         assert_eq!(Error::from(Halt::from(runaway)).exit_code(), EXIT_INPUT);
         let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full");

@@ -3,6 +3,7 @@
 //! Parsing resolves every channel's assumptions once (named row, `*` row or
 //! default), so the engine never looks anything up by name inside a trial.
 
+pub mod cycle;
 mod inputs;
 mod parse;
 mod table;

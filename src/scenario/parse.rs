@@ -927,7 +927,7 @@ impl<'p> Builder<'p> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "scenario".into());
-        Scenario {
+        let mut scenario = Scenario {
             path: self.path.to_path_buf(),
             name,
             input_hash: String::new(),
@@ -945,7 +945,9 @@ impl<'p> Builder<'p> {
             drawn,
             channels,
             targets,
-        }
+        };
+        scenario.warnings.extend(super::cycle::warning(&scenario));
+        scenario
     }
 
     /// Month override rows for a month past the horizon (spec §2.4).

@@ -279,6 +279,7 @@ fn inspect(block: &Block, i: usize) -> Option<Halt> {
                 trial,
                 plan: error::clip(&plan.name),
                 max: engine::MAX_COUNT as f64,
+                cycle: describe_cycle(block.scenario, &block.draws[i]),
             }));
         }
         if let Some(&metric) = ALWAYS_DEFINED.iter().find(|m| !o.total(**m).is_finite()) {
@@ -297,6 +298,22 @@ fn inspect(block: &Block, i: usize) -> Option<Halt> {
 
 /// A trial's assumption draws as an error quotes them: row by row, the
 /// first `QUOTED_DRAWS`, then how many more.
+/// The referral cycle of a runaway trial, for its error: what a referred
+/// customer brings in with this trial's draws, and the rows behind it.
+fn describe_cycle(scenario: &Scenario, draws: &[f64]) -> String {
+    use crate::scenario::cycle;
+    let value = |p: crate::scenario::Param| p.value(draws);
+    match cycle::growth(scenario, value) {
+        Some(g) => format!(
+            "\n  in this trial each referred customer brings {} more over the horizon; the \
+             cycle's rows: {}",
+            cycle::brief(g),
+            cycle::rows(scenario, value, "in this trial").join("; ")
+        ),
+        None => String::new(),
+    }
+}
+
 fn describe_draws(scenario: &Scenario, draws: &[f64]) -> String {
     if draws.is_empty() {
         return "none (every assumption is fixed)".into();

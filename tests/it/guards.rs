@@ -31,8 +31,39 @@ fn a_runaway_referral_cycle_stops_the_run_at_its_first_trial() {
         "in trial 0 ",
         "the run stopped there",
         "referral_rate",
+        // The rows that feed the cycle, with their lines and this trial's draw.
+        "the cycle's rows: line 9 engage,*,referral_rate = uniform(1.9, 2) (in this trial 1.9",
+        "line 5 act,*,rate = 0.5",
+        "line 8 engage,*,churn = 0.01",
     ]);
     assert!(out.stdout.is_empty());
+}
+
+/// `validate` warns about a cycle that multiplies, and the factor it
+/// gives is referral_rate · act · convert · Σ_{k=1}^{H−1} (1 − churn)^k.
+#[test]
+fn validate_warns_when_the_referral_cycle_multiplies_and_names_its_rows() {
+    let ws = Workspace::new();
+    ws.write("s.csv", RUNAWAY);
+    let out = ws.run(&["validate", "s.csv"]);
+    out.assert_ok();
+    let listing = out.stdout_text();
+    let lifetime: f64 = (1..600).map(|k| 0.99f64.powi(k)).sum();
+    let factor = 1.95 * 0.5 * 0.5 * lifetime;
+    for needle in [
+        "s.csv:9: the referral cycle multiplies".to_string(),
+        format!("brings {factor:.2} more over the 600-month horizon"),
+        "line 9 engage,*,referral_rate = uniform(1.9, 2) (mean 1.95)".to_string(),
+    ] {
+        assert!(listing.contains(&needle), "{needle:?} not in {listing}");
+    }
+    // The same cycle with a tenth of the rate fades out: no warning.
+    ws.write("fading.csv", RUNAWAY.replace("\"uniform(1.9, 2)\"", "0.01"));
+    let lifetime_factor = 0.01 * 0.25 * lifetime;
+    assert!(lifetime_factor < 1.0);
+    let quiet = ws.run(&["validate", "fading.csv"]);
+    quiet.assert_ok();
+    assert!(!quiet.stderr.contains("referral cycle"), "{}", quiet.stderr);
 }
 
 #[test]
