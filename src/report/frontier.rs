@@ -12,30 +12,20 @@ use super::page::{self, esc, num};
 use crate::optimize::frontier::FrontierDoc;
 
 pub fn render(doc: &FrontierDoc) -> Result<String> {
-    let mut html = format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="generator" content="racesim {version}">
-<title>Efficient frontier: {name}</title>
-<style>{style}</style>
-</head>
-<body>
-<main>
-<header><h1>Efficient frontier: {name}</h1>
+    let mut html = page::head(
+        &format!("Efficient frontier: {}", doc.scenario),
+        env!("CARGO_PKG_VERSION"),
+    );
+    html.push_str(&format!(
+        r#"<header><h1>Efficient frontier: {name}</h1>
 <p>{points} budgets · the best split of each solved exactly for expected profit on {search} search trials, then simulated on {eval} evaluation trials · seed {seed}. Profit is a present value in the scenario's currency.</p></header>
 "#,
-        version = esc(env!("CARGO_PKG_VERSION")),
         name = esc(&doc.scenario),
-        style = page::STYLE,
         points = doc.points.len(),
         search = crate::export::format::thousands(doc.search_trials as f64, 0),
         eval = crate::export::format::thousands(doc.evaluation_trials as f64, 0),
         seed = doc.seed,
-    );
+    ));
     html.push_str(&profit_section(doc)?);
     html.push_str(&split_section(doc)?);
     html.push_str(&table(doc));

@@ -42,30 +42,17 @@ pub fn render(
         samples,
     };
     let plan_names: Vec<&str> = doc.plans.iter().map(|p| p.plan.as_str()).collect();
-    let mut html = format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="generator" content="racesim {version}">
-<title>Forecast: {name}</title>
-<style>{style}</style>
-</head>
-<body>
-<main>
-<header><h1>Forecast: {name}</h1>
+    let mut html = page::head(&format!("Forecast: {}", doc.scenario), &doc.racesim_version);
+    html.push_str(&format!(
+        r#"<header><h1>Forecast: {name}</h1>
 <p>{trials} simulated trials · seed {seed} · {horizon}-month horizon · plans: {plans}. Money is in the scenario's currency; profit, revenue and cost are present values.</p></header>
 "#,
-        version = page::esc(&doc.racesim_version),
         name = page::esc(&doc.scenario),
-        style = page::STYLE,
         trials = crate::export::format::thousands(doc.trials as f64, 0),
         seed = doc.seed,
         horizon = doc.horizon_months,
         plans = page::esc(&plan_names.join(", ")),
-    );
+    ));
     html.push_str(&sections::headline(&c));
     html.push_str(&sections::drivers(&c));
     html.push_str(&sections::targets(&c));

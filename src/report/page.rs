@@ -75,6 +75,28 @@ pub fn num_in(key: &str, units: Units, x: Option<f64>, money_decimals: Option<us
     )
 }
 
+/// Everything before a page's first section: the self-contained head
+/// (stylesheet inline, no scripts) and the opening of the body.
+pub fn head(title: &str, racesim_version: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="generator" content="racesim {version}">
+<title>{title}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<main>
+"#,
+        version = esc(racesim_version),
+        title = esc(title),
+    )
+}
+
 pub const STYLE: &str = r##"
 :root {
   color-scheme: light dark;

@@ -29,28 +29,20 @@ pub fn render(
     update: &Posterior,
     then_now: &ThenNow,
 ) -> Result<String> {
-    let mut html = format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>Tracking: {name}</title>
-<style>{style}</style>
-</head>
-<body>
-<main>
-<header><h1>Tracking: {name}</h1>
+    let mut html = page::head(
+        &format!("Tracking: {}", heading.scenario),
+        env!("CARGO_PKG_VERSION"),
+    );
+    html.push_str(&format!(
+        r#"<header><h1>Tracking: {name}</h1>
 <p>Actuals through month {months} ({actuals}) · {trials} trials · seed {seed}.</p></header>
 "#,
         name = esc(heading.scenario),
-        style = page::STYLE,
         months = heading.months,
         actuals = esc(heading.actuals),
         trials = thousands(heading.trials as f64, 0),
         seed = heading.seed,
-    );
+    ));
     html.push_str(&actuals_section(check)?);
     html.push_str(&update_section(update));
     html.push_str(&then_now_section(then_now));
