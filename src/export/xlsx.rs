@@ -311,22 +311,45 @@ pub fn document(doc: &Document, extras: Extras) -> Result<Vec<u8>> {
     book.to_bytes()
 }
 
-/// The run-details rows of a document.
-fn doc_details(doc: &Document, extras: Extras) -> Vec<(&'static str, Cell)> {
-    let mut rows = vec![
-        ("scenario", Cell::text(&doc.scenario)),
-        ("racesim version", Cell::text(doc.racesim_version.as_str())),
+/// What reproduces a document, as the first rows of its run-details sheet.
+struct Provenance<'a> {
+    scenario: &'a str,
+    racesim_version: &'a str,
+    model_version: u32,
+    schema_version: u32,
+    seed: u64,
+    trials: u64,
+}
+
+fn provenance(p: Provenance) -> Vec<(&'static str, Cell)> {
+    vec![
+        ("scenario", Cell::text(p.scenario)),
+        ("racesim version", Cell::text(p.racesim_version)),
         (
             "model version",
-            Cell::Number(doc.model_version as f64, Style::Integer),
+            Cell::Number(p.model_version as f64, Style::Integer),
         ),
         (
             "schema version",
-            Cell::Number(doc.schema_version as f64, Style::Integer),
+            Cell::Number(p.schema_version as f64, Style::Integer),
         ),
         // As text: a seed can exceed the 15 digits a spreadsheet keeps.
-        ("seed", Cell::text(doc.seed.to_string())),
-        ("trials", Cell::Number(doc.trials as f64, Style::Integer)),
+        ("seed", Cell::text(p.seed.to_string())),
+        ("trials", Cell::Number(p.trials as f64, Style::Integer)),
+    ]
+}
+
+/// The run-details rows of a document.
+fn doc_details(doc: &Document, extras: Extras) -> Vec<(&'static str, Cell)> {
+    let mut rows = provenance(Provenance {
+        scenario: &doc.scenario,
+        racesim_version: &doc.racesim_version,
+        model_version: doc.model_version,
+        schema_version: doc.schema_version,
+        seed: doc.seed,
+        trials: doc.trials,
+    });
+    rows.extend([
         (
             "horizon months",
             Cell::Number(doc.horizon_months as f64, Style::Integer),
@@ -342,7 +365,7 @@ fn doc_details(doc: &Document, extras: Extras) -> Vec<(&'static str, Cell)> {
                     .join(", "),
             ),
         ),
-    ];
+    ]);
     if let Some(s) = extras.scenario {
         rows.push(("scenario file", Cell::text(s.path.display().to_string())));
         if let Some(sheet) = &s.sheet {
@@ -1061,21 +1084,16 @@ pub fn curves(doc: &CurvesDoc) -> Result<Vec<u8>> {
     }
     book.add(sheet);
     book.add(charts);
-    book.add(details(&[
-        ("scenario", Cell::text(&doc.scenario)),
-        ("racesim version", Cell::text(doc.racesim_version.as_str())),
-        (
-            "model version",
-            Cell::Number(doc.model_version as f64, Style::Integer),
-        ),
-        (
-            "schema version",
-            Cell::Number(doc.schema_version as f64, Style::Integer),
-        ),
-        ("seed", Cell::text(doc.seed.to_string())),
-        ("trials", Cell::Number(doc.trials as f64, Style::Integer)),
-        ("input hash", Cell::text(doc.input_hash.as_str())),
-    ]));
+    let mut rows = provenance(Provenance {
+        scenario: &doc.scenario,
+        racesim_version: &doc.racesim_version,
+        model_version: doc.model_version,
+        schema_version: doc.schema_version,
+        seed: doc.seed,
+        trials: doc.trials,
+    });
+    rows.push(("input hash", Cell::text(doc.input_hash.as_str())));
+    book.add(details(&rows));
     book.to_bytes()
 }
 
