@@ -265,8 +265,11 @@ pub fn number(line: u64, column: &str, cell: &str) -> Result<f64, InputProblem> 
         .trim();
     let plain = without_thousands_separators(t).unwrap_or_else(|| t.to_string());
     let bad = || {
-        let help = if t.contains(',') {
-            format!("write `{}` with a decimal point", t.replace(',', "."))
+        // A decimal comma (`12,5`): suggest the point only when that reads.
+        let decimal_point = t.replace(',', ".");
+        let help = if t.contains(',') && crate::scenario::value::read_number(&decimal_point).is_ok()
+        {
+            format!("write `{}` with a decimal point", clip(&decimal_point))
         } else {
             "a plain number, e.g. 1234.5 or \"1,234.5\"".to_string()
         };

@@ -190,3 +190,15 @@ proptest! {
         check(racesim::oracle::workbook(&bytes))?;
     }
 }
+
+/// Found by the actuals fuzz target: a value with NUL bytes and commas got
+/// a "with a decimal point" suggestion that echoed the NULs raw.
+#[test]
+fn a_number_with_control_characters_is_quoted_escaped_in_every_hint() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/seeds/actuals/nul_in_a_number.csv"
+    ))
+    .unwrap();
+    racesim::oracle::actuals(&bytes).unwrap();
+}
