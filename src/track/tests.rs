@@ -6,7 +6,7 @@ use statrs::distribution::{Beta, Continuous, ContinuousCDF, LogNormal};
 
 use super::actuals::Actuals;
 use super::likelihood::{ln_binomial_pmf, ln_poisson_pmf};
-use super::posterior::{Method, Posterior, update};
+use super::posterior::{Method, Posterior, Spread, update};
 use crate::scenario::{Scenario, parse_str};
 
 fn scenario(text: &str) -> Scenario {
@@ -22,6 +22,14 @@ fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs()
 }
 
+/// A posterior's mean and P5/P95 against the exact `(mean, p5, p95)`, to
+/// relative tolerances `mean_tol` and `quantile_tol`.
+fn assert_spread(got: &Spread, (mean, p5, p95): (f64, f64, f64), mean_tol: f64, quantile_tol: f64) {
+    assert!(rel(got.mean, mean) < mean_tol, "{got:?} vs mean {mean}");
+    assert!(rel(got.p5, p5) < quantile_tol, "{got:?} vs P5 {p5}");
+    assert!(rel(got.p95, p95) < quantile_tol, "{got:?} vs P95 {p95}");
+}
+
 const ACT: &str = "stage,channel,metric,value\n\
 plan,*,horizon_months,6\n\
 reach,search,spend,10000\n\
@@ -35,19 +43,8 @@ convert,*,order_value,80\n";
 /// (well under 0.1 % at N = 4000).
 fn assert_beta(p: &Posterior, a: f64, b: f64) {
     let beta = Beta::new(a, b).unwrap();
-    let u = &p.assumptions[0];
-    let (mean, p5, p95) = (a / (a + b), beta.inverse_cdf(0.05), beta.inverse_cdf(0.95));
-    assert!(
-        rel(u.posterior.mean, mean) < 1e-3,
-        "{:?} vs {mean}",
-        u.posterior
-    );
-    assert!(rel(u.posterior.p5, p5) < 2e-3, "{:?} vs {p5}", u.posterior);
-    assert!(
-        rel(u.posterior.p95, p95) < 2e-3,
-        "{:?} vs {p95}",
-        u.posterior
-    );
+    let exact = (a / (a + b), beta.inverse_cdf(0.05), beta.inverse_cdf(0.95));
+    assert_spread(&p.assumptions[0].posterior, exact, 1e-3, 2e-3);
 }
 
 #[test]
@@ -152,18 +149,7 @@ convert,*,order_value,80\n",
                 p95 = *x;
             }
         }
-        let u = &p.assumptions[0];
-        assert!(
-            rel(u.posterior.mean, mean) < 2e-3,
-            "{:?} vs {mean}",
-            u.posterior
-        );
-        assert!(rel(u.posterior.p5, p5) < 3e-3, "{:?} vs {p5}", u.posterior);
-        assert!(
-            rel(u.posterior.p95, p95) < 3e-3,
-            "{:?} vs {p95}",
-            u.posterior
-        );
+        assert_spread(&p.assumptions[0].posterior, (mean, p5, p95), 2e-3, 3e-3);
     }
 }
 
