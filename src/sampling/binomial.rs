@@ -3,7 +3,7 @@
 
 use rand::{Rng, RngExt};
 
-use super::{INVERSION_CAP, RECIPROCAL, pow_whole};
+use super::{INVERSION_CAP, RECIPROCAL, floor_nonnegative, pow_whole};
 
 /// The binomial walk stays cheaper than BTRS a little longer, because BTRS
 /// needs its logarithmic acceptance test in about half of its draws at
@@ -67,13 +67,18 @@ fn binomial_btrs<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     let v_r = 0.92 - 4.2 / b;
     let r = p / (1.0 - p);
     let alpha = (2.83 + 5.1 / b) * spq;
-    let m = ((nf + 1.0) * p).floor();
+    let m = floor_nonnegative((nf + 1.0) * p);
     loop {
         let u: f64 = rng.random::<f64>() - 0.5;
         let v: f64 = rng.random();
         let us = 0.5 - u.abs();
-        let k = ((2.0 * a / us + b) * u + c).floor();
-        if k < 0.0 || k > nf {
+        // floor(x) < 0 exactly when x < 0.
+        let x = (2.0 * a / us + b) * u + c;
+        if x < 0.0 {
+            continue;
+        }
+        let k = floor_nonnegative(x);
+        if k > nf {
             continue;
         }
         if us >= 0.07 && v <= v_r {

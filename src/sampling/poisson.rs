@@ -4,7 +4,7 @@
 use rand::{Rng, RngExt};
 
 use super::binomial::stirling_tail;
-use super::{INVERSION_CAP, INVERSION_MEAN, RECIPROCAL};
+use super::{INVERSION_CAP, INVERSION_MEAN, RECIPROCAL, floor_nonnegative};
 
 /// Poisson(λ), exact, as a count.
 #[inline]
@@ -44,7 +44,10 @@ fn poisson_ptrs<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
         let u: f64 = rng.random::<f64>() - 0.5;
         let v: f64 = rng.random();
         let us = 0.5 - u.abs();
-        let k = ((2.0 * a / us + b) * u + lambda + 0.43).floor();
+        let x = (2.0 * a / us + b) * u + lambda + 0.43;
+        // Any negative k stands for floor(x) < 0: both cast to 0 and are
+        // rejected below.
+        let k = if x < 0.0 { -1.0 } else { floor_nonnegative(x) };
         if us >= 0.07 && v <= v_r {
             return k as u64;
         }
