@@ -42,7 +42,26 @@ pub fn mix64(mut z: u64) -> u64 {
 /// lets plans share draws (common random numbers).
 #[inline]
 pub fn stream(seed: u64, trial: u64, key: u64) -> TrialRng {
-    TrialRng::seed_from_u64(mix64(mix64(mix64(seed) ^ trial) ^ key))
+    seed_stream(mix64(mix64(mix64(seed) ^ trial) ^ key))
+}
+
+/// `TrialRng::seed_from_u64(seed)`, inlined: a trial seeds about sixty
+/// streams, and the crate's version goes through a byte buffer and a call.
+/// Its state is the first four outputs of SplitMix64 started at `seed`
+/// (each `mix64` of the running state), little-endian as the crate reads
+/// them; four consecutive SplitMix64 outputs are never all zero, so the
+/// crate's all-zero fallback never applies. A test checks it against the
+/// crate's.
+#[inline]
+pub fn seed_stream(seed: u64) -> TrialRng {
+    const PHI: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut bytes = [0u8; 32];
+    for (i, word) in bytes.chunks_exact_mut(8).enumerate() {
+        // mix64 adds PHI itself: the i-th output is mix64(seed + i·PHI).
+        let state = seed.wrapping_add(PHI.wrapping_mul(i as u64));
+        word.copy_from_slice(&mix64(state).to_le_bytes());
+    }
+    TrialRng::from_seed(bytes)
 }
 
 /// floor(x) for x ≥ 0 (or NaN): below 2^63 the truncating cast is floor,
@@ -93,6 +112,18 @@ fn pow_whole(mut x: f64, mut e: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inlined_seeding_is_the_crates() {
+        let seeds = [0, 1, 42, u64::MAX, 0x9E37_79B9_7F4A_7C15_u64.wrapping_neg()];
+        for seed in seeds.into_iter().chain((0..1000).map(mix64)) {
+            assert_eq!(
+                seed_stream(seed),
+                TrialRng::seed_from_u64(seed),
+                "seed {seed}"
+            );
+        }
+    }
 
     #[test]
     fn floor_of_a_nonnegative_number_is_floor() {
