@@ -1,6 +1,8 @@
 //! Poisson(λ) counts: an inversion walk for small means, PTRS (Hörmann
 //! 1993) beyond.
 
+use std::sync::LazyLock;
+
 use rand::{Rng, RngExt};
 
 use super::binomial::stirling_tail;
@@ -62,8 +64,30 @@ fn poisson_ptrs<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
     }
 }
 
-/// log(k!) by Stirling's series with the tabulated remainder for small k.
+/// log(k!) for the PTRS acceptance test: looked up for the counts a
+/// repeat-order draw usually has, instead of a logarithm per test. The
+/// table holds `stirling_ln_factorial` itself, so the test's decisions are
+/// the same bit for bit.
+#[inline]
 fn ln_factorial(k: f64) -> f64 {
+    static TABLE: LazyLock<Vec<f64>> = LazyLock::new(|| {
+        (0..LN_FACTORIAL_TABLE)
+            .map(|k| stirling_ln_factorial(k as f64))
+            .collect()
+    });
+    // k is a whole number ≥ 0 here, so the cast is exact (or saturates
+    // past the table).
+    TABLE
+        .get(k as usize)
+        .copied()
+        .unwrap_or_else(|| stirling_ln_factorial(k))
+}
+
+/// Counts whose log(k!) is tabulated: a Poisson mean of several hundred.
+const LN_FACTORIAL_TABLE: usize = 1024;
+
+/// log(k!) by Stirling's series with the tabulated remainder for small k.
+fn stirling_ln_factorial(k: f64) -> f64 {
     const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
     (k + 0.5) * (k + 1.0).ln() - (k + 1.0) + HALF_LN_2PI + stirling_tail(k)
 }
