@@ -12,25 +12,48 @@ use super::{EngageInputs, Expected};
 /// so far.
 #[derive(Debug, Clone, Default)]
 pub struct Cohorts {
-    new: Vec<f64>,
+    /// (month index from 0, new customers) of the months so far that
+    /// acquired any: a paid channel acquires in its campaign months only,
+    /// and the others' terms of the convolution are zeros.
+    cohorts: Vec<(usize, f64)>,
+    /// Months added so far.
+    months: usize,
+    /// Whether a month with +0.0 new customers was left out.
+    skipped_positive_zero: bool,
 }
 
 impl Cohorts {
     pub fn start(&mut self) {
-        self.new.clear();
+        self.cohorts.clear();
+        self.months = 0;
+        self.skipped_positive_zero = false;
     }
 
     /// Adds the next month's new customers and returns the customers
-    /// acquired before that month who are still active in it (a_t).
+    /// acquired before that month who are still active in it (a_t): the
+    /// sum, in month order, of each earlier month's new customers times
+    /// their survival.
+    ///
+    /// Leaving out the zero terms gives the same number, bit for bit: every
+    /// term is ≥ 0, and a zero added to a partial sum changes nothing except
+    /// the sign of a −0.0 sum (the empty sum's value), which a +0.0 term
+    /// turns into +0.0 wherever it stands; so +0.0 is added once at the end
+    /// if such a term was left out.
     pub fn month(&mut self, survival: &Survival, new: f64) -> f64 {
-        let t = self.new.len() + 1;
-        let returning = self
-            .new
-            .iter()
-            .enumerate()
-            .map(|(i, n)| n * survival.survival(t - 1 - i))
-            .sum();
-        self.new.push(new);
+        let t = self.months + 1;
+        let mut returning: f64 = std::iter::empty::<f64>().sum();
+        for &(i, n) in &self.cohorts {
+            returning += n * survival.survival(t - 1 - i);
+        }
+        if self.skipped_positive_zero {
+            returning += 0.0;
+        }
+        if new != 0.0 {
+            self.cohorts.push((self.months, new));
+        } else if new.is_sign_positive() {
+            self.skipped_positive_zero = true;
+        }
+        self.months += 1;
         returning
     }
 }
