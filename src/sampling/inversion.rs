@@ -111,20 +111,24 @@ impl InversionTable {
     }
 
     /// The cell of a draw whose key is `key`.
+    ///
+    /// The generator is advanced here, inline, and only the search is out
+    /// of line: a call that took the generator would make the compiler keep
+    /// its state in memory, stored and reloaded for every word of draws.
     #[inline]
     fn cell<R: Rng + ?Sized>(&self, rng: &mut R, key: usize) -> usize {
         let cell = usize::from(self.by_key[key & (KEYS - 1)]);
         if cell < self.thresholds.len() {
             cell
         } else {
-            self.resolve(rng, key)
+            self.resolve(key, rng.next_u64())
         }
     }
 
-    /// U's key straddles a threshold: draw the bits below it.
+    /// U's key straddles a threshold: `next` supplies the bits below it.
     #[cold]
-    fn resolve<R: Rng + ?Sized>(&self, rng: &mut R, key: usize) -> usize {
-        let u = ((key as u64) << (64 - KEY_BITS)) | (rng.next_u64() >> KEY_BITS);
+    fn resolve(&self, key: usize, next: u64) -> usize {
+        let u = ((key as u64) << (64 - KEY_BITS)) | (next >> KEY_BITS);
         let cells = self.thresholds.len();
         (self.first_cell[key] as usize..cells)
             .find(|&k| u < self.thresholds[k])

@@ -27,6 +27,38 @@ pub struct OrderValues {
     inverse_cv2: f64,
     /// c for n orders at index n; NaN until first needed.
     c: Vec<f64>,
+    /// The most orders whose sum is drawn as a gamma at this cv (see
+    /// `most_gamma_orders`).
+    most_gamma_orders: u64,
+}
+
+/// Whether the sum of `n` orders at cv² = `cv2` takes the normal limit:
+/// its gamma shape n/cv² is beyond `MAX_GAMMA_SHAPE` (or undefined).
+fn takes_normal_limit(n: u64, cv2: f64) -> bool {
+    let shape = n as f64 / cv2;
+    shape.is_nan() || shape > MAX_GAMMA_SHAPE
+}
+
+/// The largest n ≥ 0 for which `takes_normal_limit(n, cv2)` is false
+/// (u64::MAX when it never is; 0 when every n ≥ 1 takes the limit).
+///
+/// The test needs a division per draw, whose latency the draw waited for;
+/// it only changes with cv, and is monotone in n (rounding is monotone),
+/// so one binary search per cv gives the same answer for every n.
+fn most_gamma_orders(cv2: f64) -> u64 {
+    if !takes_normal_limit(u64::MAX, cv2) {
+        return u64::MAX;
+    }
+    let (mut gamma, mut normal) = (0u64, u64::MAX);
+    while normal - gamma > 1 {
+        let mid = gamma + (normal - gamma) / 2;
+        if takes_normal_limit(mid, cv2) {
+            normal = mid;
+        } else {
+            gamma = mid;
+        }
+    }
+    gamma
 }
 
 /// The largest gamma shape drawn as a gamma (see `OrderValues::sum`).
@@ -48,17 +80,16 @@ impl OrderValues {
         // are the normal limit of the gamma, mean·n with sd mean·cv·√n: its
         // skewness 2/√shape is below 2e-6. The gamma's own set-up would
         // overflow (1/cv² = ∞) and give an infinite revenue.
-        let cv2 = cv * cv;
-        let shape = n as f64 / cv2;
-        if shape.is_nan() || shape > MAX_GAMMA_SHAPE {
-            let z: f64 = rng.sample(StandardNormal);
-            return (mean * n as f64 + mean * cv * (n as f64).sqrt() * z).max(0.0);
-        }
         if self.cv != Some(cv.to_bits()) {
             self.cv = Some(cv.to_bits());
             self.inverse_cv2 = 1.0 / (cv * cv);
             self.c.clear();
             self.c.resize(REMEMBERED_COUNTS, f64::NAN);
+            self.most_gamma_orders = most_gamma_orders(cv * cv);
+        }
+        if n > self.most_gamma_orders {
+            let z: f64 = rng.sample(StandardNormal);
+            return (mean * n as f64 + mean * cv * (n as f64).sqrt() * z).max(0.0);
         }
         let shape = n as f64 * self.inverse_cv2;
         let scale = mean * cv * cv;
@@ -98,6 +129,25 @@ fn marsaglia_tsang<R: Rng + ?Sized>(rng: &mut R, d: f64, c: f64) -> f64 {
         let x_sqr = x * x;
         if u < 1.0 - 0.0331 * x_sqr * x_sqr || u.ln() < 0.5 * x_sqr + d * (1.0 - v + v.ln()) {
             return v;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampling::mix64;
+
+    #[test]
+    fn the_remembered_limit_is_the_division_test() {
+        for cv in [0.6, 1.0, 3.0, 1e-3, 1.5e-6, 1e-6, 1e-9, 1e-160, 1e-200, 1e200, f64::NAN] {
+            let cv2 = cv * cv;
+            let most = most_gamma_orders(cv2);
+            let near = (0..64).flat_map(|d| [most.saturating_sub(d), most.saturating_add(d)]);
+            let spread = (0..2000u64).map(|i| mix64(i) >> (i % 64));
+            for n in near.chain(spread).filter(|&n| n > 0) {
+                assert_eq!(n > most, takes_normal_limit(n, cv2), "cv {cv}, n {n}");
+            }
         }
     }
 }
