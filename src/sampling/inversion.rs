@@ -152,15 +152,34 @@ impl InversionTable {
             let word = rng.next_u64();
             for j in 0..PER_WORD as usize {
                 let key = (word >> (KEY_BITS as usize * j)) as usize & (KEYS - 1);
-                counts[self.cell(rng, key)][j & 3] += 1;
+                self.count(rng, key, counts, j & 3);
             }
         }
         if !n.is_multiple_of(PER_WORD) {
             let word = rng.next_u64();
             for j in 0..(n % PER_WORD) as usize {
                 let key = (word >> (KEY_BITS as usize * j)) as usize & (KEYS - 1);
-                counts[self.cell(rng, key)][j & 3] += 1;
+                self.count(rng, key, counts, j & 3);
             }
+        }
+    }
+
+    /// `counts[cell][lane] += 1` for the cell of key `key`, as `cell`
+    /// finds it; `counts` is exactly as long as the distribution, so the
+    /// table's own test (is the key's cell a cell?) is also the bounds check.
+    #[inline]
+    fn count<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        key: usize,
+        counts: &mut [[u32; 4]],
+        lane: usize,
+    ) {
+        let cell = usize::from(self.by_key[key & (KEYS - 1)]);
+        if let Some(c) = counts.get_mut(cell) {
+            c[lane] += 1;
+        } else {
+            counts[self.resolve(key, rng.next_u64())][lane] += 1;
         }
     }
 }

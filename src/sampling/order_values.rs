@@ -140,7 +140,19 @@ mod tests {
 
     #[test]
     fn the_remembered_limit_is_the_division_test() {
-        for cv in [0.6, 1.0, 3.0, 1e-3, 1.5e-6, 1e-6, 1e-9, 1e-160, 1e-200, 1e200, f64::NAN] {
+        for cv in [
+            0.6,
+            1.0,
+            3.0,
+            1e-3,
+            1.5e-6,
+            1e-6,
+            1e-9,
+            1e-160,
+            1e-200,
+            1e200,
+            f64::NAN,
+        ] {
             let cv2 = cv * cv;
             let most = most_gamma_orders(cv2);
             let near = (0..64).flat_map(|d| [most.saturating_sub(d), most.saturating_add(d)]);
