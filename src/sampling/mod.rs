@@ -69,7 +69,7 @@ pub fn seed_stream(seed: u64) -> TrialRng {
 /// baseline x86-64; above, every f64 is a whole number already.
 #[inline]
 pub(crate) fn floor_nonnegative(x: f64) -> f64 {
-    debug_assert!(!(x < 0.0));
+    debug_assert!(x >= 0.0 || x.is_nan());
     if x < 9.0e18 {
         (x as i64) as f64
     } else {
