@@ -91,25 +91,20 @@ pub fn run(args: &CurvesArgs) -> Result<i32, Error> {
         }
         sweeps.push((ci, spends));
     }
+    // Each pass over the trials takes a group of curves (`curves::passes`).
     let bar = progress::bar(
-        opts.trials * sweeps.len() as u64,
+        opts.trials * curves::passes(&sweeps).len() as u64,
         &scenario.name,
         opts.show_progress,
     );
-    let list: Vec<Curve> = sweeps
-        .iter()
-        .map(|(ci, spends)| {
-            curves::sweep(
-                &scenario,
-                *ci,
-                spends,
-                opts.seed,
-                opts.trials,
-                opts.threads,
-                &bar,
-            )
-        })
-        .collect::<Result<_, _>>()?;
+    let list: Vec<Curve> = curves::sweep(
+        &scenario,
+        &sweeps,
+        opts.seed,
+        opts.trials,
+        opts.threads,
+        &bar,
+    )?;
     bar.finish_and_clear();
     let doc = CurvesDoc::new(&scenario, opts.trials, opts.seed, list);
     let bytes = match args.out.format {
