@@ -1,7 +1,10 @@
-//! One exporter per output format, all rendering the same `Document`.
+//! Every document in every format it is written in: one exporter per
+//! format for the run's `Document`, and a module per other command's
+//! document (`curves`, …), so commands only parse, compute and write.
 
 pub mod comparison;
 mod csv;
+pub mod curves;
 pub mod format;
 mod json;
 pub mod samples;
