@@ -7,6 +7,7 @@ mod csv;
 pub mod curves;
 pub mod format;
 mod json;
+pub mod optimize;
 pub mod samples;
 mod table;
 pub mod xlsx;
