@@ -10,6 +10,7 @@ mod json;
 pub mod optimize;
 pub mod samples;
 mod table;
+pub mod track;
 pub mod xlsx;
 
 use anyhow::Result;
