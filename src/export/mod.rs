@@ -5,6 +5,7 @@
 pub mod comparison;
 mod csv;
 pub mod curves;
+pub mod drivers;
 pub mod format;
 mod json;
 pub mod optimize;
