@@ -12,6 +12,7 @@ pub mod optimize;
 pub mod samples;
 mod table;
 pub mod track;
+pub mod validate;
 pub mod xlsx;
 
 use anyhow::Result;
