@@ -15,7 +15,7 @@ use crate::error::Halt;
 use crate::metrics::Total;
 use crate::optimize::exact::{ExpectedModel, MeanMetric};
 use crate::scenario::Scenario;
-use crate::simulation::{self, Block, Collector, Job, Plan};
+use crate::simulation::{self, Block, Collector, Given, Job, Plan};
 use crate::stats::{Accumulator, Estimate};
 
 /// What every curve shares: trials and seed (all curves of a document use
@@ -119,9 +119,11 @@ impl PointStats {
     }
 }
 
-/// The statistics of every point of one sweep.
+/// The statistics of every point of every sweep, plans in sweep order.
 struct Sweep {
     points: Vec<PointStats>,
+    /// Does plan k start a curve (so has no previous point)?
+    starts: std::sync::Arc<Vec<bool>>,
 }
 
 impl Collector for Sweep {
@@ -133,7 +135,7 @@ impl Collector for Sweep {
                 point.revenue.add(o.total(Total::Revenue));
                 point.profit.add(o.total(Total::Profit));
             }
-            if k > 0 {
+            if !self.starts[k] {
                 for (o, before) in outcomes.iter().zip(block.outcomes(k - 1)) {
                     point
                         .step
@@ -150,53 +152,32 @@ impl Collector for Sweep {
     }
 }
 
-/// Sweeps channel `ci` over `spends` with every other channel at its
-/// scenario spend.
+/// Points a pass over the trials simulates at most. Every point keeps a
+/// few quantile sketches on each thread, so a pass's memory is bounded by
+/// this and not by channels × points; more points take more passes, each
+/// re-simulating the scenario's channels once per trial.
+pub const POINTS_PER_PASS: usize = 1024;
+
+/// Sweeps each channel `ci` of `sweeps` over its `spends`, every other
+/// channel at its scenario spend.
 ///
 /// Every point of a trial shares that trial's draws (common random
-/// numbers). Accumulators merge exactly, so the result does not depend on
-/// the number of threads, and a point's statistics are bit for bit those
-/// `run` reports for the same spend.
+/// numbers), and each trial simulates its channels once per pass: a point
+/// costs one channel's simulation (`Given::base`), so time grows with
+/// channels × points and not with channels² × points (until more than
+/// `POINTS_PER_PASS` points need several passes). Accumulators merge
+/// exactly, so the result does not depend on the number of threads; a
+/// point at the scenario's spend is bit for bit what `run` reports, other
+/// points may differ from a `run` at their spend in the last bit of a sum.
 pub fn sweep(
     scenario: &Scenario,
-    ci: usize,
-    spends: &[f64],
+    sweeps: &[(usize, Vec<f64>)],
     seed: u64,
     trials: u64,
     threads: usize,
     progress: &ProgressBar,
-) -> Result<Curve, Halt> {
-    let channel = &scenario.channels[ci];
-    // Each point scales the channel's whole monthly pattern, so a
-    // flighting plan keeps its shape.
-    let plans: Vec<Plan> = spends
-        .iter()
-        .map(|&s| {
-            let mut plan = Plan::baseline(scenario);
-            plan.spend[ci] = scenario.spend_pattern(ci, s);
-            plan
-        })
-        .collect();
-    let job = Job {
-        scenario,
-        plans: &plans,
-        seed,
-        first_trial: 0,
-        trials,
-        threads,
-    };
-    let fresh = || Sweep {
-        points: vec![PointStats::default(); spends.len()],
-    };
-    let merged = simulation::drive_guarded(&job, fresh, progress)?.points;
-    let band = |acc: &Accumulator, m: Total| {
-        let s = acc.summary(m.kind());
-        Band {
-            mean: s.mean,
-            p5: s.p5,
-            p95: s.p95,
-        }
-    };
+) -> Result<Vec<Curve>, Halt> {
+    let base = scenario.baseline_spend();
     // The exact expected-profit curve on the same trials: every paid
     // channel that can spend, the others at their scenario spend.
     let spending: Vec<usize> = scenario
@@ -204,10 +185,11 @@ pub fn sweep(
         .filter(|(_, c)| c.missing_funnel_inputs(true).is_empty())
         .map(|(i, _)| i)
         .collect();
-    let model = spending.contains(&ci).then(|| {
+    let needs_model = sweeps.iter().any(|(ci, _)| spending.contains(ci));
+    let model = needs_model.then(|| {
         ExpectedModel::build(
             scenario,
-            &scenario.baseline_spend(),
+            &base,
             &spending,
             MeanMetric::Profit,
             seed,
@@ -216,40 +198,142 @@ pub fn sweep(
         )
     });
     let baseline = scenario.baseline_totals();
-    let points = spends
-        .iter()
-        .zip(&merged)
-        .enumerate()
-        .map(|(k, (&s, stats))| {
-            let marginal_roi = (k > 0).then(|| {
-                let width = s - spends[k - 1];
-                let d = &stats.step;
-                let mean = d.mean().unwrap_or(0.0) / width;
-                let se = d.sd().unwrap_or(0.0) / (d.defined().max(1) as f64).sqrt() / width;
-                Marginal::new(mean, se)
+    // Each channel's part of the expected profit at the scenario's spend,
+    // so a point (one channel moved) costs one channel's curve.
+    let parts: Vec<Option<f64>> = model.as_ref().map_or_else(Vec::new, |m| {
+        m.curves
+            .iter()
+            .zip(&baseline)
+            .map(|(c, &s)| c.as_ref().map(|c| c.value(s)))
+            .collect()
+    });
+    let mut curves = Vec::with_capacity(sweeps.len());
+    for group in passes(sweeps) {
+        let simulated = simulate_points(scenario, &base, group, seed, trials, threads, progress)?;
+        let mut simulated = simulated.into_iter();
+        for (ci, spends) in group {
+            let ci = *ci;
+            let channel_model = model
+                .as_ref()
+                .filter(|_| spending.contains(&ci))
+                .and_then(|m| Some((m, m.curves[ci].as_ref()?)));
+            let points = spends
+                .iter()
+                .enumerate()
+                .map(|(k, &s)| {
+                    let stats = simulated.next().expect("statistics of every point");
+                    let exact = channel_model.map(|(m, curve)| {
+                        // Summed as `ExpectedModel::value` sums, in channel order.
+                        let value = m.constant
+                            + parts
+                                .iter()
+                                .enumerate()
+                                .filter_map(
+                                    |(c, part)| {
+                                        if c == ci { Some(curve.value(s)) } else { *part }
+                                    },
+                                )
+                                .sum::<f64>();
+                        let slope = Marginal::new(curve.derivative(s), curve.derivative_se(s));
+                        (value, slope)
+                    });
+                    CurvePoint {
+                        spend: s,
+                        customers: band(&stats.customers, Total::Customers),
+                        revenue: band(&stats.revenue, Total::Revenue),
+                        profit: band(&stats.profit, Total::Profit),
+                        marginal_roi: (k > 0).then(|| step_roi(&stats.step, s - spends[k - 1])),
+                        expected_profit: exact.as_ref().map(|e| e.0),
+                        exact_marginal_roi: exact.map(|e| e.1),
+                    }
+                })
+                .collect();
+            curves.push(Curve {
+                channel: scenario.channels[ci].name.clone(),
+                scenario_spend: scenario.channels[ci].spend,
+                points,
             });
-            let mut at = baseline.clone();
-            at[ci] = s;
-            let exact = model.as_ref().map(|m| {
-                let (mean, se) = m.marginals(&at)[ci].unwrap_or((f64::NAN, f64::NAN));
-                (m.value(&at), Marginal::new(mean, se))
-            });
-            CurvePoint {
-                spend: s,
-                customers: band(&stats.customers, Total::Customers),
-                revenue: band(&stats.revenue, Total::Revenue),
-                profit: band(&stats.profit, Total::Profit),
-                marginal_roi,
-                expected_profit: exact.as_ref().map(|e| e.0),
-                exact_marginal_roi: exact.map(|e| e.1),
-            }
-        })
-        .collect();
-    Ok(Curve {
-        channel: channel.name.clone(),
-        scenario_spend: channel.spend,
-        points,
-    })
+        }
+    }
+    Ok(curves)
+}
+
+/// The sweeps in groups of whole curves of at most `POINTS_PER_PASS`
+/// points (a curve longer than that alone).
+pub fn passes(sweeps: &[(usize, Vec<f64>)]) -> Vec<&[(usize, Vec<f64>)]> {
+    let mut groups = Vec::new();
+    let (mut start, mut points) = (0, 0);
+    for (k, (_, spends)) in sweeps.iter().enumerate() {
+        if k > start && points + spends.len() > POINTS_PER_PASS {
+            groups.push(&sweeps[start..k]);
+            (start, points) = (k, 0);
+        }
+        points += spends.len();
+    }
+    if start < sweeps.len() {
+        groups.push(&sweeps[start..]);
+    }
+    groups
+}
+
+/// The statistics of every point of `group`'s curves, in order, from one
+/// pass over the trials.
+fn simulate_points(
+    scenario: &Scenario,
+    base: &[Vec<f64>],
+    group: &[(usize, Vec<f64>)],
+    seed: u64,
+    trials: u64,
+    threads: usize,
+    progress: &ProgressBar,
+) -> Result<Vec<PointStats>, Halt> {
+    let mut plans: Vec<Plan> = Vec::new();
+    let mut starts = Vec::new();
+    for (ci, spends) in group {
+        // Each point scales the channel's whole monthly pattern, so a
+        // flighting plan keeps its shape.
+        for (k, &s) in spends.iter().enumerate() {
+            let mut plan = Plan::baseline(scenario);
+            plan.spend[*ci] = scenario.spend_pattern(*ci, s);
+            plans.push(plan);
+            starts.push(k == 0);
+        }
+    }
+    let job = Job {
+        scenario,
+        plans: &plans,
+        seed,
+        first_trial: 0,
+        trials,
+        threads,
+    };
+    let given = Given {
+        base: Some(base),
+        ..Given::default()
+    };
+    let starts = std::sync::Arc::new(starts);
+    let fresh = || Sweep {
+        points: vec![PointStats::default(); plans.len()],
+        starts: starts.clone(),
+    };
+    Ok(simulation::drive_given(&job, given, fresh, progress)?.points)
+}
+
+fn band(acc: &Accumulator, m: Total) -> Band {
+    let s = acc.summary(m.kind());
+    Band {
+        mean: s.mean,
+        p5: s.p5,
+        p95: s.p95,
+    }
+}
+
+/// Extra profit per unit of extra spend over a step of `width`, from the
+/// per-trial profit differences `step`.
+fn step_roi(step: &Accumulator, width: f64) -> Marginal {
+    let mean = step.mean().unwrap_or(0.0) / width;
+    let se = step.sd().unwrap_or(0.0) / (step.defined().max(1) as f64).sqrt() / width;
+    Marginal::new(mean, se)
 }
 
 impl CurvesDoc {

@@ -775,7 +775,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
     let inputs = Inputs::parse(head.scenario.clone(), head.plans_file.clone())?;
     let mut plans = inputs.plans;
     if head.optimize {
-        plans = crate::commands::drivers::with_optimum(&inputs.scenario, plans, seed)?;
+        plans = crate::drivers::with_optimum(&inputs.scenario, plans, seed)?;
     }
     if plans.iter().map(|p| &p.name).ne(head.plans.iter()) {
         return Err(refuse(

@@ -74,7 +74,7 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
         }
         Command::Compare => super::compare::render(&merged.document, args.out.format, extras)?,
         Command::Drivers => {
-            let doc = super::drivers::document(
+            let doc = crate::drivers::document::DriversDoc::build(
                 &merged.scenario,
                 &merged.plans,
                 merged.document.trials,
@@ -83,7 +83,7 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
                     .drivers
                     .expect("a drivers partial holds the drivers' values"),
             );
-            super::drivers::render(&doc, args.out.format)?
+            crate::export::drivers::render(&doc, args.out.format)?
         }
         Command::Report => unreachable!("handled above"),
     };

@@ -80,7 +80,7 @@ fn run_shard(
     print_warnings(&inputs.scenario);
     let opts = crate::options::SimulationOptions::resolve(simulation, &inputs.scenario)?;
     if extras.optimize {
-        inputs.plans = drivers::with_optimum(&inputs.scenario, inputs.plans, opts.seed)?;
+        inputs.plans = crate::drivers::with_optimum(&inputs.scenario, inputs.plans, opts.seed)?;
     }
     crate::shard::simulate_shard(command, inputs, &opts, spec, partial, extras)
 }

@@ -106,7 +106,7 @@ pub fn render(
     let mut text = exporter.render(doc)?;
     if let (export::Format::Table, Some(drivers)) = (format, &doc.drivers) {
         text.push('\n');
-        text.push_str(&drivers.table());
+        text.push_str(&export::drivers::table(drivers));
     }
     Ok(text.into_bytes())
 }

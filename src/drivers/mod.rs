@@ -15,7 +15,11 @@ pub mod document;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::UsageError;
+use crate::optimize::exact::{ExpectedModel, MeanMetric};
+use crate::optimize::{DEFAULT_SEARCH_TRIALS, Objective, Problem, SEARCH_FIRST_TRIAL};
 use crate::scenario::Scenario;
+use crate::simulation::Plan;
 use crate::stats::sensitivity::{self as est, GROUPS};
 
 /// Bootstrap replicates behind every standard error.
@@ -308,6 +312,27 @@ fn argmax(values: &[f64]) -> usize {
 
 /// Groups behind the first-order index and EVPPI, for the docs.
 pub const RANK_GROUPS: usize = GROUPS;
+
+/// `plans` and, as one more choice (`--optimize`), the mean-profit optimum
+/// of the current total budget.
+pub fn with_optimum(
+    scenario: &Scenario,
+    mut plans: Vec<Plan>,
+    seed: u64,
+) -> Result<Vec<Plan>, UsageError> {
+    let problem = Problem::new(scenario, Objective::MeanProfit, &[]).map_err(UsageError)?;
+    let budget: f64 = Plan::baseline(scenario).totals().iter().sum();
+    let model = ExpectedModel::for_problem(
+        &problem,
+        MeanMetric::Profit,
+        seed,
+        SEARCH_FIRST_TRIAL,
+        DEFAULT_SEARCH_TRIALS,
+    );
+    let best = model.solve(&problem.lo, &problem.hi, budget, false);
+    plans.push(Plan::from_totals(scenario, "optimum", &best.spend));
+    Ok(plans)
+}
 
 #[cfg(test)]
 mod tests;

@@ -18,6 +18,7 @@
 pub mod act;
 pub mod convert;
 pub mod engage;
+pub mod incremental;
 pub mod money;
 pub mod observed;
 pub mod reach;
@@ -88,6 +89,22 @@ impl Outcome {
         }
     }
 
+    /// An outcome of totals and months only, without per-channel rows:
+    /// what `incremental` fills for a varied plan.
+    pub fn totals_only(scenario: &Scenario) -> Self {
+        Outcome {
+            channels: Vec::new(),
+            ..Outcome::new(scenario)
+        }
+    }
+
+    /// Copies `other`'s totals, months and overflow flag (not its rows).
+    pub fn copy_totals(&mut self, other: &Outcome) {
+        self.totals = other.totals;
+        self.monthly.clone_from(&other.monthly);
+        self.overflow = other.overflow;
+    }
+
     /// An outcome that also keeps every channel's monthly counts.
     pub fn with_cells(scenario: &Scenario) -> Self {
         Outcome {
@@ -106,17 +123,64 @@ impl Outcome {
     }
 }
 
-/// Buffers reused from trial to trial so the hot loop does not allocate.
-#[derive(Debug, Default)]
-pub struct Workspace {
-    discount: Vec<f64>,
-    new_by_month: Vec<u64>,
+/// A trial's money and heads month by month (index t = 1..=horizon, plus
+/// one month beyond), as the channels add them up.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Ledger {
     revenue: Vec<f64>,
     cost: Vec<f64>,
     active: Vec<u64>,
     customers: Vec<u64>,
     /// Expected referred visitors sent in each month (Poisson rate).
     referral_rate: Vec<f64>,
+}
+
+impl Ledger {
+    fn reset(&mut self, horizon: usize) {
+        for v in [&mut self.revenue, &mut self.cost, &mut self.referral_rate] {
+            v.clear();
+            v.resize(horizon + 2, 0.0);
+        }
+        for v in [&mut self.active, &mut self.customers] {
+            v.clear();
+            v.resize(horizon + 2, 0);
+        }
+    }
+
+    /// Adds `other` month by month. A channel adds each of its months to
+    /// a ledger once, so adding its own ledger (started at zero) gives the
+    /// same bits as letting it add to this one directly.
+    fn add(&mut self, other: &Ledger) {
+        add_f64(&mut self.revenue, &other.revenue);
+        add_f64(&mut self.cost, &other.cost);
+        add_f64(&mut self.referral_rate, &other.referral_rate);
+        add_u64(&mut self.active, &other.active);
+        add_u64(&mut self.customers, &other.customers);
+    }
+
+    fn copy_from(&mut self, other: &Ledger) {
+        self.revenue.clone_from(&other.revenue);
+        self.cost.clone_from(&other.cost);
+        self.referral_rate.clone_from(&other.referral_rate);
+        self.active.clone_from(&other.active);
+        self.customers.clone_from(&other.customers);
+    }
+}
+
+fn add_f64(sum: &mut [f64], add: &[f64]) {
+    sum.iter_mut().zip(add).for_each(|(s, a)| *s += a);
+}
+
+fn add_u64(sum: &mut [u64], add: &[u64]) {
+    sum.iter_mut().zip(add).for_each(|(s, a)| *s += a);
+}
+
+/// Buffers reused from trial to trial so the hot loop does not allocate.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    discount: Vec<f64>,
+    new_by_month: Vec<u64>,
+    ledger: Ledger,
     retention: Retention,
     order_values: OrderValues,
     overflow: bool,
@@ -242,31 +306,20 @@ pub fn simulate_observed(
         out.cells.fill([0.0; CellMetric::COUNT]);
     }
     let horizon = scenario.horizon;
-    let gross_margin = scenario.gross_margin.value(draws);
-    let fixed_cost = scenario.fixed_cost.value(draws);
-    let discount_rate = scenario.discount_rate.value(draws);
-    if ws.discount_rate != Some(discount_rate.to_bits()) || ws.discount.len() != horizon + 1 {
-        money::discount_factors(discount_rate, horizon, &mut ws.discount);
-        ws.discount_rate = Some(discount_rate.to_bits());
-    }
-    for v in [&mut ws.revenue, &mut ws.cost, &mut ws.referral_rate] {
-        v.clear();
-        v.resize(horizon + 2, 0.0);
-    }
-    for v in [&mut ws.active, &mut ws.customers] {
-        v.clear();
-        v.resize(horizon + 2, 0);
-    }
-    ws.cost[1] += fixed_cost;
+    let money = TrialMoney::new(scenario, draws, ws);
+    let mut ledger = std::mem::take(&mut ws.ledger);
+    money.open(&mut ledger, horizon);
     ws.overflow = false;
 
     let mut totals = Totals::default();
     let mut total_spend = 0.0;
+    let mut cells = out.cells.chunks_mut(horizon.max(1));
     for (ci, channel) in scenario.channels.iter().enumerate() {
         let row = &mut out.channels[ci];
         *row = [0.0; PerChannel::COUNT];
         row[PerChannel::Roi.index()] = f64::NAN;
         row[PerChannel::Cac.index()] = f64::NAN;
+        let cells = cells.next();
         if channel.is_referral {
             continue;
         }
@@ -275,168 +328,319 @@ pub fn simulate_observed(
         row[PerChannel::Spend.index()] = s;
         total_spend += s;
         let pinned = observed.and_then(|o| o.channel(ci));
-        if (s.is_nan() || s <= 0.0) && pinned.is_none() {
+        let Some(paid) = paid_channel(
+            scenario,
+            ci,
+            months,
+            draws,
+            Position { seed, trial },
+            pinned,
+            cells,
+            ws,
+            &mut ledger,
+        ) else {
             continue;
-        }
-        let p = ChannelDraw::new(channel, draws);
-        let mut rng = ChannelStreams::new(seed, trial, channel.population_key);
-        ws.new_by_month.clear();
-        ws.new_by_month.resize(horizon + 1, 0);
-        // People not yet reached (spec §4.1); u64::MAX without an audience.
-        let mut unreached = p.audience.map_or(u64::MAX, |a| a.max(1.0) as u64);
-        let (mut visitors, mut leads, mut customers) = (0u64, 0u64, 0u64);
-        let mut channel_cost = 0.0;
-        // Months without spend buy nothing and draw nothing, so a trial
-        // costs the same however long the horizon around the spend.
-        for (t, &s_t) in (1..=horizon).zip(months.iter()) {
-            let cell = pinned.and_then(|cells| cells.get(t - 1));
-            if (s_t.is_nan() || s_t <= 0.0) && !cell.is_some_and(ObservedMonth::has_counts) {
-                continue;
-            }
-            let s_t = if s_t.is_nan() { 0.0 } else { s_t };
-            ws.cost[t] += s_t;
-            channel_cost += ws.discount[t] * s_t;
-            let month = MonthRates::new(channel, t, draws);
-            let mut funnel = stream(seed, trial, month_key(channel.population_key, t));
-            let (v, l, n) = match cell.filter(|c| c.has_counts()) {
-                None => {
-                    let v = reach::month_visitors(
-                        &mut funnel,
-                        s_t,
-                        month.cost_per_visit,
-                        p.audience,
-                        &mut unreached,
-                    );
-                    let v = ws.cap(v);
-                    let l = act::leads(&mut funnel, v, month.act_rate);
-                    (v, l, convert::customers(&mut funnel, l, month.convert_rate))
-                }
-                Some(given) => {
-                    pinned_month(&mut funnel, s_t, &month, p.audience, &mut unreached, given)
-                }
-            };
-            if keep_cells {
-                let c = &mut out.cells[ci * horizon + t - 1];
-                c[CellMetric::Visitors.index()] = v as f64;
-                c[CellMetric::Leads.index()] = l as f64;
-                c[CellMetric::Customers.index()] = n as f64;
-            }
-            visitors += v;
-            leads += l;
-            customers += n;
-            ws.new_by_month[t] = n;
-        }
-        let (visitors, leads, customers) = (ws.cap(visitors), ws.cap(leads), ws.cap(customers));
-        let mut flow = ChannelFlow::default();
-        ws.retention.reset(p.churn, p.polarization, horizon);
-        for t in 1..=horizon {
-            let new = ws.new_by_month[t];
-            let revenue = pinned.and_then(|cells| cells.get(t - 1)?.revenue);
-            let value = flow.month(&mut rng, t, new, &p, ws, revenue);
-            if keep_cells {
-                out.cells[ci * horizon + t - 1][CellMetric::Revenue.index()] = value;
-            }
-        }
-        totals.add_channel(visitors, leads, customers, &flow);
+        };
+        totals.add(&paid.share);
         fill_channel(
             row,
-            visitors,
-            leads,
-            customers,
-            &flow,
-            gross_margin,
-            channel_cost,
+            &paid.share,
+            &paid.flow,
+            money.gross_margin,
+            paid.cost_pv,
         );
     }
+    let referral = scenario.referral_index().map(|ri| {
+        let cells = keep_cells.then(|| &mut out.cells[ri * horizon..(ri + 1) * horizon]);
+        (&mut out.channels[ri], cells)
+    });
+    let (row, cells) = match referral {
+        Some((row, cells)) => (Some(row), cells),
+        None => (None, None),
+    };
+    referral_channel(
+        scenario,
+        draws,
+        Position { seed, trial },
+        observed,
+        &money,
+        &mut totals,
+        ws,
+        &mut ledger,
+        row,
+        cells,
+    );
+    close_trial(&money, &totals, total_spend, ws, &ledger, out);
+    ws.ledger = ledger;
+}
 
-    if let Some(ri) = scenario.referral_index() {
-        let channel = &scenario.channels[ri];
-        let p = ChannelDraw::new(channel, draws);
-        let mut rng = ChannelStreams::new(seed, trial, channel.population_key);
-        let mut customers = 0;
-        // Expected referred leads that did not buy, and visitors that did
-        // not become leads, summed over the months' own rates.
-        let mut lost_leads = 0.0;
-        let mut lost_visitors = 0.0;
-        let mut flow = ChannelFlow::default();
-        // Referred leads and visitors that did not go on, in pinned months.
-        let (mut pinned_lost_leads, mut pinned_lost_visitors) = (0u64, 0u64);
-        let pinned = observed.and_then(|o| o.channel(ri));
-        ws.retention.reset(p.churn, p.polarization, horizon);
-        for t in 1..=horizon {
-            // Referrals sent in month t−1 arrive now (those of month H are
-            // never simulated).
-            let rate = ws.referral_rate[t - 1];
-            let month = MonthRates::new(channel, t, draws);
-            let cell = pinned.and_then(|cells| cells.get(t - 1));
-            let n = match cell.filter(|c| c.has_counts()) {
-                None => {
-                    lost_leads += rate * month.act_rate * (1.0 - month.convert_rate);
-                    lost_visitors += rate * (1.0 - month.act_rate);
-                    if keep_cells {
-                        let c = &mut out.cells[ri * horizon + t - 1];
-                        c[CellMetric::Visitors.index()] = f64::NAN;
-                        c[CellMetric::Leads.index()] = f64::NAN;
-                    }
-                    referral::referred_customers(
-                        &mut rng.funnel,
-                        rate,
-                        month.act_rate,
-                        month.convert_rate,
-                    )
-                }
-                Some(given) => {
-                    let [v, l, n] = observed::pinned_counts(
-                        &mut rng.funnel,
-                        observed::Source::Poisson(rate),
-                        month.act_rate,
-                        month.convert_rate,
-                        given,
-                    );
-                    pinned_lost_leads += l - n;
-                    pinned_lost_visitors += v - l;
-                    if keep_cells {
-                        let c = &mut out.cells[ri * horizon + t - 1];
-                        c[CellMetric::Visitors.index()] = v as f64;
-                        c[CellMetric::Leads.index()] = l as f64;
-                    }
-                    n
-                }
-            };
-            let n = ws.cap(n);
-            customers += n;
-            let value = flow.month(&mut rng, t, n, &p, ws, cell.and_then(|c| c.revenue));
-            if keep_cells {
-                let c = &mut out.cells[ri * horizon + t - 1];
-                c[CellMetric::Customers.index()] = n as f64;
-                c[CellMetric::Revenue.index()] = value;
-            }
+/// Which trial of which run: what every stream of a trial is keyed by.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    seed: u64,
+    trial: u64,
+}
+
+/// A trial's money assumptions (the discount factors live in the
+/// workspace).
+#[derive(Debug, Clone, Copy)]
+struct TrialMoney {
+    gross_margin: f64,
+    fixed_cost: f64,
+}
+
+impl TrialMoney {
+    fn new(scenario: &Scenario, draws: &[f64], ws: &mut Workspace) -> Self {
+        let horizon = scenario.horizon;
+        let discount_rate = scenario.discount_rate.value(draws);
+        if ws.discount_rate != Some(discount_rate.to_bits()) || ws.discount.len() != horizon + 1 {
+            money::discount_factors(discount_rate, horizon, &mut ws.discount);
+            ws.discount_rate = Some(discount_rate.to_bits());
         }
-        let (leads, visitors) = referral::referred_leads_and_visitors(
-            &mut rng.funnel,
-            lost_leads,
-            lost_visitors,
-            customers,
-        );
-        let leads = leads.saturating_add(pinned_lost_leads);
-        let visitors = visitors
-            .saturating_add(pinned_lost_leads)
-            .saturating_add(pinned_lost_visitors);
-        let (leads, visitors) = (ws.cap(leads), ws.cap(visitors));
-        totals.add_channel(visitors, leads, customers, &flow);
-        totals.referrals = visitors;
-        fill_channel(
-            &mut out.channels[ri],
+        TrialMoney {
+            gross_margin: scenario.gross_margin.value(draws),
+            fixed_cost: scenario.fixed_cost.value(draws),
+        }
+    }
+
+    /// An empty ledger that starts with the fixed cost, paid in month 1.
+    fn open(&self, ledger: &mut Ledger, horizon: usize) {
+        ledger.reset(horizon);
+        ledger.cost[1] += self.fixed_cost;
+    }
+}
+
+/// What one paid channel brought in a trial (its money and heads went to
+/// the ledger).
+#[derive(Debug, Default, Clone)]
+struct PaidChannel {
+    share: Share,
+    flow: ChannelFlow,
+    /// Present value of the channel's spend.
+    cost_pv: f64,
+}
+
+/// A channel's counts, as they add up to a trial's totals.
+#[derive(Debug, Default, Clone, Copy)]
+struct Share {
+    visitors: u64,
+    leads: u64,
+    customers: u64,
+    repeat_orders: u64,
+}
+
+/// Simulates paid channel `ci` spending `months`, adding its money and
+/// heads to `ledger` (and its monthly counts to `cells` when kept). A
+/// channel that neither spends nor is pinned by actuals draws nothing:
+/// `None`.
+#[allow(clippy::too_many_arguments)]
+fn paid_channel(
+    scenario: &Scenario,
+    ci: usize,
+    months: &[f64],
+    draws: &[f64],
+    at: Position,
+    pinned: Option<&[ObservedMonth]>,
+    mut cells: Option<&mut [[f64; CellMetric::COUNT]]>,
+    ws: &mut Workspace,
+    ledger: &mut Ledger,
+) -> Option<PaidChannel> {
+    let s = money_total(months);
+    if (s.is_nan() || s <= 0.0) && pinned.is_none() {
+        return None;
+    }
+    let horizon = scenario.horizon;
+    let channel = &scenario.channels[ci];
+    let p = ChannelDraw::new(channel, draws);
+    let mut rng = ChannelStreams::new(at.seed, at.trial, channel.population_key);
+    ws.new_by_month.clear();
+    ws.new_by_month.resize(horizon + 1, 0);
+    // People not yet reached (spec §4.1); u64::MAX without an audience.
+    let mut unreached = p.audience.map_or(u64::MAX, |a| a.max(1.0) as u64);
+    let (mut visitors, mut leads, mut customers) = (0u64, 0u64, 0u64);
+    let mut channel_cost = 0.0;
+    // Months without spend buy nothing and draw nothing, so a trial
+    // costs the same however long the horizon around the spend.
+    for (t, &s_t) in (1..=horizon).zip(months.iter()) {
+        let cell = pinned.and_then(|cells| cells.get(t - 1));
+        if (s_t.is_nan() || s_t <= 0.0) && !cell.is_some_and(ObservedMonth::has_counts) {
+            continue;
+        }
+        let s_t = if s_t.is_nan() { 0.0 } else { s_t };
+        ledger.cost[t] += s_t;
+        channel_cost += ws.discount[t] * s_t;
+        let month = MonthRates::new(channel, t, draws);
+        let mut funnel = stream(at.seed, at.trial, month_key(channel.population_key, t));
+        let (v, l, n) = match cell.filter(|c| c.has_counts()) {
+            None => {
+                let v = reach::month_visitors(
+                    &mut funnel,
+                    s_t,
+                    month.cost_per_visit,
+                    p.audience,
+                    &mut unreached,
+                );
+                let v = ws.cap(v);
+                let l = act::leads(&mut funnel, v, month.act_rate);
+                (v, l, convert::customers(&mut funnel, l, month.convert_rate))
+            }
+            Some(given) => {
+                pinned_month(&mut funnel, s_t, &month, p.audience, &mut unreached, given)
+            }
+        };
+        if let Some(cells) = cells.as_deref_mut() {
+            let c = &mut cells[t - 1];
+            c[CellMetric::Visitors.index()] = v as f64;
+            c[CellMetric::Leads.index()] = l as f64;
+            c[CellMetric::Customers.index()] = n as f64;
+        }
+        visitors += v;
+        leads += l;
+        customers += n;
+        ws.new_by_month[t] = n;
+    }
+    let (visitors, leads, customers) = (ws.cap(visitors), ws.cap(leads), ws.cap(customers));
+    let mut flow = ChannelFlow::default();
+    ws.retention.reset(p.churn, p.polarization, horizon);
+    for t in 1..=horizon {
+        let new = ws.new_by_month[t];
+        let revenue = pinned.and_then(|cells| cells.get(t - 1)?.revenue);
+        let value = flow.month(&mut rng, t, new, &p, ws, ledger, revenue);
+        if let Some(cells) = cells.as_deref_mut() {
+            cells[t - 1][CellMetric::Revenue.index()] = value;
+        }
+    }
+    Some(PaidChannel {
+        share: Share {
             visitors,
             leads,
             customers,
-            &flow,
-            gross_margin,
-            0.0,
-        );
-    }
+            repeat_orders: flow.repeat_orders,
+        },
+        flow,
+        cost_pv: channel_cost,
+    })
+}
 
-    // Money, month by month.
+/// The referral channel (spec §4.4), fed by the referrals every channel
+/// sent into `ledger`: its counts go to `totals`, its money and heads to
+/// `ledger`, its row to `row` and its monthly counts to `cells` when they
+/// are kept.
+#[allow(clippy::too_many_arguments)]
+fn referral_channel(
+    scenario: &Scenario,
+    draws: &[f64],
+    at: Position,
+    observed: Option<&Observed>,
+    money: &TrialMoney,
+    totals: &mut Totals,
+    ws: &mut Workspace,
+    ledger: &mut Ledger,
+    row: Option<&mut [f64; PerChannel::COUNT]>,
+    mut cells: Option<&mut [[f64; CellMetric::COUNT]]>,
+) {
+    let Some(ri) = scenario.referral_index() else {
+        return;
+    };
+    let horizon = scenario.horizon;
+    let channel = &scenario.channels[ri];
+    let p = ChannelDraw::new(channel, draws);
+    let mut rng = ChannelStreams::new(at.seed, at.trial, channel.population_key);
+    let mut customers = 0;
+    // Expected referred leads that did not buy, and visitors that did
+    // not become leads, summed over the months' own rates.
+    let mut lost_leads = 0.0;
+    let mut lost_visitors = 0.0;
+    let mut flow = ChannelFlow::default();
+    // Referred leads and visitors that did not go on, in pinned months.
+    let (mut pinned_lost_leads, mut pinned_lost_visitors) = (0u64, 0u64);
+    let pinned = observed.and_then(|o| o.channel(ri));
+    ws.retention.reset(p.churn, p.polarization, horizon);
+    for t in 1..=horizon {
+        // Referrals sent in month t−1 arrive now (those of month H are
+        // never simulated).
+        let rate = ledger.referral_rate[t - 1];
+        let month = MonthRates::new(channel, t, draws);
+        let cell = pinned.and_then(|cells| cells.get(t - 1));
+        let n = match cell.filter(|c| c.has_counts()) {
+            None => {
+                lost_leads += rate * month.act_rate * (1.0 - month.convert_rate);
+                lost_visitors += rate * (1.0 - month.act_rate);
+                if let Some(cells) = cells.as_deref_mut() {
+                    let c = &mut cells[t - 1];
+                    c[CellMetric::Visitors.index()] = f64::NAN;
+                    c[CellMetric::Leads.index()] = f64::NAN;
+                }
+                referral::referred_customers(
+                    &mut rng.funnel,
+                    rate,
+                    month.act_rate,
+                    month.convert_rate,
+                )
+            }
+            Some(given) => {
+                let [v, l, n] = observed::pinned_counts(
+                    &mut rng.funnel,
+                    observed::Source::Poisson(rate),
+                    month.act_rate,
+                    month.convert_rate,
+                    given,
+                );
+                pinned_lost_leads += l - n;
+                pinned_lost_visitors += v - l;
+                if let Some(cells) = cells.as_deref_mut() {
+                    let c = &mut cells[t - 1];
+                    c[CellMetric::Visitors.index()] = v as f64;
+                    c[CellMetric::Leads.index()] = l as f64;
+                }
+                n
+            }
+        };
+        let n = ws.cap(n);
+        customers += n;
+        let value = flow.month(&mut rng, t, n, &p, ws, ledger, cell.and_then(|c| c.revenue));
+        if let Some(cells) = cells.as_deref_mut() {
+            let c = &mut cells[t - 1];
+            c[CellMetric::Customers.index()] = n as f64;
+            c[CellMetric::Revenue.index()] = value;
+        }
+    }
+    let (leads, visitors) = referral::referred_leads_and_visitors(
+        &mut rng.funnel,
+        lost_leads,
+        lost_visitors,
+        customers,
+    );
+    let leads = leads.saturating_add(pinned_lost_leads);
+    let visitors = visitors
+        .saturating_add(pinned_lost_leads)
+        .saturating_add(pinned_lost_visitors);
+    let (leads, visitors) = (ws.cap(leads), ws.cap(visitors));
+    let share = Share {
+        visitors,
+        leads,
+        customers,
+        repeat_orders: flow.repeat_orders,
+    };
+    totals.add(&share);
+    totals.referrals = visitors;
+    if let Some(row) = row {
+        fill_channel(row, &share, &flow, money.gross_margin, 0.0);
+    }
+}
+
+/// The trial's money, month by month, and its totals (spec §5), from the
+/// finished `ledger`.
+fn close_trial(
+    money: &TrialMoney,
+    totals: &Totals,
+    total_spend: f64,
+    ws: &Workspace,
+    ledger: &Ledger,
+    out: &mut Outcome,
+) {
+    let horizon = out.monthly.len();
+    let gross_margin = money.gross_margin;
     let mut revenue_pv = 0.0;
     let mut revenue_nominal = 0.0;
     let mut cost_pv = 0.0;
@@ -444,19 +648,19 @@ pub fn simulate_observed(
     let mut payback = f64::NAN;
     for t in 1..=horizon {
         let d = ws.discount[t];
-        revenue_pv += d * ws.revenue[t];
-        revenue_nominal += ws.revenue[t];
-        cost_pv += d * ws.cost[t];
-        cumulative += d * (gross_margin * ws.revenue[t] - ws.cost[t]);
+        revenue_pv += d * ledger.revenue[t];
+        revenue_nominal += ledger.revenue[t];
+        cost_pv += d * ledger.cost[t];
+        cumulative += d * (gross_margin * ledger.revenue[t] - ledger.cost[t]);
         if payback.is_nan() && cumulative >= 0.0 {
             payback = t as f64;
         }
         out.monthly[t - 1] = [
-            ws.revenue[t],
-            ws.cost[t],
+            ledger.revenue[t],
+            ledger.cost[t],
             cumulative,
-            ws.active[t] as f64,
-            ws.customers[t] as f64,
+            ledger.active[t] as f64,
+            ledger.customers[t] as f64,
         ];
     }
     let gross_profit = gross_margin * revenue_pv;
@@ -479,7 +683,7 @@ pub fn simulate_observed(
     m[Total::Cac.index()] = money::ratio(cost_pv, customers);
     m[Total::Ltv.index()] = money::ratio(gross_profit, customers);
     m[Total::PaybackMonth.index()] = payback;
-    m[Total::ActiveCustomers.index()] = ws.active[horizon] as f64;
+    m[Total::ActiveCustomers.index()] = ledger.active[horizon] as f64;
     m[Total::Referrals.index()] = totals.referrals as f64;
     let paid_visitors = (totals.visitors - totals.referrals) as f64;
     m[Total::CostPerVisit.index()] = money::ratio(m[Total::Spend.index()], paid_visitors);
@@ -516,7 +720,7 @@ fn pinned_month(
     (v, l, n)
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Totals {
     visitors: u64,
     leads: u64,
@@ -526,16 +730,25 @@ struct Totals {
 }
 
 impl Totals {
-    fn add_channel(&mut self, visitors: u64, leads: u64, customers: u64, flow: &ChannelFlow) {
-        self.visitors += visitors;
-        self.leads += leads;
-        self.customers += customers;
-        self.repeat_orders += flow.repeat_orders;
+    fn add(&mut self, share: &Share) {
+        self.visitors += share.visitors;
+        self.leads += share.leads;
+        self.customers += share.customers;
+        self.repeat_orders += share.repeat_orders;
+    }
+
+    /// Takes a share added before back out (counts add exactly, so this
+    /// is as if it had never been added).
+    fn remove(&mut self, share: &Share) {
+        self.visitors -= share.visitors;
+        self.leads -= share.leads;
+        self.customers -= share.customers;
+        self.repeat_orders -= share.repeat_orders;
     }
 }
 
 /// A channel's customers and orders over the horizon.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct ChannelFlow {
     repeat_orders: u64,
     first_orders: u64,
@@ -549,6 +762,7 @@ impl ChannelFlow {
     /// revenue is `revenue` where the actuals give it (see `observed`).
     /// Returns the month's revenue (nominal).
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn month(
         &mut self,
         rng: &mut ChannelStreams,
@@ -556,6 +770,7 @@ impl ChannelFlow {
         new: u64,
         p: &ChannelDraw,
         ws: &mut Workspace,
+        ledger: &mut Ledger,
         revenue: Option<f64>,
     ) -> f64 {
         let returning = ws.retention.returning(t);
@@ -578,11 +793,11 @@ impl ChannelFlow {
         ws.retention.acquire(&mut rng.retention, t, new);
         ws.retention.month_end(&mut rng.retention, t);
         let value = revenue.unwrap_or(first_value + repeat_value);
-        ws.revenue[t] += value;
-        ws.active[t] += returning + new;
+        ledger.revenue[t] += value;
+        ledger.active[t] += returning + new;
         self.active = returning + new;
-        ws.customers[t] += new;
-        ws.referral_rate[t] += p.referral_rate * returning as f64;
+        ledger.customers[t] += new;
+        ledger.referral_rate[t] += p.referral_rate * returning as f64;
         self.revenue_pv += ws.discount[t] * value;
         self.first_orders += new;
         self.repeat_orders += repeats;
@@ -592,13 +807,17 @@ impl ChannelFlow {
 
 fn fill_channel(
     row: &mut [f64; PerChannel::COUNT],
-    visitors: u64,
-    leads: u64,
-    customers: u64,
+    share: &Share,
     flow: &ChannelFlow,
     gross_margin: f64,
     cost_pv: f64,
 ) {
+    let Share {
+        visitors,
+        leads,
+        customers,
+        ..
+    } = *share;
     let gross_profit = gross_margin * flow.revenue_pv;
     row[PerChannel::Visitors.index()] = visitors as f64;
     row[PerChannel::Leads.index()] = leads as f64;

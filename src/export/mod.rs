@@ -1,11 +1,18 @@
-//! One exporter per output format, all rendering the same `Document`.
+//! Every document in every format it is written in: one exporter per
+//! format for the run's `Document`, and a module per other command's
+//! document (`curves`, …), so commands only parse, compute and write.
 
 pub mod comparison;
 mod csv;
+pub mod curves;
+pub mod drivers;
 pub mod format;
 mod json;
+pub mod optimize;
 pub mod samples;
 mod table;
+pub mod track;
+pub mod validate;
 pub mod xlsx;
 
 use anyhow::Result;

@@ -9,6 +9,7 @@ pub mod frontier;
 pub mod goal;
 pub mod marginal;
 pub mod objective;
+pub mod recommend;
 pub mod report;
 pub mod sample;
 pub mod search;

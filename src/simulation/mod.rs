@@ -88,6 +88,33 @@ pub struct Given<'a> {
     pub observed: Option<&'a Observed>,
     /// Keep each channel's monthly counts (`Outcome::cells`).
     pub cells: bool,
+    /// A spend (`spend[ci][t − 1]`) the plans vary one channel at a time:
+    /// each trial simulates its channels once, and a plan that changes one
+    /// channel costs that channel alone (`engine::incremental`). Such a
+    /// plan's outcome has totals and months but no per-channel rows, and
+    /// its money may differ from a whole simulation's in the last bit; a
+    /// plan that changes several channels is simulated whole. Not with
+    /// `observed` or `cells`.
+    pub base: Option<&'a [Vec<f64>]>,
+}
+
+/// How a plan differs from a job's base spend (`Given::base`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Variation {
+    Same,
+    Channel(usize),
+    Several,
+}
+
+impl Variation {
+    fn of(base: &[Vec<f64>], plan: &Plan) -> Variation {
+        let mut changed = (0..base.len()).filter(|&ci| plan.spend[ci] != base[ci]);
+        match (changed.next(), changed.next()) {
+            (None, _) => Variation::Same,
+            (Some(ci), None) => Variation::Channel(ci),
+            _ => Variation::Several,
+        }
+    }
 }
 
 /// Trials a worker takes at a time: large enough to make hand-out cheap,
@@ -353,9 +380,21 @@ fn drive_inner<C: Collector>(
     progress: &ProgressBar,
     guarded: bool,
 ) -> (C, Option<Halt>) {
-    let fresh_outcome = || {
+    assert!(
+        given.base.is_none() || (given.observed.is_none() && !given.cells),
+        "an incremental job starts from no actuals and keeps no cells"
+    );
+    let variations: Option<Vec<Variation>> = given
+        .base
+        .map(|base| job.plans.iter().map(|p| Variation::of(base, p)).collect());
+    let fresh_outcome = |plan: usize| {
         if given.cells {
             Outcome::with_cells(job.scenario)
+        } else if variations
+            .as_ref()
+            .is_some_and(|v| v[plan] != Variation::Several)
+        {
+            Outcome::totals_only(job.scenario)
         } else {
             Outcome::new(job.scenario)
         }
@@ -370,11 +409,11 @@ fn drive_inner<C: Collector>(
         let mut collector = fresh();
         let mut workspace = Workspace::default();
         let mut draws: Vec<Vec<f64>> = vec![Vec::new(); block as usize];
-        let mut outcomes: Vec<Vec<Outcome>> = job
-            .plans
-            .iter()
-            .map(|_| vec![fresh_outcome(); block as usize])
+        let mut outcomes: Vec<Vec<Outcome>> = (0..job.plans.len())
+            .map(|p| vec![fresh_outcome(p); block as usize])
             .collect();
+        let mut incremental = engine::incremental::Incremental::default();
+        let mut base_outcome = Outcome::new(job.scenario);
         loop {
             if stopped.load(Ordering::Relaxed) || (guarded && crate::interrupt::requested()) {
                 break;
@@ -391,6 +430,43 @@ fn drive_inner<C: Collector>(
                 match given.draws {
                     Some(table) => draws.clone_from(&table[trial as usize]),
                     None => engine::draw_assumptions(job.scenario, job.seed, trial, draws),
+                }
+                if let (Some(base), Some(variations)) = (given.base, &variations) {
+                    incremental.prepare(
+                        job.scenario,
+                        base,
+                        draws,
+                        job.seed,
+                        trial,
+                        &mut workspace,
+                        &mut base_outcome,
+                    );
+                    for ((plan, outcomes), variation) in
+                        job.plans.iter().zip(outcomes.iter_mut()).zip(variations)
+                    {
+                        let out = &mut outcomes[i];
+                        match *variation {
+                            Variation::Same => out.copy_totals(&base_outcome),
+                            Variation::Channel(ci) => incremental.vary(
+                                job.scenario,
+                                ci,
+                                &plan.spend[ci],
+                                draws,
+                                &mut workspace,
+                                out,
+                            ),
+                            Variation::Several => engine::simulate(
+                                job.scenario,
+                                &plan.spend,
+                                draws,
+                                job.seed,
+                                trial,
+                                &mut workspace,
+                                out,
+                            ),
+                        }
+                    }
+                    continue;
                 }
                 for (plan, outcomes) in job.plans.iter().zip(outcomes.iter_mut()) {
                     engine::simulate_observed(

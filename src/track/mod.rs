@@ -8,6 +8,7 @@
 
 pub mod actuals;
 pub mod check;
+pub mod document;
 pub mod likelihood;
 pub mod posterior;
 pub mod reforecast;

@@ -69,7 +69,7 @@ pub fn reforecast(
     let given = Given {
         draws: Some(draws),
         observed: Some(observed),
-        cells: false,
+        ..Given::default()
     };
     let results = simulation::drive_given(
         &job,

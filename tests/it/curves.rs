@@ -190,3 +190,81 @@ fn curves_do_not_depend_on_the_thread_count() {
     };
     assert_eq!(run("1"), run("2"));
 }
+
+#[test]
+fn a_point_off_the_scenario_spend_is_the_run_of_that_plan() {
+    // A point is put together from the other channels' shares of the same
+    // trial (one channel simulated per point): counts must equal a whole
+    // run of that plan exactly, money to the last bits of a sum.
+    let dir = tempfile::tempdir().unwrap();
+    let plans = dir.path().join("p.csv");
+    std::fs::write(&plans, "plan,channel,spend\ncut,social,24000\n").unwrap();
+    let doc = curves_json(&["--channel", "social", "-n", "300"]);
+    let point = &doc.curves[0].points[2];
+    assert_eq!(point.spend, 24000.0);
+    let out = racesim()
+        .args(["run", SCENARIO, "-q", "-n", "300", "-f", "json", "--plans"])
+        .arg(&plans)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let run: Document = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = run.plans.iter().find(|p| p.plan == "cut").unwrap();
+    for (band, metric) in [
+        (&point.customers, "customers"),
+        (&point.revenue, "revenue"),
+        (&point.profit, "profit"),
+    ] {
+        let whole = &plan.metrics[metric];
+        for (a, b) in [
+            (band.mean, whole.mean),
+            (band.p5, whole.p5),
+            (band.p95, whole.p95),
+        ] {
+            let (a, b) = (a.unwrap(), b.unwrap());
+            assert!((a - b).abs() <= 1e-9 * b.abs(), "{metric}: {a} against {b}");
+        }
+    }
+    assert_eq!(point.customers.mean, plan.metrics["customers"].mean);
+}
+
+#[test]
+fn curves_taking_several_passes_equal_each_curve_alone() {
+    // Six channels of 200 points exceed one pass's points, so the curves
+    // are simulated in two groups; each must still be what sweeping its
+    // channel alone gives, to the bit.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("stage,channel,metric,value\nplan,*,horizon_months,6\n");
+    for c in 0..6 {
+        text.push_str(&format!(
+            "reach,c{c},spend,{}\nreach,c{c},cost_per_visit,\"uniform(0.8, 1.2)\"\n",
+            1000 + 100 * c
+        ));
+    }
+    text.push_str("act,*,rate,0.1\nconvert,*,rate,0.2\nconvert,*,order_value,50\nengage,*,referral_rate,0.05\nact,referral,rate,0.2\n");
+    let scenario = dir.path().join("six.csv");
+    std::fs::write(&scenario, text).unwrap();
+    const { assert!(6 * 200 > racesim::curves::POINTS_PER_PASS) };
+    let curves = |extra: &[&str]| -> CurvesDoc {
+        let out = racesim()
+            .arg("curves")
+            .arg(&scenario)
+            .args(["-q", "-n", "40", "--points", "200", "-f", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let all = curves(&[]);
+    assert_eq!(all.curves.len(), 6);
+    for name in ["c0", "c5"] {
+        let alone = curves(&["-c", name]);
+        let together = all.curves.iter().find(|c| c.channel == name).unwrap();
+        assert_eq!(&alone.curves[0], together, "{name}");
+    }
+}
