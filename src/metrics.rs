@@ -225,19 +225,34 @@ impl Monthly {
     }
 }
 
-/// How a metric's values look, for formatting and for quantile rounding:
-/// counts and months are whole numbers, so their quantiles are too.
+/// A number's unit, the one description every output formats it by (the
+/// terminal, CSV, workbook and report each write a unit their own way) and
+/// quantile rounding reads: counts and months are whole numbers, so their
+/// quantiles are too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Money,
     Count,
     Month,
+    /// A ratio or a share: a terminal writes 0.250, a report 25.0 %.
     Ratio,
+    /// A difference of two ratios (ROI 25 % against 20 %: 0.05), which a
+    /// report writes in percentage points (5.0 pp) so it is not read as a
+    /// relative change.
+    Points,
 }
 
 impl Kind {
     pub fn is_whole(self) -> bool {
         matches!(self, Kind::Count | Kind::Month)
+    }
+
+    /// The unit of a difference of two values of this unit.
+    pub fn difference(self) -> Kind {
+        match self {
+            Kind::Ratio => Kind::Points,
+            kind => kind,
+        }
     }
 }
 

@@ -50,7 +50,7 @@ impl Style {
             Kind::Money => Style::Money,
             Kind::Count => Style::Count,
             Kind::Month => Style::Month,
-            Kind::Ratio => Style::Ratio,
+            Kind::Ratio | Kind::Points => Style::Ratio,
         }
     }
 

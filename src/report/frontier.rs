@@ -7,8 +7,9 @@ use std::fmt::Write;
 
 use anyhow::Result;
 
-use super::charts::{self, Series, Units};
+use super::charts::{self, Series};
 use super::page::{self, esc, num};
+use crate::metrics::Kind;
 use crate::optimize::frontier::FrontierDoc;
 
 pub fn render(doc: &FrontierDoc) -> Result<String> {
@@ -60,7 +61,7 @@ fn profit_section(doc: &FrontierDoc) -> Result<String> {
         ],
         "budget",
         "profit (NPV)",
-        Units::Money,
+        Kind::Money,
         current_marker(doc),
     )?;
     let mut s =
@@ -101,7 +102,7 @@ fn split_section(doc: &FrontierDoc) -> Result<String> {
         &series,
         "budget",
         "channel spend",
-        Units::Money,
+        Kind::Money,
         current_marker(doc),
     )?;
     let mut s =
@@ -138,16 +139,16 @@ fn table(doc: &FrontierDoc) -> String {
         let _ = write!(
             s,
             r#"<tr><td class="r">{}</td><td class="r">{}</td><td class="r">{}</td><td class="r">{}</td><td class="r">{}</td><td class="r">{}</td>"#,
-            num(&key("budget"), Units::Money, Some(p.budget)),
+            num(&key("budget"), Kind::Money, Some(p.budget)),
             num(
                 &key("expected_profit"),
-                Units::Money,
+                Kind::Money,
                 Some(p.expected_profit)
             ),
-            num(&key("p10_profit"), Units::Money, Some(p.p10_profit)),
+            num(&key("p10_profit"), Kind::Money, Some(p.p10_profit)),
             next.map_or_else(|| "–".into(), crate::export::format::signed_money),
-            num(&key("marginal_roi"), Units::Percent, Some(p.marginal_roi)),
-            num(&key("unspent"), Units::Money, Some(p.unspent)),
+            num(&key("marginal_roi"), Kind::Ratio, Some(p.marginal_roi)),
+            num(&key("unspent"), Kind::Money, Some(p.unspent)),
         );
         for (k, (_, spend)) in p.split.iter().enumerate() {
             let _ = write!(
@@ -155,7 +156,7 @@ fn table(doc: &FrontierDoc) -> String {
                 r#"<td class="r">{}</td>"#,
                 num(
                     &format!("/points/{i}/split/{k}/1"),
-                    Units::Money,
+                    Kind::Money,
                     Some(*spend)
                 )
             );

@@ -6,11 +6,12 @@ use std::fmt::Write;
 use anyhow::Result;
 use plotters::style::RGBColor;
 
-use super::charts::{self, Bar, Bars, Fan, Hist, Marker, Units, plan_color, plan_dash};
+use super::charts::{self, Bar, Bars, Fan, Hist, Marker, plan_color, plan_dash};
 use super::page::{display, esc, money_decimals, num, num_in};
 use super::samples::Samples;
 use crate::document::Document;
 use crate::export::format;
+use crate::metrics::{Kind, Total};
 use crate::scenario::{Scenario, TargetMetric};
 use crate::stats::Summary;
 
@@ -110,17 +111,17 @@ fn figure(id: &str, svg: &str, caption: &str) -> String {
 }
 
 /// Headline metrics of spec §5 a finance reviewer asks for first.
-const HEADLINE: [(&str, &str, Units); 7] = [
-    ("profit", "Profit (NPV)", Units::Money),
-    ("roi", "ROI", Units::Percent),
-    ("revenue", "Revenue (PV)", Units::Money),
-    ("cost", "Cost (PV)", Units::Money),
-    ("customers", "Customers", Units::Count),
-    ("ltv", "LTV (gross profit per customer)", Units::Money),
+const HEADLINE: [(&str, &str, Kind); 7] = [
+    ("profit", "Profit (NPV)", Kind::Money),
+    ("roi", "ROI", Kind::Ratio),
+    ("revenue", "Revenue (PV)", Kind::Money),
+    ("cost", "Cost (PV)", Kind::Money),
+    ("customers", "Customers", Kind::Count),
+    ("ltv", "LTV (gross profit per customer)", Kind::Money),
     (
         "payback_month",
         "Payback month (median over all trials)",
-        Units::Month,
+        Kind::Month,
     ),
 ];
 
@@ -135,10 +136,10 @@ pub fn headline(c: &Ctx) -> String {
         s.push_str(r#"<div class="wide"><table class="kpi"><thead><tr><th>metric</th>"#);
         s.push_str(&c.plan_headers(plans.clone()));
         s.push_str("</tr></thead><tbody>");
-        for (metric, label, units) in HEADLINE {
+        for (metric, label, kind) in HEADLINE {
             let _ = write!(s, "<tr><td>{label}</td>");
             // One convention per row, set by the headline numbers (means).
-            let decimals = (units == Units::Money)
+            let decimals = (kind == Kind::Money)
                 .then(|| money_decimals(c.doc.plans.iter().map(|p| p.metrics[metric].mean)));
             for i in plans.clone() {
                 let p = &c.doc.plans[i];
@@ -149,7 +150,7 @@ pub fn headline(c: &Ctx) -> String {
                     let median = match p.payback_median_month {
                         Some(_) => num(
                             &format!("/plans/{i}/payback_median_month"),
-                            units,
+                            kind,
                             p.payback_median_month,
                         ),
                         None => "not reached".into(),
@@ -164,9 +165,9 @@ pub fn headline(c: &Ctx) -> String {
                 let _ = write!(
                     s,
                     r#"<td class="r"><span class="mean">{}</span><span class="range">{} – {}</span>"#,
-                    num_in(&format!("{key}/mean"), units, m.mean, decimals),
-                    num_in(&format!("{key}/p5"), units, m.p5, decimals),
-                    num_in(&format!("{key}/p95"), units, m.p95, decimals),
+                    num_in(&format!("{key}/mean"), kind, m.mean, decimals),
+                    num_in(&format!("{key}/p5"), kind, m.p5, decimals),
+                    num_in(&format!("{key}/p95"), kind, m.p95, decimals),
                 );
                 s.push_str("</td>");
             }
@@ -185,7 +186,7 @@ pub fn headline(c: &Ctx) -> String {
                 r#"<td class="r"><span class="mean {cls}">{}</span></td>"#,
                 num(
                     &format!("/plans/{i}/probability_of_loss"),
-                    Units::Percent,
+                    Kind::Ratio,
                     Some(p.probability_of_loss)
                 )
             );
@@ -207,12 +208,12 @@ pub fn headline(c: &Ctx) -> String {
             },
             num(
                 "/plans/0/metrics/profit/variance/assumptions",
-                Units::Percent,
+                Kind::Ratio,
                 Some(v.assumptions)
             ),
             num(
                 "/plans/0/metrics/profit/variance/luck",
-                Units::Percent,
+                Kind::Ratio,
                 Some(v.luck)
             ),
         );
@@ -270,7 +271,7 @@ pub fn targets(c: &Ctx) -> String {
                     r#"<td class="r"><span class="mark {cls}">{mark}</span> {}<div class="bar"><div class="fill {fill}" style="width:{:.1}%"></div>{req}</div></td>"#,
                     num(
                         &format!("/plans/{i}/targets/{k}/probability"),
-                        Units::Percent,
+                        Kind::Ratio,
                         Some(r.probability)
                     ),
                     100.0 * r.probability
@@ -346,7 +347,7 @@ fn funnel_chart(
         colors: &colors,
         values: &values,
         y_desc: "people (log scale)",
-        units: Units::Count,
+        kind: Kind::Count,
         between: &between,
         value_labels: !c.multi(),
         height,
@@ -447,7 +448,7 @@ pub fn funnel(c: &Ctx) -> Result<String> {
 }
 
 /// Vertical lines at zero and at every `*` target on `metric`.
-fn markers(c: &Ctx, metric: &str, units: Units) -> Vec<Marker> {
+fn markers(c: &Ctx, metric: &str, kind: Kind) -> Vec<Marker> {
     let mut m = vec![Marker {
         x: 0.0,
         label: "break-even".into(),
@@ -459,7 +460,7 @@ fn markers(c: &Ctx, metric: &str, units: Units) -> Vec<Marker> {
         {
             m.push(Marker {
                 x: t.value,
-                label: format!("target {} {}", t.op.symbol(), display(units, Some(t.value))),
+                label: format!("target {} {}", t.op.symbol(), display(kind, Some(t.value))),
                 color: charts::BAD,
                 dashed: true,
             });
@@ -513,7 +514,7 @@ fn marker_note(marks: &[Marker], left_out: &[Marker]) -> String {
     s
 }
 
-fn distribution(c: &Ctx, id: &str, metric: &str, label: &str, units: Units) -> Result<String> {
+fn distribution(c: &Ctx, id: &str, metric: &str, label: &str, kind: Kind) -> Result<String> {
     let series: Vec<Hist> = c
         .samples
         .plans
@@ -521,13 +522,13 @@ fn distribution(c: &Ctx, id: &str, metric: &str, label: &str, units: Units) -> R
         .enumerate()
         .map(|(i, p)| c.hist(i, if metric == "roi" { &p.roi } else { &p.profit }))
         .collect();
-    let (marks, left_out) = charts::reachable(&series, markers(c, metric, units));
+    let (marks, left_out) = charts::reachable(&series, markers(c, metric, kind));
     let edges = charts::edges(&series, &marks, 40);
     let outside: usize = series
         .iter()
         .map(|h| charts::outside(h.values, &edges))
         .sum();
-    let svg = charts::histogram(&series, &edges, label, units, &marks)?;
+    let svg = charts::histogram(&series, &edges, label, kind, &marks)?;
     Ok(figure(
         id,
         &svg,
@@ -555,7 +556,7 @@ pub fn distributions(c: &Ctx) -> Result<String> {
         "chart-profit-histogram",
         "profit",
         "profit (NPV, currency units)",
-        Units::Money,
+        Kind::Money,
     )?);
     s.push_str("</div><div class=\"keep\"><h3>ROI</h3>");
     s.push_str(&distribution(
@@ -563,7 +564,7 @@ pub fn distributions(c: &Ctx) -> Result<String> {
         "chart-roi-histogram",
         "roi",
         "ROI (profit ÷ cost)",
-        Units::Percent,
+        Kind::Ratio,
     )?);
     s.push_str("</div></section>\n");
     Ok(s)
@@ -608,14 +609,14 @@ pub fn payback(c: &Ctx) -> Result<String> {
         .map(|(i, p)| c.hist(i, &p.payback_month))
         .collect();
     let edges = charts::month_edges(c.doc.horizon_months);
-    let svg = charts::histogram(&series, &edges, "payback month", Units::Month, &[])?;
+    let svg = charts::histogram(&series, &edges, "payback month", Kind::Month, &[])?;
     let mut paid = String::new();
     for (i, p) in c.doc.plans.iter().enumerate() {
         let m = &p.metrics["payback_month"];
         let median = p.payback_median_month.map(|_| {
             num(
                 &format!("/plans/{i}/payback_median_month"),
-                Units::Month,
+                Kind::Month,
                 p.payback_median_month,
             )
         });
@@ -626,7 +627,7 @@ pub fn payback(c: &Ctx) -> Result<String> {
             format::payback(median, format::percent(p.payback_share(c.doc.trials))),
             num(
                 &format!("/plans/{i}/metrics/payback_month/defined"),
-                Units::Count,
+                Kind::Count,
                 Some(m.defined as f64)
             ),
             format::thousands(c.doc.trials as f64, 0),
@@ -688,7 +689,7 @@ pub fn monthly_cash_flow(c: &Ctx) -> String {
                     r#"<td class="r">{}</td>"#,
                     num(
                         &format!("/plans/{i}/monthly_spend/{name}/{}", t - 1),
-                        Units::Money,
+                        Kind::Money,
                         spend.get(t - 1).copied()
                     )
                 );
@@ -699,7 +700,7 @@ pub fn monthly_cash_flow(c: &Ctx) -> String {
                 r#"<td class="r">{}</td></tr>"#,
                 num(
                     &format!("/plans/{i}/monthly/cost/{}/mean", t - 1),
-                    Units::Money,
+                    Kind::Money,
                     cost
                 )
             );
@@ -713,7 +714,7 @@ pub fn monthly_cash_flow(c: &Ctx) -> String {
                     r#"<td class="r">{}</td>"#,
                     num(
                         &format!("/plans/{i}/monthly/{metric}/{}/{stat}", t - 1),
-                        Units::Money,
+                        Kind::Money,
                         x
                     )
                 )
@@ -780,7 +781,7 @@ pub fn channels(c: &Ctx) -> Result<String> {
                         r#"<td class="r"><span class="mean">–</span><span class="range">not defined without spend</span><span class="range">spend {}</span></td>"#,
                         num_in(
                             &format!("/plans/{i}/spend/{name}"),
-                            Units::Money,
+                            Kind::Money,
                             spend,
                             Some(spend_decimals)
                         ),
@@ -792,22 +793,22 @@ pub fn channels(c: &Ctx) -> Result<String> {
                     r#"<td class="r"><span class="mean">{}</span><span class="range">{} – {}</span><span class="range">spend {}</span></td>"#,
                     num(
                         &format!("/plans/{i}/channels/{name}/roi/mean"),
-                        Units::Percent,
+                        Kind::Ratio,
                         roi.mean
                     ),
                     num(
                         &format!("/plans/{i}/channels/{name}/roi/p5"),
-                        Units::Percent,
+                        Kind::Ratio,
                         roi.p5
                     ),
                     num(
                         &format!("/plans/{i}/channels/{name}/roi/p95"),
-                        Units::Percent,
+                        Kind::Ratio,
                         roi.p95
                     ),
                     num_in(
                         &format!("/plans/{i}/spend/{name}"),
-                        Units::Money,
+                        Kind::Money,
                         spend,
                         Some(spend_decimals)
                     ),
@@ -833,7 +834,7 @@ pub fn channels(c: &Ctx) -> Result<String> {
         colors: &colors,
         values: &roi,
         y_desc: "channel ROI",
-        units: Units::Percent,
+        kind: Kind::Ratio,
         between: &[],
         value_labels: !c.multi(),
         height: 320,
@@ -870,7 +871,7 @@ pub fn channels(c: &Ctx) -> Result<String> {
         colors: &colors,
         values: &cac,
         y_desc: "CAC (currency per customer)",
-        units: Units::Money,
+        kind: Kind::Money,
         between: &[],
         value_labels: !c.multi(),
         height: 320,
@@ -902,12 +903,10 @@ pub fn comparison(c: &Ctx) -> Result<String> {
     );
     s.push_str("<div class=\"wide\"><table><thead><tr><th>plan</th><th>metric</th><th class=\"r\">mean difference</th><th class=\"r\">90 % CI</th><th class=\"r\">P(better)</th></tr></thead><tbody>");
     for (k, cmp) in c.doc.comparisons.iter().enumerate() {
-        let units = match cmp.metric.as_str() {
-            "roi" => Units::Points,
-            "customers" => Units::Count,
-            _ => Units::Money,
-        };
-        let decimals = (units == Units::Money).then(|| money_decimals([cmp.mean_difference]));
+        let kind = Total::from_name(&cmp.metric)
+            .map_or(Kind::Money, Total::kind)
+            .difference();
+        let decimals = (kind == Kind::Money).then(|| money_decimals([cmp.mean_difference]));
         let key = format!("/comparisons/{k}");
         let _ = write!(
             s,
@@ -920,25 +919,25 @@ pub fn comparison(c: &Ctx) -> Result<String> {
             },
             num_in(
                 &format!("{key}/mean_difference"),
-                units,
+                kind,
                 cmp.mean_difference,
                 decimals
             ),
             num_in(
                 &format!("{key}/mean_difference_low"),
-                units,
+                kind,
                 cmp.mean_difference_low,
                 decimals
             ),
             num_in(
                 &format!("{key}/mean_difference_high"),
-                units,
+                kind,
                 cmp.mean_difference_high,
                 decimals
             ),
             num(
                 &format!("{key}/probability_better"),
-                Units::Percent,
+                Kind::Ratio,
                 cmp.probability_better
             ),
         );
@@ -975,7 +974,7 @@ pub fn comparison(c: &Ctx) -> Result<String> {
             "profit difference against {} (currency units)",
             c.doc.plans[0].plan
         ),
-        Units::Money,
+        Kind::Money,
         &marks,
     )?;
     s.push_str(&c.legend());
@@ -1043,7 +1042,7 @@ pub fn details(c: &Ctx) -> String {
 "#,
         esc(&d.scenario),
         plans.join(", "),
-        num("/trials", Units::Count, Some(d.trials as f64)),
+        num("/trials", Kind::Count, Some(d.trials as f64)),
         d.horizon_months,
         esc(&d.input_hash),
         esc(&d.racesim_version),
