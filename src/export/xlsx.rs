@@ -21,7 +21,7 @@ use crate::curves::{Band, CurvesDoc};
 use crate::document::{Document, PlanDoc};
 use crate::drivers::Estimate;
 use crate::drivers::document::DriversDoc;
-use crate::metrics::{Kind, Monthly, PerChannel, Total};
+use crate::metrics::{Group, Kind, Monthly, PerChannel, Total};
 use crate::optimize::report::OptimizeDoc;
 use crate::report::Samples;
 use crate::report::charts::{Hist, edges, shares};
@@ -256,27 +256,6 @@ fn header_with_stats<'a>(first: &[&'a str], last: &[&'a str]) -> Vec<&'a str> {
         .collect()
 }
 
-/// The RACE stage a total metric is shown under: the table's grouping,
-/// with the totals it does not show placed where they belong.
-fn stage_of(metric: Total) -> &'static str {
-    super::table::STAGES
-        .iter()
-        .find(|(_, rows)| rows.iter().any(|(m, _)| *m == metric))
-        .map(|(stage, _)| *stage)
-        .unwrap_or(match metric {
-            Total::Orders => "CONVERT",
-            _ => "MONEY",
-        })
-}
-
-fn label_of(metric: Total) -> &'static str {
-    super::table::STAGES
-        .iter()
-        .flat_map(|(_, rows)| rows.iter())
-        .find(|(m, _)| *m == metric)
-        .map_or(metric.name(), |(_, label)| *label)
-}
-
 fn total_style(metric: Total) -> Style {
     match metric {
         Total::LeadRate => Style::Percent,
@@ -421,21 +400,17 @@ fn summary_sheet(doc: &Document) -> Sheet {
             &["assumptions share", "luck share", "share se"],
         ),
     );
-    // Stage order of the table, then the totals it leaves out.
-    let mut order: Vec<Total> = super::table::STAGES
-        .iter()
-        .flat_map(|(_, rows)| rows.iter().map(|(m, _)| *m))
-        .collect();
-    let rest: Vec<Total> = Total::ALL
+    // Group by group: the table's rows, then the totals it leaves out.
+    let order: Vec<Total> = Group::ALL
         .into_iter()
-        .filter(|m| !order.contains(m))
+        .flat_map(|g| {
+            let shown = super::table::SHOWN.into_iter();
+            let rest = Total::ALL
+                .into_iter()
+                .filter(|m| !super::table::SHOWN.contains(m));
+            shown.chain(rest).filter(move |m| m.group() == g)
+        })
         .collect();
-    order.extend(rest);
-    order.sort_by_key(|m| {
-        super::table::STAGES
-            .iter()
-            .position(|(s, _)| *s == stage_of(*m))
-    });
     for plan in &doc.plans {
         for m in &order {
             let Some(s) = plan.metrics.get(m.name()) else {
@@ -443,9 +418,9 @@ fn summary_sheet(doc: &Document) -> Sheet {
             };
             let mut row = vec![
                 Cell::text(&plan.plan),
-                Cell::text(stage_of(*m)),
+                Cell::text(m.group().name().to_uppercase()),
                 Cell::text(m.name()),
-                Cell::text(label_of(*m)),
+                Cell::text(m.label()),
             ];
             row.extend(stats(s, total_style(*m)));
             if let Some(v) = &s.variance {

@@ -11,7 +11,7 @@ use super::page::{display, esc, money_decimals, num, num_in};
 use super::samples::Samples;
 use crate::document::Document;
 use crate::export::format;
-use crate::metrics::{Kind, Total};
+use crate::metrics::{Group, Kind, Total};
 use crate::scenario::{Scenario, TargetMetric};
 use crate::stats::Summary;
 
@@ -110,20 +110,25 @@ fn figure(id: &str, svg: &str, caption: &str) -> String {
     )
 }
 
-/// Headline metrics of spec §5 a finance reviewer asks for first.
-const HEADLINE: [(&str, &str, Kind); 7] = [
-    ("profit", "Profit (NPV)", Kind::Money),
-    ("roi", "ROI", Kind::Ratio),
-    ("revenue", "Revenue (PV)", Kind::Money),
-    ("cost", "Cost (PV)", Kind::Money),
-    ("customers", "Customers", Kind::Count),
-    ("ltv", "LTV (gross profit per customer)", Kind::Money),
-    (
-        "payback_month",
-        "Payback month (median over all trials)",
-        Kind::Month,
-    ),
+/// Headline metrics of spec §5 a finance reviewer asks for first, each
+/// with what its label leaves to explain.
+const HEADLINE: [(Total, &str); 7] = [
+    (Total::Profit, ""),
+    (Total::Roi, ""),
+    (Total::Revenue, ""),
+    (Total::Cost, ""),
+    (Total::Customers, ""),
+    (Total::Ltv, " (gross profit per customer)"),
+    (Total::PaybackMonth, " (median over all trials)"),
 ];
+
+/// A label at the start of a row: "Profit (NPV)".
+fn capitalized(label: &str) -> String {
+    let mut chars = label.chars();
+    chars.next().map_or(String::new(), |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
 
 pub fn headline(c: &Ctx) -> String {
     let mut s = String::from(
@@ -136,8 +141,9 @@ pub fn headline(c: &Ctx) -> String {
         s.push_str(r#"<div class="wide"><table class="kpi"><thead><tr><th>metric</th>"#);
         s.push_str(&c.plan_headers(plans.clone()));
         s.push_str("</tr></thead><tbody>");
-        for (metric, label, kind) in HEADLINE {
-            let _ = write!(s, "<tr><td>{label}</td>");
+        for (total, explained) in HEADLINE {
+            let (metric, kind) = (total.name(), total.kind());
+            let _ = write!(s, "<tr><td>{}{explained}</td>", capitalized(total.label()));
             // One convention per row, set by the headline numbers (means).
             let decimals = (kind == Kind::Money)
                 .then(|| money_decimals(c.doc.plans.iter().map(|p| p.metrics[metric].mean)));
@@ -313,14 +319,14 @@ fn rate_text(r: Option<f64>) -> String {
 fn funnel_chart(
     c: &Ctx,
     id: &str,
-    stages: &[(&str, &str)],
+    stages: &[(&str, String)],
     summaries: &dyn Fn(usize, &str) -> Summary,
     height: u32,
     caption: &str,
 ) -> Result<String> {
     let plans = c.doc.plans.len();
     let colors = c.colors();
-    let groups: Vec<String> = stages.iter().map(|(_, label)| label.to_string()).collect();
+    let groups: Vec<String> = stages.iter().map(|(_, label)| label.clone()).collect();
     let values: Vec<Vec<Option<Bar>>> = stages
         .iter()
         .map(|(m, _)| (0..plans).map(|i| bar(&summaries(i, m))).collect())
@@ -397,17 +403,18 @@ pub fn funnel(c: &Ctx) -> Result<String> {
         r#"<section id="funnel"><div class="keep"><h2>3. RACE funnel</h2><p>Mean per stage (bar) with P5 – P95 whiskers, on a log scale because stages differ by orders of magnitude. {where_rates}</p>"#
     );
     s.push_str(&c.legend());
-    let total = [
-        ("visitors", "Reach: visitors"),
-        ("leads", "Act: leads"),
-        ("customers", "Convert: customers"),
-        ("active_customers", "Engage: active at horizon"),
-    ];
+    let stages: Vec<(&str, String)> = Group::ALL
+        .into_iter()
+        .filter_map(|g| {
+            let people = g.people()?;
+            Some((people.name(), format!("{}: {}", g.name(), people.label())))
+        })
+        .collect();
     s.push_str("<h3>All channels</h3>");
     s.push_str(&funnel_chart(
         c,
         "chart-funnel-total",
-        &total,
+        &stages,
         &|i, m| c.doc.plans[i].metrics[m].clone(),
         340,
         &format!(
@@ -416,12 +423,6 @@ pub fn funnel(c: &Ctx) -> Result<String> {
         ),
     )?);
     s.push_str("</div>");
-    let stages = [
-        ("visitors", "Reach: visitors"),
-        ("leads", "Act: leads"),
-        ("customers", "Convert: customers"),
-        ("active_customers", "Engage: active at horizon"),
-    ];
     for ch in &c.scenario.channels {
         let what = if ch.is_referral {
             " (built-in: visitors referred by existing customers)"
