@@ -17,7 +17,8 @@ use crate::optimize::frontier::{self, FrontierDoc};
 use crate::optimize::goal;
 use crate::optimize::marginal::MarginalRoi;
 use crate::optimize::report::{
-    self, ChannelDoc, GoalSeekDoc, OptimalChannel, OptimalityDoc, OptimizeDoc, SearchDoc,
+    self, CHANNEL_COLUMNS, ChannelDoc, GoalSeekDoc, OptimalChannel, OptimalityDoc, OptimizeDoc,
+    SearchDoc,
 };
 use crate::optimize::{
     Constraint, DEFAULT_SEARCH_TRIALS, Objective, Problem, SEARCH_FIRST_TRIAL, Sample, Settings,
@@ -882,25 +883,11 @@ fn certificate(o: &OptimalityDoc) -> String {
     text
 }
 
-const CSV_HEADER: [&str; 11] = [
-    "channel",
-    "current",
-    "recommended",
-    "change",
-    "min",
-    "max",
-    "locked",
-    "bound",
-    "marginal_roi",
-    "marginal_roi_low",
-    "marginal_roi_high",
-];
-
 /// One row per paid channel.
 fn render_csv(doc: &OptimizeDoc) -> Result<String> {
     let num = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(CSV_HEADER)?;
+    w.write_record(CHANNEL_COLUMNS)?;
     for c in &doc.channels {
         let m = c.marginal_roi.as_ref();
         w.write_record([

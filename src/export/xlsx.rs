@@ -22,7 +22,7 @@ use crate::document::{Document, PlanDoc};
 use crate::drivers::Estimate;
 use crate::drivers::document::DriversDoc;
 use crate::metrics::{Group, Kind, Monthly, PerChannel, Total};
-use crate::optimize::report::OptimizeDoc;
+use crate::optimize::report::{CHANNEL_COLUMNS, OptimizeDoc};
 use crate::report::Samples;
 use crate::report::charts::{Hist, edges, shares};
 use crate::scenario::Scenario;
@@ -301,20 +301,38 @@ struct Provenance<'a> {
 }
 
 fn provenance(p: Provenance) -> Vec<(&'static str, Cell)> {
-    vec![
+    let mut rows = vec![
         ("scenario", Cell::text(p.scenario)),
         ("racesim version", Cell::text(p.racesim_version)),
+    ];
+    rows.extend(versions_seed_trials(
+        p.model_version,
+        p.schema_version,
+        p.seed,
+        p.trials,
+    ));
+    rows
+}
+
+/// The rows that, with the inputs, reproduce a result exactly.
+fn versions_seed_trials(
+    model_version: u32,
+    schema_version: u32,
+    seed: u64,
+    trials: u64,
+) -> [(&'static str, Cell); 4] {
+    [
         (
             "model version",
-            Cell::Number(p.model_version as f64, Style::Integer),
+            Cell::Number(model_version as f64, Style::Integer),
         ),
         (
             "schema version",
-            Cell::Number(p.schema_version as f64, Style::Integer),
+            Cell::Number(schema_version as f64, Style::Integer),
         ),
         // As text: a seed can exceed the 15 digits a spreadsheet keeps.
-        ("seed", Cell::text(p.seed.to_string())),
-        ("trials", Cell::Number(p.trials as f64, Style::Integer)),
+        ("seed", Cell::text(seed.to_string())),
+        ("trials", Cell::Number(trials as f64, Style::Integer)),
     ]
 }
 
@@ -936,22 +954,21 @@ fn drivers_sheets(book: &mut Book, d: &DriversDoc) {
 pub fn drivers(d: &DriversDoc) -> Result<Vec<u8>> {
     let mut book = Book::default();
     drivers_sheets(&mut book, d);
-    book.add(details(&[
+    let mut rows = vec![
         ("scenario", Cell::text(&d.scenario)),
         ("metric", Cell::text(&d.metric)),
-        (
-            "model version",
-            Cell::Number(d.model_version as f64, Style::Integer),
-        ),
-        (
-            "schema version",
-            Cell::Number(d.schema_version as f64, Style::Integer),
-        ),
-        ("seed", Cell::text(d.seed.to_string())),
-        ("trials", Cell::Number(d.trials as f64, Style::Integer)),
+    ];
+    rows.extend(versions_seed_trials(
+        d.model_version,
+        d.schema_version,
+        d.seed,
+        d.trials,
+    ));
+    rows.extend([
         ("input hash", Cell::text(d.input_hash.as_str())),
         ("plans", Cell::text(d.plans.join(", "))),
-    ]));
+    ]);
+    book.add(details(&rows));
     book.to_bytes()
 }
 
@@ -1075,23 +1092,16 @@ pub fn curves(doc: &CurvesDoc) -> Result<Vec<u8>> {
 /// `racesim optimize`: the recommendation, then the evaluation's sheets.
 pub fn optimize(doc: &OptimizeDoc, extras: Extras) -> Result<Vec<u8>> {
     let mut book = Book::default();
-    let mut channels = Sheet::new(
-        "recommendation",
-        &[
-            "channel",
-            "current",
-            "recommended",
-            "change",
-            "min",
-            "max",
-            "locked",
-            "bound",
-            "marginal roi",
-            "marginal roi se",
-            "marginal roi low",
-            "marginal roi high",
-        ],
-    );
+    // The CSV's columns, with the standard error beside the estimate.
+    let mut header: Vec<String> = Vec::new();
+    for column in CHANNEL_COLUMNS {
+        header.push(column.replace('_', " "));
+        if column == "marginal_roi" {
+            header.push("marginal roi se".into());
+        }
+    }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut channels = Sheet::new("recommendation", &header);
     for c in &doc.channels {
         let m = c.marginal_roi.as_ref();
         channels.push(vec![
