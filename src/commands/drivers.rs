@@ -65,10 +65,7 @@ pub fn run(args: &DriversArgs) -> Result<i32, Error> {
     super::require_output(&args.out)?;
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
-    let mut plans = match &args.plans {
-        Some(path) => plans::load(path, &scenario)?,
-        None => vec![Plan::baseline(&scenario)],
-    };
+    let mut plans = plans::load_or_baseline(args.plans.as_deref(), &scenario)?;
     if args.optimize {
         plans = with_optimum(&scenario, plans, opts.seed)?;
     }
