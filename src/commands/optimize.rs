@@ -761,11 +761,7 @@ fn frontier_table(doc: &FrontierDoc) -> String {
         thousands(doc.search_trials as f64, 0),
         thousands(doc.evaluation_trials as f64, 0)
     );
-    let channels: Vec<&str> = doc
-        .points
-        .first()
-        .map(|p| p.split.iter().map(|(c, _)| c.as_str()).collect())
-        .unwrap_or_default();
+    let channels = doc.channels();
     let _ = write!(
         out,
         "  {:>12}{:>14}{:>14}{:>12}{:>10}",

@@ -1323,9 +1323,11 @@ pub fn check(report: &CheckReport) -> Result<Vec<u8>> {
 /// P10 and the split, with the frontier drawn.
 pub fn frontier(doc: &crate::optimize::frontier::FrontierDoc) -> Result<Vec<u8>> {
     let mut book = Book::default();
-    let channels: Vec<String> = doc.points.first().map_or(Vec::new(), |p| {
-        p.split.iter().map(|(c, _)| format!("spend {c}")).collect()
-    });
+    let channels: Vec<String> = doc
+        .channels()
+        .iter()
+        .map(|c| format!("spend {c}"))
+        .collect();
     let mut header = vec![
         "budget",
         "expected profit",
