@@ -1,9 +1,9 @@
 //! `racesim compare`, the plans file's errors, and the common random
 //! numbers that make per-trial comparisons meaningful.
 
+use super::common::{self, racesim};
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use racesim::document::Document;
 use racesim::engine::{self, Outcome, Workspace};
@@ -12,22 +12,14 @@ use racesim::metrics::Total;
 const SCENARIO: &str = "scenarios/dtc_shop.csv";
 const PLANS: &str = "scenarios/dtc_shop.plans.csv";
 
-fn racesim() -> Command {
-    Command::cargo_bin("racesim").unwrap()
-}
-
 fn compare_json(extra: &[&str]) -> Document {
-    let out = racesim()
-        .args(["compare", SCENARIO, PLANS, "-q", "-n", "600", "-f", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::success_json(
+        racesim()
+            .args(["compare", SCENARIO, PLANS, "-q", "-n", "600", "-f", "json"])
+            .args(extra)
+            .output()
+            .unwrap(),
+    )
 }
 
 #[test]

@@ -2,9 +2,9 @@
 //! equal marginal ROI at an interior optimum, bounds respected exactly, and
 //! a recommendation that feeds back into `compare`.
 
+use super::common::{self, racesim};
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use racesim::metrics::Total;
 use racesim::optimize::exact::{ExpectedModel, MeanMetric};
@@ -56,10 +56,6 @@ fn write_scenario(dir: &tempfile::TempDir, text: &str) -> PathBuf {
     let path = dir.path().join("small.csv");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn racesim() -> Command {
-    Command::cargo_bin("racesim").unwrap()
 }
 
 /// Per-trial profits of two splits on the same sample: the mean difference
@@ -348,19 +344,15 @@ fn a_tiny_funnel_does_not_trap_the_search() {
 }
 
 fn optimize_json(scenario: &Path, args: &[&str]) -> OptimizeDoc {
-    let out = racesim()
-        .arg("optimize")
-        .arg(scenario)
-        .args(["-q", "-f", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::success_json(
+        racesim()
+            .arg("optimize")
+            .arg(scenario)
+            .args(["-q", "-f", "json"])
+            .args(args)
+            .output()
+            .unwrap(),
+    )
 }
 
 #[test]
@@ -679,20 +671,16 @@ fn frontier_points_are_the_optimizer_at_each_budget_and_the_page_shows_them() {
     let path = write_scenario(&dir, SMALL);
     let page = dir.path().join("frontier.html");
     let common = ["-n", "400", "--eval-trials", "300", "-q", "-f", "json"];
-    let out = racesim()
-        .arg("optimize")
-        .arg(&path)
-        .args(["--frontier", "5", "--report"])
-        .arg(&page)
-        .args(common)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let doc: serde_json::Value = common::success_json(
+        racesim()
+            .arg("optimize")
+            .arg(&path)
+            .args(["--frontier", "5", "--report"])
+            .arg(&page)
+            .args(common)
+            .output()
+            .unwrap(),
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let points = doc["points"].as_array().unwrap();
     assert_eq!(points.len(), 5);
     assert_eq!(doc["current_budget"].as_f64(), Some(60_000.0));

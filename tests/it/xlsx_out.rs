@@ -508,18 +508,15 @@ fn openpyxl_loads_the_workbook_when_installed() {
     }
     let ws = Workspace::new();
     let (_, path) = run_both(&ws, &[]);
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sys, openpyxl; wb = openpyxl.load_workbook(sys.argv[1]); \
-             print(len(wb.sheetnames), len(wb['charts']._charts))",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::success_stdout(
+        std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys, openpyxl; wb = openpyxl.load_workbook(sys.argv[1]); \
+                 print(len(wb.sheetnames), len(wb['charts']._charts))",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap(),
     );
 }

@@ -239,3 +239,21 @@ pub fn run_json(ws: &Workspace, name: &str, args: &[&str]) -> serde_json::Value 
     out.assert_ok();
     serde_json::from_slice(&out.stdout).expect("run -f json prints valid JSON")
 }
+
+/// The standard output of a finished command, asserting it succeeded (its
+/// stderr is the failure message).
+#[track_caller]
+pub fn success_stdout(out: std::process::Output) -> Vec<u8> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The JSON document a successful command printed (`-f json`).
+#[track_caller]
+pub fn success_json<T: serde::de::DeserializeOwned>(out: std::process::Output) -> T {
+    serde_json::from_slice(&success_stdout(out)).unwrap()
+}
