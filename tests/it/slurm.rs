@@ -40,15 +40,7 @@ fn cluster(test: &str) -> bool {
 }
 
 fn shop() -> Workspace {
-    let ws = Workspace::new();
-    let root = env!("CARGO_MANIFEST_DIR");
-    for name in ["dtc_shop.csv", "dtc_shop.plans.csv"] {
-        ws.write(
-            name,
-            std::fs::read(format!("{root}/scenarios/{name}")).unwrap(),
-        );
-    }
-    ws
+    Workspace::with_shipped(&["dtc_shop.csv", "dtc_shop.plans.csv"])
 }
 
 /// Submits the batch script `script` over `--array=0-3` in `ws` with the
