@@ -68,6 +68,18 @@ fn paired(sample: &Sample, a: &[f64], b: &[f64]) -> (f64, f64) {
     (acc.mean().unwrap(), se)
 }
 
+/// Asserts that `rival` earns no more than `best` on `sample`'s trials,
+/// allowing K standard errors of the paired difference.
+#[track_caller]
+fn assert_not_beaten(sample: &Sample, best: &[f64], rival: &[f64], what: &str) {
+    let (gain, se) = paired(sample, best, rival);
+    assert!(
+        gain >= -K * se,
+        "{what} {rival:?} beats the optimizer's {best:?} by {} (se {se}) on independent trials",
+        -gain
+    );
+}
+
 /// All splits of at most `budget` over `channels` in steps of
 /// budget / `parts` (the last share of each is left unspent).
 fn grid(n: usize, channels: &[usize], budget: f64, parts: usize) -> Vec<Vec<f64>> {
@@ -141,13 +153,7 @@ fn assert_at_least_as_good_as_grid(text: &str, budget: f64, parts: usize) -> Vec
     let k = (0..means.len())
         .max_by(|&a, &b| means[a].total_cmp(&means[b]))
         .unwrap();
-    let (gain, se) = paired(&judge(&scn), &best, &candidates[k]);
-    assert!(
-        gain >= -K * se,
-        "grid split {:?} beats the optimizer's {best:?} by {} (se {se}) on independent trials",
-        candidates[k],
-        -gain
-    );
+    assert_not_beaten(&judge(&scn), &best, &candidates[k], "the best grid split");
     best
 }
 
@@ -266,13 +272,7 @@ fn at_least_as_good_as_random_search_on_dtc_shop() {
             m(&values[a]).total_cmp(&m(&values[b]))
         })
         .unwrap();
-    let (gain, se) = paired(&judge(&scn), &best, &randoms[k]);
-    assert!(
-        gain >= -K * se,
-        "random split {:?} beats {best:?} by {} (se {se}) on independent trials",
-        randoms[k],
-        -gain
-    );
+    assert_not_beaten(&judge(&scn), &best, &randoms[k], "the best random split");
 }
 
 #[test]
@@ -285,14 +285,8 @@ fn a_budget_far_above_what_pays_gets_as_good_a_split_as_a_modest_one() {
     let modest = optimize(&scn, &sample, 60000.0);
     let huge = optimize(&scn, &sample, 1e9);
     let judge = judge(&scn);
-    let (gain, se) = paired(&judge, &huge, &modest);
-    assert!(
-        gain >= -K * se,
-        "with 1e9: {huge:?}, {} (se {se}) worse than with 60k: {modest:?}",
-        -gain
-    );
-    let (gain, se) = paired(&judge, &huge, &scn.baseline_totals());
-    assert!(gain >= -K * se, "{huge:?} is worse than the current split");
+    assert_not_beaten(&judge, &huge, &modest, "the split for 60k");
+    assert_not_beaten(&judge, &huge, &scn.baseline_totals(), "the current split");
 }
 
 #[test]
@@ -334,12 +328,7 @@ fn a_tiny_funnel_does_not_trap_the_search() {
         rivals.push(x);
     }
     for rival in rivals {
-        let (gain, se) = paired(&judge, &best, &rival);
-        assert!(
-            gain >= -K * se,
-            "{rival:?} beats the optimizer's {best:?} by {} (se {se})",
-            -gain
-        );
+        assert_not_beaten(&judge, &best, &rival, "a rival");
     }
 }
 
