@@ -247,6 +247,18 @@ fn stats(s: &Summary, style: Style) -> Vec<Cell> {
     cells
 }
 
+/// An estimated ratio's mean, standard error and 90 % interval; empty
+/// cells where there is no estimate.
+fn estimate_cells(e: Option<&crate::stats::Estimate>) -> [Cell; 4] {
+    [
+        e.map(|e| e.mean),
+        e.map(|e| e.se),
+        e.map(|e| e.low),
+        e.map(|e| e.high),
+    ]
+    .map(|x| Cell::num(x, Style::Ratio))
+}
+
 fn header_with_stats<'a>(first: &[&'a str], last: &[&'a str]) -> Vec<&'a str> {
     first
         .iter()
@@ -595,34 +607,26 @@ fn targets_sheet(doc: &Document) -> Sheet {
 }
 
 fn comparisons_sheet(doc: &Document) -> Sheet {
-    let mut sheet = Sheet::new(
-        "comparisons",
-        &[
-            "plan",
-            "against",
-            "metric",
-            "plan spend",
-            "against spend",
-            "plan mean",
-            "against mean",
-            "mean difference",
-            "mean difference low",
-            "mean difference high",
-            "probability better",
-            "difference sd",
-            "difference se",
-            "difference min",
-            "difference p5",
-            "difference p10",
-            "difference p25",
-            "difference p50",
-            "difference p75",
-            "difference p90",
-            "difference p95",
-            "difference max",
-            "difference defined",
-        ],
-    );
+    let mut header = vec![
+        "plan",
+        "against",
+        "metric",
+        "plan spend",
+        "against spend",
+        "plan mean",
+        "against mean",
+        "mean difference",
+        "mean difference low",
+        "mean difference high",
+        "probability better",
+    ];
+    // The difference's statistics after its mean, which comes first.
+    let difference: Vec<String> = STATS[1..]
+        .iter()
+        .map(|s| format!("difference {s}"))
+        .collect();
+    header.extend(difference.iter().map(String::as_str));
+    let mut sheet = Sheet::new("comparisons", &header);
     let find = |name: &str| doc.plans.iter().find(|p| p.plan == name);
     for c in &doc.comparisons {
         let style = style_of_name(&c.metric);
@@ -1022,11 +1026,8 @@ pub fn curves(doc: &CurvesDoc) -> Result<Vec<u8>> {
             row.extend(band(&p.customers, Style::Count));
             row.extend(band(&p.revenue, Style::Money));
             row.extend(band(&p.profit, Style::Money));
+            row.extend(estimate_cells(m));
             row.extend([
-                Cell::num(m.map(|m| m.mean), Style::Ratio),
-                Cell::num(m.map(|m| m.se), Style::Ratio),
-                Cell::num(m.map(|m| m.low), Style::Ratio),
-                Cell::num(m.map(|m| m.high), Style::Ratio),
                 Cell::num(p.expected_profit, Style::Money),
                 Cell::num(x.map(|m| m.mean), Style::Ratio),
                 Cell::num(x.map(|m| m.se), Style::Ratio),
@@ -1103,8 +1104,7 @@ pub fn optimize(doc: &OptimizeDoc, extras: Extras) -> Result<Vec<u8>> {
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut channels = Sheet::new("recommendation", &header);
     for c in &doc.channels {
-        let m = c.marginal_roi.as_ref();
-        channels.push(vec![
+        let mut row = vec![
             Cell::text(&c.channel),
             Cell::Number(c.current, Style::Money),
             Cell::Number(c.recommended, Style::Money),
@@ -1113,11 +1113,9 @@ pub fn optimize(doc: &OptimizeDoc, extras: Extras) -> Result<Vec<u8>> {
             Cell::num(c.max, Style::Money),
             Cell::Bool(c.locked),
             c.bound.as_ref().map_or(Cell::Empty, Cell::text),
-            Cell::num(m.map(|m| m.mean), Style::Ratio),
-            Cell::num(m.map(|m| m.se), Style::Ratio),
-            Cell::num(m.map(|m| m.low), Style::Ratio),
-            Cell::num(m.map(|m| m.high), Style::Ratio),
-        ]);
+        ];
+        row.extend(estimate_cells(c.marginal_roi.as_deref()));
+        channels.push(row);
     }
     book.add(channels);
     let mut fields = Sheet::new("optimization", &["field", "value"]);
