@@ -104,6 +104,26 @@ fn edit(dir: &Path, file: &str, from: &str, to: &str) {
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
 }
 
+/// A real change of dtc_shop's model: its convert rate up by a third.
+fn raise_dtc_convert_rate(dir: &Path) {
+    edit(
+        dir,
+        "dtc_shop.csv",
+        "convert,*,rate,\"pert(0.22, 0.30, 0.40)\"",
+        "convert,*,rate,\"pert(0.30, 0.40, 0.50)\"",
+    );
+}
+
+/// b2b_leadgen no longer parses: a churn above 1.
+fn break_b2b_churn(dir: &Path) {
+    edit(
+        dir,
+        "b2b_leadgen.csv",
+        "engage,*,churn,0.03",
+        "engage,*,churn,1.7",
+    );
+}
+
 /// The baselines directory's files, sorted, with their bytes.
 fn read_baselines(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     read_entries(dir, |p| std::fs::read(p).unwrap())
@@ -356,12 +376,7 @@ fn a_corrupted_baseline_is_a_clear_input_error() {
 #[test]
 fn a_bad_scenario_is_reported_and_the_others_still_checked() {
     let dir = workspace();
-    edit(
-        dir.path(),
-        "b2b_leadgen.csv",
-        "engage,*,churn,0.03",
-        "engage,*,churn,1.7",
-    );
+    break_b2b_churn(dir.path());
     let junit = dir.path().join("junit.xml");
     let (code, report) = check_json(dir.path(), &["--junit", junit.to_str().unwrap()]);
     assert_eq!(code, 2);
@@ -447,12 +462,7 @@ fn update_writes_all_baselines_or_none() {
     let before = read_baselines(dir.path());
     // Two scenarios to write: dtc_shop changed, and a new one whose
     // baseline path is a directory, so it cannot be written.
-    edit(
-        dir.path(),
-        "dtc_shop.csv",
-        "convert,*,rate,\"pert(0.22, 0.30, 0.40)\"",
-        "convert,*,rate,\"pert(0.30, 0.40, 0.50)\"",
-    );
+    raise_dtc_convert_rate(dir.path());
     std::fs::write(
         dir.path().join("scenarios/zz_new.csv"),
         small("b2b_leadgen"),
@@ -544,18 +554,8 @@ fn update_writes_nothing_when_any_scenario_is_bad() {
     let dir = workspace();
     let before = read_baselines(dir.path());
     // One scenario changes for real, the other no longer parses.
-    edit(
-        dir.path(),
-        "dtc_shop.csv",
-        "convert,*,rate,\"pert(0.22, 0.30, 0.40)\"",
-        "convert,*,rate,\"pert(0.30, 0.40, 0.50)\"",
-    );
-    edit(
-        dir.path(),
-        "b2b_leadgen.csv",
-        "engage,*,churn,0.03",
-        "engage,*,churn,1.7",
-    );
+    raise_dtc_convert_rate(dir.path());
+    break_b2b_churn(dir.path());
     let err = check_stderr(dir.path(), &["--update"], 2);
     assert!(err.contains("b2b_leadgen.csv:"), "{err}");
     assert_eq!(read_baselines(dir.path()), before, "baselines were touched");
