@@ -40,6 +40,14 @@ fn shards(ws: &Workspace, command: &[&str], n: usize, prefix: &str) -> Vec<Strin
         .collect()
 }
 
+/// Writes shard 3/3 of `command` as `partial`, to merge with the first
+/// two shards of another command.
+fn third_shard(ws: &Workspace, command: &[&str], partial: &str) {
+    let mut args = command.to_vec();
+    args.extend(["-q", "-n", TRIALS, "--shard", "3/3", "--partial", partial]);
+    run(ws, &args).assert_ok();
+}
+
 fn merge(ws: &Workspace, partials: &[String], extra: &[&str]) -> Outcome {
     let mut args = vec!["merge"];
     args.extend(partials.iter().map(String::as_str));
@@ -187,44 +195,21 @@ fn every_wrong_merge_is_refused_naming_the_files() {
         "the edit must change the plans"
     );
     ws.write("edited.plans.csv", plans);
-    run(
+    third_shard(
         &ws,
-        &[
-            "compare",
-            "dtc_shop.csv",
-            "edited.plans.csv",
-            "-q",
-            "-n",
-            TRIALS,
-            "--shard",
-            "3/3",
-            "--partial",
-            "plans.json",
-        ],
-    )
-    .assert_ok();
+        &["compare", "dtc_shop.csv", "edited.plans.csv"],
+        "plans.json",
+    );
     assert_refused(
         &merge(&ws, &s(&["c-1.json", "c-2.json", "plans.json"]), &[]),
         &["plans.json"],
         &["input hash", "not of the same run"],
     );
-    run(
+    third_shard(
         &ws,
-        &[
-            "run",
-            "dtc_shop.csv",
-            "--plans",
-            "dtc_shop.plans.csv",
-            "-q",
-            "-n",
-            TRIALS,
-            "--shard",
-            "3/3",
-            "--partial",
-            "run.json",
-        ],
-    )
-    .assert_ok();
+        &["run", "dtc_shop.csv", "--plans", "dtc_shop.plans.csv"],
+        "run.json",
+    );
     assert_refused(
         &merge(&ws, &s(&["c-1.json", "c-2.json", "run.json"]), &[]),
         &["run.json"],
@@ -233,22 +218,11 @@ fn every_wrong_merge_is_refused_naming_the_files() {
 
     // The same scenario under another name: the output names it after its file.
     ws.write("renamed.csv", ws.read("dtc_shop.csv"));
-    run(
+    third_shard(
         &ws,
-        &[
-            "compare",
-            "renamed.csv",
-            "dtc_shop.plans.csv",
-            "-q",
-            "-n",
-            TRIALS,
-            "--shard",
-            "3/3",
-            "--partial",
-            "renamed.json",
-        ],
-    )
-    .assert_ok();
+        &["compare", "renamed.csv", "dtc_shop.plans.csv"],
+        "renamed.json",
+    );
     assert_refused(
         &merge(&ws, &s(&["c-1.json", "c-2.json", "renamed.json"]), &[]),
         &["renamed.json"],
