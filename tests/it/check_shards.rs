@@ -43,10 +43,16 @@ pub fn portfolio(bad: bool) -> Workspace {
     ws
 }
 
-fn check(ws: &Workspace, extra: &[&str]) -> Outcome {
+/// `racesim check` of the portfolio's `scenarios` against its `baselines`.
+pub fn check(ws: &Workspace, extra: &[&str]) -> Outcome {
+    check_with_env(ws, extra, &[])
+}
+
+/// `check` of the portfolio with exactly the array-job variables `env`.
+fn check_with_env(ws: &Workspace, extra: &[&str], env: &[(&str, &str)]) -> Outcome {
     let mut args = vec!["check", "scenarios", "--baselines", "baselines", "-q"];
     args.extend(extra);
-    ws.run_with_env(&args, &[])
+    ws.run_with_env(&args, env)
 }
 
 /// Checks shard K of `n` for every K, keeping each JSON report as
@@ -141,18 +147,9 @@ fn a_shard_checks_every_nth_scenario_of_the_sorted_paths() {
     assert_eq!(v["shard"]["all_scenarios"].as_array().unwrap().len(), 4);
 
     // `auto` reads Slurm's array variables and says so.
-    let auto = ws.run_with_env(
-        &[
-            "check",
-            "scenarios",
-            "--baselines",
-            "baselines",
-            "-q",
-            "-f",
-            "json",
-            "--shard",
-            "auto",
-        ],
+    let auto = check_with_env(
+        &ws,
+        &["-f", "json", "--shard", "auto"],
         &[
             ("SLURM_ARRAY_TASK_ID", "1"),
             ("SLURM_ARRAY_TASK_COUNT", "2"),
