@@ -196,15 +196,17 @@ fn output_is_identical_for_any_thread_count_and_written_to_a_file() {
     assert_eq!(one.stdout, std::fs::read(&file).unwrap());
 }
 
-fn bad_plans(body: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+/// A plans file `name` holding `body`, in a directory that lives as long
+/// as the returned guard.
+fn write_plans(name: &str, body: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bad.plans.csv");
+    let path = dir.path().join(name);
     std::fs::write(&path, body).unwrap();
     (dir, path)
 }
 
 fn assert_plans_error(body: &str, line: u64, message: &str) {
-    let (_dir, path) = bad_plans(body);
+    let (_dir, path) = write_plans("bad.plans.csv", body);
     racesim()
         .args(["compare", SCENARIO])
         .arg(&path)
@@ -297,13 +299,6 @@ fn common_random_numbers_shrink_the_variance_of_differences() {
     assert!((mean(&shared) - mean(&independent)).abs() < 4.0 * se);
 }
 
-fn write_plans(body: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.plans.csv");
-    std::fs::write(&path, body).unwrap();
-    (dir, path)
-}
-
 #[test]
 fn compare_reports_the_variance_reduction_of_common_random_numbers() {
     // Through the product, not the engine: the sd of the per-trial profit
@@ -313,6 +308,7 @@ fn compare_reports_the_variance_reduction_of_common_random_numbers() {
     // On 2000 trials a sample sd is within a few per cent of the true one,
     // so a factor of 4 (16 in variance) leaves no room for a fluke.
     let (_dir, path) = write_plans(
+        "p.plans.csv",
         "plan,channel,spend\nmore_search,search,75000\n\
          shift,search,50000\nshift,social,80000\n",
     );
@@ -342,7 +338,7 @@ fn compare_reports_the_variance_reduction_of_common_random_numbers() {
 
 #[test]
 fn a_plan_identical_to_the_baseline_reads_as_identical_not_as_a_loss() {
-    let (_dir, path) = write_plans("plan,channel,spend\nsame,search,70000\n");
+    let (_dir, path) = write_plans("p.plans.csv", "plan,channel,spend\nsame,search,70000\n");
     let out = racesim()
         .args(["compare", SCENARIO])
         .arg(&path)
@@ -362,7 +358,7 @@ fn a_plan_identical_to_the_baseline_reads_as_identical_not_as_a_loss() {
 
 #[test]
 fn absurd_spends_are_input_errors() {
-    let (_dir, path) = write_plans("plan,channel,spend\nshift,search,1e300\n");
+    let (_dir, path) = write_plans("p.plans.csv", "plan,channel,spend\nshift,search,1e300\n");
     racesim()
         .args(["compare", SCENARIO])
         .arg(&path)
