@@ -205,18 +205,22 @@ fn write_plans(name: &str, body: &str) -> (tempfile::TempDir, std::path::PathBuf
     (dir, path)
 }
 
-fn assert_plans_error(body: &str, line: u64, message: &str) {
-    let (_dir, path) = write_plans("bad.plans.csv", body);
+/// `compare` with the plans file `path`, refused as invalid input.
+fn refused_plans(path: &Path) -> assert_cmd::assert::Assert {
     racesim()
         .args(["compare", SCENARIO])
-        .arg(&path)
+        .arg(path)
         .arg("-q")
         .assert()
         .code(2)
-        .stderr(
-            predicate::str::contains(format!("bad.plans.csv:{line}:"))
-                .and(predicate::str::contains(message)),
-        );
+}
+
+fn assert_plans_error(body: &str, line: u64, message: &str) {
+    let (_dir, path) = write_plans("bad.plans.csv", body);
+    refused_plans(&path).stderr(
+        predicate::str::contains(format!("bad.plans.csv:{line}:"))
+            .and(predicate::str::contains(message)),
+    );
 }
 
 #[test]
@@ -359,12 +363,7 @@ fn a_plan_identical_to_the_baseline_reads_as_identical_not_as_a_loss() {
 #[test]
 fn absurd_spends_are_input_errors() {
     let (_dir, path) = write_plans("p.plans.csv", "plan,channel,spend\nshift,search,1e300\n");
-    racesim()
-        .args(["compare", SCENARIO])
-        .arg(&path)
-        .arg("-q")
-        .assert()
-        .code(2)
+    refused_plans(&path)
         .stderr(predicate::str::contains(":2: spend `1e300` is too large"))
         .stderr(predicate::str::contains("spend must be at most 1e12"));
 }
