@@ -12,8 +12,8 @@ use crate::stats::Summary;
 pub struct TableExporter;
 
 /// The totals the table shows, each under its group (`Total::group`), in
-/// reading order within the group; spend and orders are left out (the plan
-/// states the one, the other is in the JSON and the workbook).
+/// reading order within the group. Spend is left to the CHANNELS table
+/// below, orders to the JSON, CSV and workbook.
 pub(super) const SHOWN: [Total; 19] = [
     Total::Visitors,
     Total::CostPerVisit,
