@@ -15,6 +15,7 @@ use crate::options::SimulationOptions;
 use crate::scenario::Scenario;
 use crate::simulation::{self, Given, Job, Plan};
 use crate::track::Actuals;
+use crate::track::actuals::ActualMetric;
 use crate::track::check::{CellValues, ForecastCheck, percentile_label};
 use crate::track::posterior::{self, Posterior};
 use crate::track::reforecast::{self, ThenNow};
@@ -198,13 +199,6 @@ fn shown(x: Option<f64>, kind: Kind) -> String {
     value(x, kind)
 }
 
-fn metric_kind(name: &str) -> Kind {
-    match name {
-        "visitors" | "leads" | "customers" => Kind::Count,
-        _ => Kind::Money,
-    }
-}
-
 /// Markdown wraps a section in a heading and its rows in a code block, so
 /// the columns survive any renderer; the terminal gets the same rows.
 struct Sections {
@@ -260,7 +254,7 @@ fn table(doc: &TrackDoc, markdown: bool) -> Result<String, Error> {
         "channel", "month", "metric", "actual", "P5", "P50", "P95", "pctile"
     ));
     for r in &doc.check.rows {
-        let kind = metric_kind(r.metric);
+        let kind = ActualMetric::kind_of(r.metric);
         s.line(&format!(
             "  {:<14}{:>5}  {:<10}{:>12}{:>12}{:>12}{:>12}{:>9} {}",
             r.channel,

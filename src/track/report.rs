@@ -7,11 +7,11 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
+use super::actuals::ActualMetric;
 use super::check::ForecastCheck;
 use super::posterior::{Posterior, Spread};
 use super::reforecast::ThenNow;
 use crate::export::format::{percent, thousands};
-use crate::metrics::Kind;
 use crate::report::charts::{self, ActualMonth};
 use crate::report::page::{self, esc};
 
@@ -90,11 +90,7 @@ fn actuals_section(check: &ForecastCheck) -> Result<String> {
         if months.is_empty() {
             continue;
         }
-        let kind = if metric == "revenue" {
-            Kind::Money
-        } else {
-            Kind::Count
-        };
+        let kind = ActualMetric::kind_of(metric);
         let svg = charts::actuals_over_forecast(&months, metric, kind)?;
         let _ = writeln!(
             s,
