@@ -360,3 +360,21 @@ pub fn total_names() -> impl Iterator<Item = &'static str> {
 pub fn channel_names() -> impl Iterator<Item = &'static str> {
     PerChannel::ALL.into_iter().map(PerChannel::name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_stage_ends_with_people_of_its_own_group() {
+        for group in Group::ALL {
+            match group.people() {
+                Some(people) => {
+                    assert_eq!(people.group(), group, "{people:?}");
+                    assert_eq!(people.kind(), Kind::Count, "{people:?}");
+                }
+                None => assert_eq!(group, Group::Money),
+            }
+        }
+    }
+}
