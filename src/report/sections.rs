@@ -78,6 +78,15 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// A table's opening: its first column's header `first`, then one
+    /// column per plan of `plans`.
+    fn plans_table(&self, class: &str, first: &str, plans: std::ops::Range<usize>) -> String {
+        format!(
+            r#"<div class="wide"><table class="{class}"><thead><tr><th>{first}</th>{}</tr></thead><tbody>"#,
+            self.plan_headers(plans)
+        )
+    }
+
     fn plan_headers(&self, plans: std::ops::Range<usize>) -> String {
         plans
             .map(|i| {
@@ -138,9 +147,7 @@ pub fn headline(c: &Ctx) -> String {
         if n == 1 {
             s.push_str("</div>");
         }
-        s.push_str(r#"<div class="wide"><table class="kpi"><thead><tr><th>metric</th>"#);
-        s.push_str(&c.plan_headers(plans.clone()));
-        s.push_str("</tr></thead><tbody>");
+        s.push_str(&c.plans_table("kpi", "metric", plans.clone()));
         for (total, explained) in HEADLINE {
             let (metric, kind) = (total.name(), total.kind());
             let _ = write!(s, "<tr><td>{}{explained}</td>", capitalized(total.label()));
@@ -240,9 +247,7 @@ pub fn targets(c: &Ctx) -> String {
         if n == 1 {
             s.push_str("</div>");
         }
-        s.push_str(r#"<div class="wide"><table class="targets"><thead><tr><th>target</th>"#);
-        s.push_str(&c.plan_headers(plans.clone()));
-        s.push_str("</tr></thead><tbody>");
+        s.push_str(&c.plans_table("targets", "target", plans.clone()));
         for (k, t) in c.scenario.targets.iter().enumerate() {
             let kind = if t.required.is_some() {
                 "gate"
@@ -765,9 +770,7 @@ pub fn channels(c: &Ctx) -> Result<String> {
     let names: Vec<String> = paid.iter().map(|(_, n)| n.clone()).collect();
     s.push_str("<p>Channel ROI: mean, P5 – P95 and the channel's budget in each plan.</p>");
     for plans in c.plan_groups() {
-        s.push_str(r#"<div class="wide"><table class="kpi"><thead><tr><th>channel</th>"#);
-        s.push_str(&c.plan_headers(plans.clone()));
-        s.push_str("</tr></thead><tbody>");
+        s.push_str(&c.plans_table("kpi", "channel", plans.clone()));
         for name in &names {
             let _ = write!(s, "<tr><td>{}</td>", esc(name));
             let spend_decimals =
