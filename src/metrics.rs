@@ -102,8 +102,105 @@ impl Total {
         }
     }
 
+    /// Where the metric is shown: the RACE stage it measures, or money.
+    pub fn group(self) -> Group {
+        match self {
+            Total::Visitors | Total::CostPerVisit => Group::Reach,
+            Total::Leads | Total::LeadRate | Total::CostPerLead => Group::Act,
+            Total::Customers
+            | Total::Cac
+            | Total::Revenue
+            | Total::AverageOrderValue
+            | Total::Orders => Group::Convert,
+            Total::RepeatOrders | Total::ActiveCustomers | Total::Ltv | Total::Referrals => {
+                Group::Engage
+            }
+            Total::Cost
+            | Total::GrossProfit
+            | Total::Profit
+            | Total::Roi
+            | Total::Roas
+            | Total::PaybackMonth
+            | Total::Spend => Group::Money,
+        }
+    }
+
+    /// The metric's name for people (the terminal table, the workbook's
+    /// `label` column, the report), saying what a bare name would not:
+    /// which amounts are present values.
+    pub fn label(self) -> &'static str {
+        match self {
+            Total::Spend => "spend",
+            Total::Cost => "cost (PV)",
+            Total::Visitors => "visitors",
+            Total::Leads => "leads",
+            Total::Customers => "customers",
+            Total::Orders => "orders",
+            Total::RepeatOrders => "repeat orders",
+            Total::Revenue => "revenue (PV)",
+            Total::GrossProfit => "gross profit",
+            Total::Profit => "profit (NPV)",
+            Total::Roi => "ROI",
+            Total::Roas => "ROAS",
+            Total::Cac => "CAC",
+            Total::Ltv => "LTV",
+            Total::PaybackMonth => "payback month",
+            Total::ActiveCustomers => "active at horizon",
+            Total::Referrals => "referrals",
+            Total::CostPerVisit => "cost per visit",
+            Total::LeadRate => "lead rate",
+            Total::CostPerLead => "cost per lead",
+            Total::AverageOrderValue => "average order value",
+        }
+    }
+
     pub fn index(self) -> usize {
         self as usize
+    }
+}
+
+/// The groups every output shows the totals in: the four RACE stages in
+/// funnel order, then what the four together cost and earn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Reach,
+    Act,
+    Convert,
+    Engage,
+    Money,
+}
+
+impl Group {
+    pub const ALL: [Group; 5] = [
+        Group::Reach,
+        Group::Act,
+        Group::Convert,
+        Group::Engage,
+        Group::Money,
+    ];
+
+    /// As running text names it ("Reach: visitors"); headings write it in
+    /// capitals.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Reach => "Reach",
+            Group::Act => "Act",
+            Group::Convert => "Convert",
+            Group::Engage => "Engage",
+            Group::Money => "Money",
+        }
+    }
+
+    /// The people a stage ends with, its bar in a funnel chart: `None` for
+    /// money, which is no stage of the funnel.
+    pub fn people(self) -> Option<Total> {
+        match self {
+            Group::Reach => Some(Total::Visitors),
+            Group::Act => Some(Total::Leads),
+            Group::Convert => Some(Total::Customers),
+            Group::Engage => Some(Total::ActiveCustomers),
+            Group::Money => None,
+        }
     }
 }
 
@@ -225,19 +322,34 @@ impl Monthly {
     }
 }
 
-/// How a metric's values look, for formatting and for quantile rounding:
-/// counts and months are whole numbers, so their quantiles are too.
+/// A number's unit, the one description every output formats it by (the
+/// terminal, CSV, workbook and report each write a unit their own way) and
+/// quantile rounding reads: counts and months are whole numbers, so their
+/// quantiles are too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Money,
     Count,
     Month,
+    /// A ratio or a share: a terminal writes 0.250, a report 25.0 %.
     Ratio,
+    /// A difference of two ratios (ROI 25 % against 20 %: 0.05), which a
+    /// report writes in percentage points (5.0 pp) so it is not read as a
+    /// relative change.
+    Points,
 }
 
 impl Kind {
     pub fn is_whole(self) -> bool {
         matches!(self, Kind::Count | Kind::Month)
+    }
+
+    /// The unit of a difference of two values of this unit.
+    pub fn difference(self) -> Kind {
+        match self {
+            Kind::Ratio => Kind::Points,
+            kind => kind,
+        }
     }
 }
 
@@ -247,4 +359,22 @@ pub fn total_names() -> impl Iterator<Item = &'static str> {
 
 pub fn channel_names() -> impl Iterator<Item = &'static str> {
     PerChannel::ALL.into_iter().map(PerChannel::name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_stage_ends_with_people_of_its_own_group() {
+        for group in Group::ALL {
+            match group.people() {
+                Some(people) => {
+                    assert_eq!(people.group(), group, "{people:?}");
+                    assert_eq!(people.kind(), Kind::Count, "{people:?}");
+                }
+                None => assert_eq!(group, Group::Money),
+            }
+        }
+    }
 }

@@ -46,6 +46,14 @@ fn read_month(cell: &str, horizon: usize) -> Result<Option<usize>, InputProblem>
     }
 }
 
+/// The plans of a file, or without one the scenario's own spend alone.
+pub fn load_or_baseline(path: Option<&Path>, scenario: &Scenario) -> Result<Vec<Plan>, InputError> {
+    match path {
+        Some(path) => load(path, scenario),
+        None => Ok(vec![Plan::baseline(scenario)]),
+    }
+}
+
 /// Reads a plans file; the result starts with `baseline` (the scenario).
 pub fn load(path: &Path, scenario: &Scenario) -> Result<Vec<Plan>, InputError> {
     use crate::scenario::workbook;

@@ -22,7 +22,6 @@ use crate::cli::{CheckArgs, PrecisionArgs, ReportFormat, SimulationArgs};
 use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, Halt, InputError, InputProblem, UsageError};
 use crate::options::SimulationOptions;
 use crate::precision::{self, DEFAULT_MAX_TRIALS, Precision};
-use crate::simulation::Plan;
 use crate::{output, plans};
 
 pub fn run(args: &CheckArgs) -> Result<i32, Error> {
@@ -207,10 +206,7 @@ fn check_one(
     baseline_file: &Path,
 ) -> Result<(ScenarioReport, Option<String>), Error> {
     let scenario = super::load_scenario(&found.scenario)?;
-    let plans = match &found.plans {
-        Some(p) => plans::load(p, &scenario)?,
-        None => vec![Plan::baseline(&scenario)],
-    };
+    let plans = plans::load_or_baseline(found.plans.as_deref(), &scenario)?;
     let update = update_command(&found.scenario, parent(baseline_file));
     let (stored, unreadable): (Option<Baseline>, _) = match baseline::read(baseline_file, &update) {
         Ok(b) => (b, None),

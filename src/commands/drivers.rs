@@ -8,7 +8,7 @@ use crate::drivers::document::DriversDoc;
 use crate::error::{EXIT_OK, Error, UsageError};
 use crate::metrics::Total;
 use crate::options::SimulationOptions;
-use crate::simulation::{self, Job, Plan};
+use crate::simulation::{self, Job};
 use crate::{output, plans, progress};
 
 /// Outputs whose expectation given the assumptions has a closed form.
@@ -60,10 +60,7 @@ pub fn run(args: &DriversArgs) -> Result<i32, Error> {
     super::require_output(&args.out)?;
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
-    let mut plans = match &args.plans {
-        Some(path) => plans::load(path, &scenario)?,
-        None => vec![Plan::baseline(&scenario)],
-    };
+    let mut plans = plans::load_or_baseline(args.plans.as_deref(), &scenario)?;
     if args.optimize {
         plans = drivers::with_optimum(&scenario, plans, opts.seed)?;
     }

@@ -85,6 +85,45 @@ const HELP: [&str; 9] = [
     "See README.md, 'The scenario format', for the whole format.",
 ];
 
+const COLUMNS: [&str; 5] = ["stage", "channel", "metric", "value", "note"];
+
+/// One row of the starter, in `COLUMNS` order.
+struct Row {
+    stage: &'static str,
+    channel: &'static str,
+    metric: &'static str,
+    value: String,
+    note: String,
+}
+
+/// The rows the starter sets, ending with an example gate, and the rows it
+/// only shows (`commented`).
+fn rows() -> (Vec<Row>, Vec<Row>) {
+    let (mut set, mut shown) = (Vec::new(), Vec::new());
+    for def in &INPUTS {
+        let (rows, value) = match (commented(def.input), value(def)) {
+            (Some(v), _) => (&mut shown, v.to_string()),
+            (None, Some(v)) => (&mut set, v),
+            (None, None) => continue,
+        };
+        rows.push(Row {
+            stage: def.stage.name(),
+            channel: channel_of(def),
+            metric: def.name,
+            value,
+            note: note(def),
+        });
+    }
+    set.push(Row {
+        stage: Stage::Target.name(),
+        channel: "*",
+        metric: "profit",
+        value: "> 0 @ 0.5".into(),
+        note: "example gate: the campaign pays for itself in at least half the trials".into(),
+    });
+    (set, shown)
+}
+
 fn csv_text() -> anyhow::Result<String> {
     let mut out = String::new();
     for line in HELP {
@@ -92,41 +131,26 @@ fn csv_text() -> anyhow::Result<String> {
         out.push_str(line);
         out.push('\n');
     }
+    let (set, shown) = rows();
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["stage", "channel", "metric", "value", "note"])?;
-    let mut commented_rows = Vec::new();
-    for def in &INPUTS {
-        if let Some(v) = commented(def.input) {
-            commented_rows.push(format!(
-                "# {},{},{},{v},\"{}\"",
-                def.stage.name(),
-                channel_of(def),
-                def.name,
-                note(def)
-            ));
-            continue;
-        }
-        let Some(v) = value(def) else { continue };
-        w.write_record([def.stage.name(), channel_of(def), def.name, &v, &note(def)])?;
+    w.write_record(COLUMNS)?;
+    for r in &set {
+        w.write_record([r.stage, r.channel, r.metric, &r.value, &r.note])?;
     }
-    w.write_record([
-        "target",
-        "*",
-        "profit",
-        "> 0 @ 0.5",
-        "example gate: the campaign pays for itself in at least half the trials",
-    ])?;
     out.push_str(std::str::from_utf8(&w.into_inner()?)?);
     out.push_str("# Uncomment to cap the people a channel can reach (visits then saturate):\n");
-    for row in commented_rows {
-        out.push_str(&row);
-        out.push('\n');
+    for r in shown {
+        out.push_str(&format!(
+            "# {},{},{},{},\"{}\"\n",
+            r.stage, r.channel, r.metric, r.value, r.note
+        ));
     }
     Ok(out)
 }
 
 fn workbook() -> anyhow::Result<Vec<u8>> {
-    let mut scenario = Sheet::new("scenario", &["stage", "channel", "metric", "value", "note"]);
+    let (set, shown) = rows();
+    let mut scenario = Sheet::new("scenario", &COLUMNS);
     let mut help = Sheet::new("help", &["about this workbook"]);
     for line in HELP {
         help.push(vec![Cell::text(line)]);
@@ -134,38 +158,26 @@ fn workbook() -> anyhow::Result<Vec<u8>> {
     help.push(vec![Cell::text(
         "Optional rows, not set here (add them to the scenario sheet to use them):",
     )]);
-    for def in &INPUTS {
-        if let Some(v) = commented(def.input) {
-            help.push(vec![Cell::text(format!(
-                "{},{},{},{v} · {}",
-                def.stage.name(),
-                channel_of(def),
-                def.name,
-                note(def)
-            ))]);
-            continue;
-        }
-        let Some(v) = value(def) else { continue };
+    for r in shown {
+        help.push(vec![Cell::text(format!(
+            "{},{},{},{} · {}",
+            r.stage, r.channel, r.metric, r.value, r.note
+        ))]);
+    }
+    for r in set {
         // Numbers as numbers, distributions as text, as a planner types them.
-        let cell = match v.parse::<f64>() {
+        let value = match r.value.parse::<f64>() {
             Ok(x) => Cell::Number(x, Style::General),
-            Err(_) => Cell::text(v),
+            Err(_) => Cell::text(r.value),
         };
         scenario.push(vec![
-            Cell::text(def.stage.name()),
-            Cell::text(channel_of(def)),
-            Cell::text(def.name),
-            cell,
-            Cell::text(note(def)),
+            Cell::text(r.stage),
+            Cell::text(r.channel),
+            Cell::text(r.metric),
+            value,
+            Cell::text(r.note),
         ]);
     }
-    scenario.push(vec![
-        Cell::text(Stage::Target.name()),
-        Cell::text("*"),
-        Cell::text("profit"),
-        Cell::text("> 0 @ 0.5"),
-        Cell::text("example gate: the campaign pays for itself in at least half the trials"),
-    ]);
     let mut book = Book::default();
     book.add(scenario);
     book.add(help);

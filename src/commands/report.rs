@@ -5,7 +5,6 @@ use anyhow::Result;
 use crate::cli::ReportArgs;
 use crate::error::{EXIT_OK, Error};
 use crate::options::SimulationOptions;
-use crate::simulation::Plan;
 use crate::{plans, report};
 
 pub fn run(args: &ReportArgs) -> Result<i32, Error> {
@@ -28,10 +27,7 @@ pub fn run(args: &ReportArgs) -> Result<i32, Error> {
     };
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
-    let plans = match &args.plans {
-        Some(path) => plans::load(path, &scenario)?,
-        None => vec![Plan::baseline(&scenario)],
-    };
+    let plans = plans::load_or_baseline(args.plans.as_deref(), &scenario)?;
     let (doc, _, samples) = report::simulate(&scenario, &plans, &opts, None, true)?;
     report::write_report(
         output,

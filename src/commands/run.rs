@@ -7,7 +7,6 @@ use crate::document::Document;
 use crate::error::{EXIT_OK, Error};
 use crate::metrics::Total;
 use crate::options::SimulationOptions;
-use crate::simulation::Plan;
 use crate::{export, output, plans, report};
 
 pub fn run(args: &RunArgs) -> Result<i32, Error> {
@@ -34,10 +33,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     }
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
-    let plans = match &args.plans {
-        Some(path) => plans::load(path, &scenario)?,
-        None => vec![Plan::baseline(&scenario)],
-    };
+    let plans = plans::load_or_baseline(args.plans.as_deref(), &scenario)?;
     let precision = crate::precision::Precision::from_args(&args.precision)?;
     // Started before the run (a read-only file is refused before any work)
     // and fed by it, so memory stays flat however many trials.

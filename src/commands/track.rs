@@ -8,7 +8,6 @@ use crate::error::{EXIT_OK, Error};
 use crate::export::track::render;
 use crate::options::SimulationOptions;
 use crate::scenario::Scenario;
-use crate::simulation::Plan;
 use crate::track::Actuals;
 use crate::track::document::track;
 use crate::{output, plans};
@@ -17,10 +16,7 @@ pub fn run(args: &TrackArgs) -> Result<i32, Error> {
     let scenario = super::load_scenario(&args.scenario)?;
     let opts = SimulationOptions::resolve(&args.simulation, &scenario)?;
     let actuals = Actuals::load(&args.actuals, &scenario)?;
-    let plans = match &args.plans {
-        Some(path) => plans::load(path, &scenario)?,
-        None => vec![Plan::baseline(&scenario)],
-    };
+    let plans = plans::load_or_baseline(args.plans.as_deref(), &scenario)?;
     let doc = track(&scenario, &actuals, &plans, &opts)?;
     let text = render(&doc, args.format)?;
     if let Some(path) = &args.write_scenario {

@@ -56,7 +56,7 @@ pub fn value(x: Option<f64>, kind: Kind) -> String {
                 thousands(x, 2)
             }
         }
-        Kind::Ratio => format!("{x:.3}"),
+        Kind::Ratio | Kind::Points => format!("{x:.3}"),
     }
 }
 

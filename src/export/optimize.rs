@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::metrics::Kind;
 use crate::optimize::frontier::FrontierDoc;
 use crate::optimize::recommend::PLAN_NAME;
-use crate::optimize::report::{OptimalityDoc, OptimizeDoc};
+use crate::optimize::report::{CHANNEL_COLUMNS, OptimalityDoc, OptimizeDoc};
 use crate::optimize::{Objective, goal};
 
 /// The recommendation in `format` (`extras` feed the workbook).
@@ -284,11 +284,7 @@ fn frontier_table(doc: &FrontierDoc) -> String {
         thousands(doc.search_trials as f64, 0),
         thousands(doc.evaluation_trials as f64, 0)
     );
-    let channels: Vec<&str> = doc
-        .points
-        .first()
-        .map(|p| p.split.iter().map(|(c, _)| c.as_str()).collect())
-        .unwrap_or_default();
+    let channels = doc.channels();
     let _ = write!(
         out,
         "  {:>12}{:>14}{:>14}{:>12}{:>10}",
@@ -406,25 +402,11 @@ fn certificate(o: &OptimalityDoc) -> String {
     text
 }
 
-const CSV_HEADER: [&str; 11] = [
-    "channel",
-    "current",
-    "recommended",
-    "change",
-    "min",
-    "max",
-    "locked",
-    "bound",
-    "marginal_roi",
-    "marginal_roi_low",
-    "marginal_roi_high",
-];
-
 /// One row per paid channel.
 fn render_csv(doc: &OptimizeDoc) -> Result<String> {
     let num = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(CSV_HEADER)?;
+    w.write_record(CHANNEL_COLUMNS)?;
     for c in &doc.channels {
         let m = c.marginal_roi.as_ref();
         w.write_record([

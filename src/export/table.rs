@@ -5,58 +5,35 @@ use anyhow::Result;
 use super::Exporter;
 use super::format::{percent, value};
 use crate::document::{Document, PlanDoc};
-use crate::metrics::{Kind, PerChannel, Total};
+use crate::metrics::{Group, Kind, PerChannel, Total};
 use crate::stats::Summary;
 
 /// Plain-text tables grouped by RACE stage, for people at a terminal.
 pub struct TableExporter;
 
-/// The stage groups of the table and the KPIs each shows.
-pub(super) const STAGES: [(&str, &[(Total, &str)]); 5] = [
-    (
-        "REACH",
-        &[
-            (Total::Visitors, "visitors"),
-            (Total::CostPerVisit, "cost per visit"),
-        ],
-    ),
-    (
-        "ACT",
-        &[
-            (Total::Leads, "leads"),
-            (Total::LeadRate, "lead rate"),
-            (Total::CostPerLead, "cost per lead"),
-        ],
-    ),
-    (
-        "CONVERT",
-        &[
-            (Total::Customers, "customers"),
-            (Total::Cac, "CAC"),
-            (Total::Revenue, "revenue (PV)"),
-            (Total::AverageOrderValue, "average order value"),
-        ],
-    ),
-    (
-        "ENGAGE",
-        &[
-            (Total::RepeatOrders, "repeat orders"),
-            (Total::ActiveCustomers, "active at horizon"),
-            (Total::Ltv, "LTV"),
-            (Total::Referrals, "referrals"),
-        ],
-    ),
-    (
-        "MONEY",
-        &[
-            (Total::Cost, "cost (PV)"),
-            (Total::GrossProfit, "gross profit"),
-            (Total::Profit, "profit (NPV)"),
-            (Total::Roi, "ROI"),
-            (Total::Roas, "ROAS"),
-            (Total::PaybackMonth, "payback month"),
-        ],
-    ),
+/// The totals the table shows, each under its group (`Total::group`), in
+/// reading order within the group. Spend is left to the CHANNELS table
+/// below, orders to the JSON, CSV and workbook.
+pub(super) const SHOWN: [Total; 19] = [
+    Total::Visitors,
+    Total::CostPerVisit,
+    Total::Leads,
+    Total::LeadRate,
+    Total::CostPerLead,
+    Total::Customers,
+    Total::Cac,
+    Total::Revenue,
+    Total::AverageOrderValue,
+    Total::RepeatOrders,
+    Total::ActiveCustomers,
+    Total::Ltv,
+    Total::Referrals,
+    Total::Cost,
+    Total::GrossProfit,
+    Total::Profit,
+    Total::Roi,
+    Total::Roas,
+    Total::PaybackMonth,
 ];
 
 fn stat_row(out: &mut String, label: &str, s: &Summary, kind: Kind, trials: u64) {
@@ -94,10 +71,11 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
         "\n  {:<22}{:>14}{:>14}{:>14}{:>14}",
         "", "mean", "P5", "P50", "P95"
     );
-    for (stage, rows) in STAGES {
-        let _ = writeln!(out, "{stage}");
-        for (metric, label) in rows {
-            if *metric == Total::PaybackMonth {
+    for group in Group::ALL {
+        let _ = writeln!(out, "{}", group.name().to_uppercase());
+        for metric in SHOWN.into_iter().filter(|m| m.group() == group) {
+            let label = metric.label();
+            if metric == Total::PaybackMonth {
                 let median = plan
                     .payback_median_month
                     .map(|m| value(Some(m), Kind::Month));
@@ -110,12 +88,7 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
                 );
                 continue;
             }
-            let kind = if *metric == Total::LeadRate {
-                Kind::Ratio
-            } else {
-                metric.kind()
-            };
-            stat_row(out, label, plan.metric(*metric), kind, doc.trials);
+            stat_row(out, label, plan.metric(metric), metric.kind(), doc.trials);
         }
     }
     let _ = writeln!(

@@ -7,6 +7,7 @@ use super::format::{percent, thousands, value};
 use crate::cli::TrackFormat;
 use crate::error::Error;
 use crate::metrics::{Kind, Total};
+use crate::track::actuals::ActualMetric;
 use crate::track::check::percentile_label;
 use crate::track::document::TrackDoc;
 use crate::track::report::number;
@@ -29,13 +30,6 @@ pub fn render(doc: &TrackDoc, format: TrackFormat) -> Result<String, Error> {
 /// three decimals.
 fn shown(x: Option<f64>, kind: Kind) -> String {
     value(x, kind)
-}
-
-fn metric_kind(name: &str) -> Kind {
-    match name {
-        "visitors" | "leads" | "customers" => Kind::Count,
-        _ => Kind::Money,
-    }
 }
 
 /// Markdown wraps a section in a heading and its rows in a code block, so
@@ -93,7 +87,7 @@ fn table(doc: &TrackDoc, markdown: bool) -> Result<String, Error> {
         "channel", "month", "metric", "actual", "P5", "P50", "P95", "pctile"
     ));
     for r in &doc.check.rows {
-        let kind = metric_kind(r.metric);
+        let kind = ActualMetric::kind_of(r.metric);
         s.line(&format!(
             "  {:<14}{:>5}  {:<10}{:>12}{:>12}{:>12}{:>12}{:>9} {}",
             r.channel,

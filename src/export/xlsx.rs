@@ -21,8 +21,8 @@ use crate::curves::{Band, CurvesDoc};
 use crate::document::{Document, PlanDoc};
 use crate::drivers::Estimate;
 use crate::drivers::document::DriversDoc;
-use crate::metrics::{Kind, Monthly, PerChannel, Total};
-use crate::optimize::report::OptimizeDoc;
+use crate::metrics::{Group, Kind, Monthly, PerChannel, Total};
+use crate::optimize::report::{CHANNEL_COLUMNS, OptimizeDoc};
 use crate::report::Samples;
 use crate::report::charts::{Hist, edges, shares};
 use crate::scenario::Scenario;
@@ -50,7 +50,7 @@ impl Style {
             Kind::Money => Style::Money,
             Kind::Count => Style::Count,
             Kind::Month => Style::Month,
-            Kind::Ratio => Style::Ratio,
+            Kind::Ratio | Kind::Points => Style::Ratio,
         }
     }
 
@@ -247,6 +247,18 @@ fn stats(s: &Summary, style: Style) -> Vec<Cell> {
     cells
 }
 
+/// An estimated ratio's mean, standard error and 90 % interval; empty
+/// cells where there is no estimate.
+fn estimate_cells(e: Option<&crate::stats::Estimate>) -> [Cell; 4] {
+    [
+        e.map(|e| e.mean),
+        e.map(|e| e.se),
+        e.map(|e| e.low),
+        e.map(|e| e.high),
+    ]
+    .map(|x| Cell::num(x, Style::Ratio))
+}
+
 fn header_with_stats<'a>(first: &[&'a str], last: &[&'a str]) -> Vec<&'a str> {
     first
         .iter()
@@ -254,27 +266,6 @@ fn header_with_stats<'a>(first: &[&'a str], last: &[&'a str]) -> Vec<&'a str> {
         .chain(STATS)
         .chain(last.iter().copied())
         .collect()
-}
-
-/// The RACE stage a total metric is shown under: the table's grouping,
-/// with the totals it does not show placed where they belong.
-fn stage_of(metric: Total) -> &'static str {
-    super::table::STAGES
-        .iter()
-        .find(|(_, rows)| rows.iter().any(|(m, _)| *m == metric))
-        .map(|(stage, _)| *stage)
-        .unwrap_or(match metric {
-            Total::Orders => "CONVERT",
-            _ => "MONEY",
-        })
-}
-
-fn label_of(metric: Total) -> &'static str {
-    super::table::STAGES
-        .iter()
-        .flat_map(|(_, rows)| rows.iter())
-        .find(|(m, _)| *m == metric)
-        .map_or(metric.name(), |(_, label)| *label)
 }
 
 fn total_style(metric: Total) -> Style {
@@ -322,20 +313,38 @@ struct Provenance<'a> {
 }
 
 fn provenance(p: Provenance) -> Vec<(&'static str, Cell)> {
-    vec![
+    let mut rows = vec![
         ("scenario", Cell::text(p.scenario)),
         ("racesim version", Cell::text(p.racesim_version)),
+    ];
+    rows.extend(versions_seed_trials(
+        p.model_version,
+        p.schema_version,
+        p.seed,
+        p.trials,
+    ));
+    rows
+}
+
+/// The rows that, with the inputs, reproduce a result exactly.
+fn versions_seed_trials(
+    model_version: u32,
+    schema_version: u32,
+    seed: u64,
+    trials: u64,
+) -> [(&'static str, Cell); 4] {
+    [
         (
             "model version",
-            Cell::Number(p.model_version as f64, Style::Integer),
+            Cell::Number(model_version as f64, Style::Integer),
         ),
         (
             "schema version",
-            Cell::Number(p.schema_version as f64, Style::Integer),
+            Cell::Number(schema_version as f64, Style::Integer),
         ),
         // As text: a seed can exceed the 15 digits a spreadsheet keeps.
-        ("seed", Cell::text(p.seed.to_string())),
-        ("trials", Cell::Number(p.trials as f64, Style::Integer)),
+        ("seed", Cell::text(seed.to_string())),
+        ("trials", Cell::Number(trials as f64, Style::Integer)),
     ]
 }
 
@@ -421,21 +430,17 @@ fn summary_sheet(doc: &Document) -> Sheet {
             &["assumptions share", "luck share", "share se"],
         ),
     );
-    // Stage order of the table, then the totals it leaves out.
-    let mut order: Vec<Total> = super::table::STAGES
-        .iter()
-        .flat_map(|(_, rows)| rows.iter().map(|(m, _)| *m))
-        .collect();
-    let rest: Vec<Total> = Total::ALL
+    // Group by group: the table's rows, then the totals it leaves out.
+    let order: Vec<Total> = Group::ALL
         .into_iter()
-        .filter(|m| !order.contains(m))
+        .flat_map(|g| {
+            let shown = super::table::SHOWN.into_iter();
+            let rest = Total::ALL
+                .into_iter()
+                .filter(|m| !super::table::SHOWN.contains(m));
+            shown.chain(rest).filter(move |m| m.group() == g)
+        })
         .collect();
-    order.extend(rest);
-    order.sort_by_key(|m| {
-        super::table::STAGES
-            .iter()
-            .position(|(s, _)| *s == stage_of(*m))
-    });
     for plan in &doc.plans {
         for m in &order {
             let Some(s) = plan.metrics.get(m.name()) else {
@@ -443,9 +448,9 @@ fn summary_sheet(doc: &Document) -> Sheet {
             };
             let mut row = vec![
                 Cell::text(&plan.plan),
-                Cell::text(stage_of(*m)),
+                Cell::text(m.group().name().to_uppercase()),
                 Cell::text(m.name()),
-                Cell::text(label_of(*m)),
+                Cell::text(m.label()),
             ];
             row.extend(stats(s, total_style(*m)));
             if let Some(v) = &s.variance {
@@ -602,34 +607,26 @@ fn targets_sheet(doc: &Document) -> Sheet {
 }
 
 fn comparisons_sheet(doc: &Document) -> Sheet {
-    let mut sheet = Sheet::new(
-        "comparisons",
-        &[
-            "plan",
-            "against",
-            "metric",
-            "plan spend",
-            "against spend",
-            "plan mean",
-            "against mean",
-            "mean difference",
-            "mean difference low",
-            "mean difference high",
-            "probability better",
-            "difference sd",
-            "difference se",
-            "difference min",
-            "difference p5",
-            "difference p10",
-            "difference p25",
-            "difference p50",
-            "difference p75",
-            "difference p90",
-            "difference p95",
-            "difference max",
-            "difference defined",
-        ],
-    );
+    let mut header = vec![
+        "plan",
+        "against",
+        "metric",
+        "plan spend",
+        "against spend",
+        "plan mean",
+        "against mean",
+        "mean difference",
+        "mean difference low",
+        "mean difference high",
+        "probability better",
+    ];
+    // The difference's statistics after its mean, which comes first.
+    let difference: Vec<String> = STATS[1..]
+        .iter()
+        .map(|s| format!("difference {s}"))
+        .collect();
+    header.extend(difference.iter().map(String::as_str));
+    let mut sheet = Sheet::new("comparisons", &header);
     let find = |name: &str| doc.plans.iter().find(|p| p.plan == name);
     for c in &doc.comparisons {
         let style = style_of_name(&c.metric);
@@ -961,22 +958,21 @@ fn drivers_sheets(book: &mut Book, d: &DriversDoc) {
 pub fn drivers(d: &DriversDoc) -> Result<Vec<u8>> {
     let mut book = Book::default();
     drivers_sheets(&mut book, d);
-    book.add(details(&[
+    let mut rows = vec![
         ("scenario", Cell::text(&d.scenario)),
         ("metric", Cell::text(&d.metric)),
-        (
-            "model version",
-            Cell::Number(d.model_version as f64, Style::Integer),
-        ),
-        (
-            "schema version",
-            Cell::Number(d.schema_version as f64, Style::Integer),
-        ),
-        ("seed", Cell::text(d.seed.to_string())),
-        ("trials", Cell::Number(d.trials as f64, Style::Integer)),
+    ];
+    rows.extend(versions_seed_trials(
+        d.model_version,
+        d.schema_version,
+        d.seed,
+        d.trials,
+    ));
+    rows.extend([
         ("input hash", Cell::text(d.input_hash.as_str())),
         ("plans", Cell::text(d.plans.join(", "))),
-    ]));
+    ]);
+    book.add(details(&rows));
     book.to_bytes()
 }
 
@@ -1030,11 +1026,8 @@ pub fn curves(doc: &CurvesDoc) -> Result<Vec<u8>> {
             row.extend(band(&p.customers, Style::Count));
             row.extend(band(&p.revenue, Style::Money));
             row.extend(band(&p.profit, Style::Money));
+            row.extend(estimate_cells(m));
             row.extend([
-                Cell::num(m.map(|m| m.mean), Style::Ratio),
-                Cell::num(m.map(|m| m.se), Style::Ratio),
-                Cell::num(m.map(|m| m.low), Style::Ratio),
-                Cell::num(m.map(|m| m.high), Style::Ratio),
                 Cell::num(p.expected_profit, Style::Money),
                 Cell::num(x.map(|m| m.mean), Style::Ratio),
                 Cell::num(x.map(|m| m.se), Style::Ratio),
@@ -1100,26 +1093,18 @@ pub fn curves(doc: &CurvesDoc) -> Result<Vec<u8>> {
 /// `racesim optimize`: the recommendation, then the evaluation's sheets.
 pub fn optimize(doc: &OptimizeDoc, extras: Extras) -> Result<Vec<u8>> {
     let mut book = Book::default();
-    let mut channels = Sheet::new(
-        "recommendation",
-        &[
-            "channel",
-            "current",
-            "recommended",
-            "change",
-            "min",
-            "max",
-            "locked",
-            "bound",
-            "marginal roi",
-            "marginal roi se",
-            "marginal roi low",
-            "marginal roi high",
-        ],
-    );
+    // The CSV's columns, with the standard error beside the estimate.
+    let mut header: Vec<String> = Vec::new();
+    for column in CHANNEL_COLUMNS {
+        header.push(column.replace('_', " "));
+        if column == "marginal_roi" {
+            header.push("marginal roi se".into());
+        }
+    }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut channels = Sheet::new("recommendation", &header);
     for c in &doc.channels {
-        let m = c.marginal_roi.as_ref();
-        channels.push(vec![
+        let mut row = vec![
             Cell::text(&c.channel),
             Cell::Number(c.current, Style::Money),
             Cell::Number(c.recommended, Style::Money),
@@ -1128,11 +1113,9 @@ pub fn optimize(doc: &OptimizeDoc, extras: Extras) -> Result<Vec<u8>> {
             Cell::num(c.max, Style::Money),
             Cell::Bool(c.locked),
             c.bound.as_ref().map_or(Cell::Empty, Cell::text),
-            Cell::num(m.map(|m| m.mean), Style::Ratio),
-            Cell::num(m.map(|m| m.se), Style::Ratio),
-            Cell::num(m.map(|m| m.low), Style::Ratio),
-            Cell::num(m.map(|m| m.high), Style::Ratio),
-        ]);
+        ];
+        row.extend(estimate_cells(c.marginal_roi.as_deref()));
+        channels.push(row);
     }
     book.add(channels);
     let mut fields = Sheet::new("optimization", &["field", "value"]);
@@ -1338,9 +1321,11 @@ pub fn check(report: &CheckReport) -> Result<Vec<u8>> {
 /// P10 and the split, with the frontier drawn.
 pub fn frontier(doc: &crate::optimize::frontier::FrontierDoc) -> Result<Vec<u8>> {
     let mut book = Book::default();
-    let channels: Vec<String> = doc.points.first().map_or(Vec::new(), |p| {
-        p.split.iter().map(|(c, _)| format!("spend {c}")).collect()
-    });
+    let channels: Vec<String> = doc
+        .channels()
+        .iter()
+        .map(|c| format!("spend {c}"))
+        .collect();
     let mut header = vec![
         "budget",
         "expected profit",

@@ -47,6 +47,15 @@ pub struct FrontierDoc {
     pub points: Vec<FrontierPoint>,
 }
 
+impl FrontierDoc {
+    /// The paid channels every point splits the budget among, in split order.
+    pub fn channels(&self) -> Vec<&str> {
+        self.points.first().map_or(Vec::new(), |p| {
+            p.split.iter().map(|(c, _)| c.as_str()).collect()
+        })
+    }
+}
+
 /// Budgets `reference · 2k/points` for k = 1..=points.
 pub fn budgets(reference: f64, points: usize) -> Vec<f64> {
     (1..=points)

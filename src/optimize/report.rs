@@ -70,6 +70,22 @@ pub struct SearchDoc {
     pub objective: Option<f64>,
 }
 
+/// The recommendation's columns, one row per paid channel, as the CSV names
+/// them (a workbook writes them in words).
+pub const CHANNEL_COLUMNS: [&str; 11] = [
+    "channel",
+    "current",
+    "recommended",
+    "change",
+    "min",
+    "max",
+    "locked",
+    "bound",
+    "marginal_roi",
+    "marginal_roi_low",
+    "marginal_roi_high",
+];
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChannelDoc {
     pub channel: String,

@@ -13,6 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::document::MonthSummary;
 use crate::export::format;
+use crate::metrics::Kind;
 
 /// Text and axis colour; CSS maps `#101010` to the theme's foreground.
 pub const FG: RGBColor = RGBColor(0x10, 0x10, 0x10);
@@ -94,26 +95,13 @@ const WIDTH: u32 = 880;
 const HEIGHT: u32 = 340;
 const FONT: &str = "sans-serif";
 
-/// How an axis's numbers are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Units {
-    Money,
-    /// A ratio shown as a percentage (ROI 0.25 → 25 %).
-    Percent,
-    /// A difference of two ratios, in percentage points (0.055 → 5.5 pp).
-    Points,
-    Count,
-    Month,
-}
-
-impl Units {
-    pub fn tick(self, x: f64) -> String {
-        match self {
-            Units::Money | Units::Count => format::thousands(x, 0),
-            Units::Percent => format!("{:.0} %", 100.0 * x),
-            Units::Points => format!("{:.0} pp", 100.0 * x),
-            Units::Month => format!("{x:.0}"),
-        }
+/// An axis's tick label: whole numbers, ratios as whole percent.
+fn tick(kind: Kind, x: f64) -> String {
+    match kind {
+        Kind::Money | Kind::Count => format::thousands(x, 0),
+        Kind::Ratio => format!("{:.0} %", 100.0 * x),
+        Kind::Points => format!("{:.0} pp", 100.0 * x),
+        Kind::Month => format!("{x:.0}"),
     }
 }
 
@@ -290,7 +278,7 @@ pub fn histogram(
     series: &[Hist],
     edges: &[f64],
     x_desc: &str,
-    units: Units,
+    kind: Kind,
     markers: &[Marker],
 ) -> Result<String> {
     let all: Vec<Vec<f64>> = series.iter().map(|s| shares(s.values, edges)).collect();
@@ -312,7 +300,7 @@ pub fn histogram(
                 y_desc: "share of trials",
                 x_labels: 8,
                 y_labels: 6,
-                x_format: &|x| units.tick(*x),
+                x_format: &|x| tick(kind, *x),
                 y_format: &|y| format!("{:.0} %", 100.0 * y),
                 x_mesh: false,
             },
@@ -394,7 +382,7 @@ pub struct Bars<'a> {
     pub colors: &'a [RGBColor],
     pub values: &'a [Vec<Option<Bar>>],
     pub y_desc: &'a str,
-    pub units: Units,
+    pub kind: Kind,
     /// Text between group i and i + 1, one line per series (funnel
     /// conversion rates).
     pub between: &'a [Vec<String>],
@@ -460,7 +448,7 @@ where
             .y_label_area_size(72)
             .build_cartesian_2d(0.0..groups as f64, y)
             .map_err(svg_err)?;
-        let units = b.units;
+        let kind = b.kind;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -471,7 +459,7 @@ where
             .label_style(text(14))
             .axis_desc_style(text(15))
             .y_labels(6)
-            .y_label_formatter(&|v| units.tick(*v))
+            .y_label_formatter(&|v| tick(kind, *v))
             .y_desc(b.y_desc)
             .draw()
             .map_err(svg_err)?;
@@ -518,7 +506,7 @@ where
                 if b.value_labels {
                     let (px, py) = chart.backend_coord(&(xm, whi.max(mid)));
                     root.draw(&Text::new(
-                        units.tick(v.mid),
+                        tick(kind, v.mid),
                         (px, py - 3),
                         text(14).pos(Pos::new(HPos::Center, VPos::Bottom)),
                     ))
@@ -710,7 +698,7 @@ pub fn lines(
     series: &[Series],
     x_desc: &str,
     y_desc: &str,
-    y_units: Units,
+    y_kind: Kind,
     marker: Option<(f64, &str)>,
 ) -> Result<String> {
     let finite = |v: &f64| v.is_finite();
@@ -746,8 +734,8 @@ pub fn lines(
     {
         let root = SVGBackend::with_string(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
         let mut chart = plane(&root, x_lo..x_hi, y_lo..y_hi, 80)?;
-        let y_format = |y: &f64| match y_units {
-            Units::Money | Units::Count => format::thousands(*y, 0),
+        let y_format = |y: &f64| match y_kind {
+            Kind::Money | Kind::Count => format::thousands(*y, 0),
             _ => format!("{y:.2}"),
         };
         axes(
@@ -838,7 +826,7 @@ pub struct ActualMonth {
 /// month's forecast P5–P95 as a bar with its median, the actual as a dot.
 /// Bars rather than a band, because a campaign is often tracked after one
 /// or two months, where a band has no width to show.
-pub fn actuals_over_forecast(months: &[ActualMonth], y_desc: &str, units: Units) -> Result<String> {
+pub fn actuals_over_forecast(months: &[ActualMonth], y_desc: &str, kind: Kind) -> Result<String> {
     let values: Vec<f64> = months
         .iter()
         .flat_map(|m| [m.p5, m.p95, m.actual])
@@ -883,7 +871,7 @@ pub fn actuals_over_forecast(months: &[ActualMonth], y_desc: &str, units: Units)
                     String::new()
                 }
             })
-            .y_label_formatter(&|y| units.tick(*y))
+            .y_label_formatter(&|y| tick(kind, *y))
             .x_desc("month")
             .y_desc(y_desc)
             .draw()

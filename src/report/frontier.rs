@@ -7,8 +7,9 @@ use std::fmt::Write;
 
 use anyhow::Result;
 
-use super::charts::{self, Series, Units};
+use super::charts::{self, Series};
 use super::page::{self, esc, num};
+use crate::metrics::Kind;
 use crate::optimize::frontier::FrontierDoc;
 
 pub fn render(doc: &FrontierDoc) -> Result<String> {
@@ -41,7 +42,14 @@ fn profit_section(doc: &FrontierDoc) -> Result<String> {
     let at = |f: fn(&crate::optimize::frontier::FrontierPoint) -> f64| -> Vec<(f64, f64)> {
         doc.points.iter().map(|p| (p.budget, f(p))).collect()
     };
-    let chart = charts::lines(
+    budget_section(
+        doc,
+        "frontier",
+        "1. Profit by budget",
+        "Each point is the best split of that budget. The gap between the lines is the \
+         risk: the profit exceeded in 90 % of simulated outcomes. Where the expected-profit \
+         line flattens, extra budget buys little; where it falls, the best plan leaves money \
+         unspent.",
         &[
             Series {
                 label: "expected profit (exact optimum)".into(),
@@ -58,30 +66,12 @@ fn profit_section(doc: &FrontierDoc) -> Result<String> {
                 dots: true,
             },
         ],
-        "budget",
         "profit (NPV)",
-        Units::Money,
-        current_marker(doc),
-    )?;
-    let mut s =
-        String::from(r#"<section id="frontier"><div class="keep"><h2>1. Profit by budget</h2>"#);
-    s.push_str(
-        "<p>Each point is the best split of that budget. The gap between the lines is the \
-         risk: the profit exceeded in 90 % of simulated outcomes. Where the expected-profit \
-         line flattens, extra budget buys little; where it falls, the best plan leaves money \
-         unspent.</p>",
-    );
-    s.push_str(&chart);
-    s.push_str("</div></section>\n");
-    Ok(s)
+    )
 }
 
 fn split_section(doc: &FrontierDoc) -> Result<String> {
-    let channels: Vec<&str> = doc
-        .points
-        .first()
-        .map(|p| p.split.iter().map(|(c, _)| c.as_str()).collect())
-        .unwrap_or_default();
+    let channels = doc.channels();
     let series: Vec<Series> = channels
         .iter()
         .enumerate()
@@ -97,34 +87,39 @@ fn split_section(doc: &FrontierDoc) -> Result<String> {
             dots: true,
         })
         .collect();
-    let chart = charts::lines(
-        &series,
-        "budget",
-        "channel spend",
-        Units::Money,
-        current_marker(doc),
-    )?;
-    let mut s =
-        String::from(r#"<section id="split"><div class="keep"><h2>2. Where the money goes</h2>"#);
-    s.push_str(
-        "<p>The best spend of each paid channel at each budget: a channel enters when its \
+    budget_section(
+        doc,
+        "split",
+        "2. Where the money goes",
+        "The best spend of each paid channel at each budget: a channel enters when its \
          marginal ROI at zero spend beats the others' at the optimum, and stops at its upper \
-         bound.</p>",
-    );
-    s.push_str(&chart);
-    s.push_str("</div></section>\n");
-    Ok(s)
+         bound.",
+        &series,
+        "channel spend",
+    )
+}
+
+/// A section with one chart of money against the budget, today's budget
+/// marked.
+fn budget_section(
+    doc: &FrontierDoc,
+    id: &str,
+    heading: &str,
+    intro: &str,
+    series: &[Series],
+    y_desc: &str,
+) -> Result<String> {
+    let chart = charts::lines(series, "budget", y_desc, Kind::Money, current_marker(doc))?;
+    Ok(format!(
+        "<section id=\"{id}\"><div class=\"keep\"><h2>{heading}</h2><p>{intro}</p>{chart}</div></section>\n"
+    ))
 }
 
 fn table(doc: &FrontierDoc) -> String {
     let mut s = String::from(
         r#"<section id="points"><h2>3. Every budget</h2><div class="wide"><table class="kpi"><thead><tr><th>budget</th><th>expected profit</th><th>P10 profit</th><th>next 10k buys</th><th>marginal ROI</th><th>unspent</th>"#,
     );
-    let channels: Vec<&str> = doc
-        .points
-        .first()
-        .map(|p| p.split.iter().map(|(c, _)| c.as_str()).collect())
-        .unwrap_or_default();
+    let channels = doc.channels();
     for c in &channels {
         let _ = write!(s, "<th>{}</th>", esc(c));
     }
@@ -138,16 +133,16 @@ fn table(doc: &FrontierDoc) -> String {
         let _ = write!(
             s,
             r#"<tr><td class="r">{}</td><td class="r">{}</td><td class="r">{}</td><td class="r">{}</td><td class="r">{}</td><td class="r">{}</td>"#,
-            num(&key("budget"), Units::Money, Some(p.budget)),
+            num(&key("budget"), Kind::Money, Some(p.budget)),
             num(
                 &key("expected_profit"),
-                Units::Money,
+                Kind::Money,
                 Some(p.expected_profit)
             ),
-            num(&key("p10_profit"), Units::Money, Some(p.p10_profit)),
+            num(&key("p10_profit"), Kind::Money, Some(p.p10_profit)),
             next.map_or_else(|| "–".into(), crate::export::format::signed_money),
-            num(&key("marginal_roi"), Units::Percent, Some(p.marginal_roi)),
-            num(&key("unspent"), Units::Money, Some(p.unspent)),
+            num(&key("marginal_roi"), Kind::Ratio, Some(p.marginal_roi)),
+            num(&key("unspent"), Kind::Money, Some(p.unspent)),
         );
         for (k, (_, spend)) in p.split.iter().enumerate() {
             let _ = write!(
@@ -155,7 +150,7 @@ fn table(doc: &FrontierDoc) -> String {
                 r#"<td class="r">{}</td>"#,
                 num(
                     &format!("/points/{i}/split/{k}/1"),
-                    Units::Money,
+                    Kind::Money,
                     Some(*spend)
                 )
             );

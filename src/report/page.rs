@@ -6,8 +6,6 @@
 use crate::export::format;
 use crate::metrics::Kind;
 
-use super::charts::Units;
-
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -27,8 +25,8 @@ pub fn esc(s: &str) -> String {
 /// How a number is written for a reader (the JSON keeps full precision).
 /// Money is in whole currency units from 100 up, with cents below, and
 /// zero is "0"; `num_in` keeps a row of money values to one convention.
-pub fn display(units: Units, x: Option<f64>) -> String {
-    display_in(units, x, None)
+pub fn display(kind: Kind, x: Option<f64>) -> String {
+    display_in(kind, x, None)
 }
 
 /// Decimals for a row of money values: whole units when any of `leading`
@@ -42,36 +40,35 @@ pub fn money_decimals(leading: impl IntoIterator<Item = Option<f64>>) -> usize {
     }
 }
 
-fn display_in(units: Units, x: Option<f64>, money_decimals: Option<usize>) -> String {
+fn display_in(kind: Kind, x: Option<f64>, money_decimals: Option<usize>) -> String {
     let Some(x) = x else { return "–".into() };
-    match units {
-        Units::Money if x == 0.0 => "0".into(),
-        Units::Money => {
+    match kind {
+        Kind::Money if x == 0.0 => "0".into(),
+        Kind::Money => {
             let d = money_decimals.unwrap_or(if x.abs() >= 100.0 { 0 } else { 2 });
             format::thousands(x, d)
         }
-        Units::Percent => format!("{:.1} %", 100.0 * x),
-        Units::Points => format!("{:.1} pp", 100.0 * x),
-        Units::Count => format::value(Some(x), Kind::Count),
-        Units::Month => format::value(Some(x), Kind::Month),
+        Kind::Ratio => format!("{:.1} %", 100.0 * x),
+        Kind::Points => format!("{:.1} pp", 100.0 * x),
+        Kind::Count | Kind::Month => format::value(Some(x), kind),
     }
 }
 
 /// A number with the exact value it shows in `data-value`, labelled by
 /// where it sits in the JSON document (`key`), so a reader's tool or a
 /// test can check it against `--format json`.
-pub fn num(key: &str, units: Units, x: Option<f64>) -> String {
-    num_in(key, units, x, None)
+pub fn num(key: &str, kind: Kind, x: Option<f64>) -> String {
+    num_in(key, kind, x, None)
 }
 
 /// `num` with money written to `money_decimals` decimals.
-pub fn num_in(key: &str, units: Units, x: Option<f64>, money_decimals: Option<usize>) -> String {
+pub fn num_in(key: &str, kind: Kind, x: Option<f64>, money_decimals: Option<usize>) -> String {
     let raw = x.map_or(String::new(), |v| format!("{v:?}"));
     format!(
         r#"<span class="num" data-key="{}" data-value="{}">{}</span>"#,
         esc(key),
         raw,
-        esc(&display_in(units, x, money_decimals))
+        esc(&display_in(kind, x, money_decimals))
     )
 }
 

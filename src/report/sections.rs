@@ -6,11 +6,12 @@ use std::fmt::Write;
 use anyhow::Result;
 use plotters::style::RGBColor;
 
-use super::charts::{self, Bar, Bars, Fan, Hist, Marker, Units, plan_color, plan_dash};
+use super::charts::{self, Bar, Bars, Fan, Hist, Marker, plan_color, plan_dash};
 use super::page::{display, esc, money_decimals, num, num_in};
 use super::samples::Samples;
 use crate::document::Document;
 use crate::export::format;
+use crate::metrics::{Group, Kind, Total};
 use crate::scenario::{Scenario, TargetMetric};
 use crate::stats::Summary;
 
@@ -77,6 +78,15 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// A table's opening: its first column's header `first`, then one
+    /// column per plan of `plans`.
+    fn plans_table(&self, class: &str, first: &str, plans: std::ops::Range<usize>) -> String {
+        format!(
+            r#"<div class="wide"><table class="{class}"><thead><tr><th>{first}</th>{}</tr></thead><tbody>"#,
+            self.plan_headers(plans)
+        )
+    }
+
     fn plan_headers(&self, plans: std::ops::Range<usize>) -> String {
         plans
             .map(|i| {
@@ -109,20 +119,25 @@ fn figure(id: &str, svg: &str, caption: &str) -> String {
     )
 }
 
-/// Headline metrics of spec §5 a finance reviewer asks for first.
-const HEADLINE: [(&str, &str, Units); 7] = [
-    ("profit", "Profit (NPV)", Units::Money),
-    ("roi", "ROI", Units::Percent),
-    ("revenue", "Revenue (PV)", Units::Money),
-    ("cost", "Cost (PV)", Units::Money),
-    ("customers", "Customers", Units::Count),
-    ("ltv", "LTV (gross profit per customer)", Units::Money),
-    (
-        "payback_month",
-        "Payback month (median over all trials)",
-        Units::Month,
-    ),
+/// Headline metrics of spec §5 a finance reviewer asks for first, each
+/// with what its label leaves to explain.
+const HEADLINE: [(Total, &str); 7] = [
+    (Total::Profit, ""),
+    (Total::Roi, ""),
+    (Total::Revenue, ""),
+    (Total::Cost, ""),
+    (Total::Customers, ""),
+    (Total::Ltv, " (gross profit per customer)"),
+    (Total::PaybackMonth, " (median over all trials)"),
 ];
+
+/// A label at the start of a row: "Profit (NPV)".
+fn capitalized(label: &str) -> String {
+    let mut chars = label.chars();
+    chars.next().map_or(String::new(), |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
 
 pub fn headline(c: &Ctx) -> String {
     let mut s = String::from(
@@ -132,13 +147,12 @@ pub fn headline(c: &Ctx) -> String {
         if n == 1 {
             s.push_str("</div>");
         }
-        s.push_str(r#"<div class="wide"><table class="kpi"><thead><tr><th>metric</th>"#);
-        s.push_str(&c.plan_headers(plans.clone()));
-        s.push_str("</tr></thead><tbody>");
-        for (metric, label, units) in HEADLINE {
-            let _ = write!(s, "<tr><td>{label}</td>");
+        s.push_str(&c.plans_table("kpi", "metric", plans.clone()));
+        for (total, explained) in HEADLINE {
+            let (metric, kind) = (total.name(), total.kind());
+            let _ = write!(s, "<tr><td>{}{explained}</td>", capitalized(total.label()));
             // One convention per row, set by the headline numbers (means).
-            let decimals = (units == Units::Money)
+            let decimals = (kind == Kind::Money)
                 .then(|| money_decimals(c.doc.plans.iter().map(|p| p.metrics[metric].mean)));
             for i in plans.clone() {
                 let p = &c.doc.plans[i];
@@ -149,7 +163,7 @@ pub fn headline(c: &Ctx) -> String {
                     let median = match p.payback_median_month {
                         Some(_) => num(
                             &format!("/plans/{i}/payback_median_month"),
-                            units,
+                            kind,
                             p.payback_median_month,
                         ),
                         None => "not reached".into(),
@@ -164,9 +178,9 @@ pub fn headline(c: &Ctx) -> String {
                 let _ = write!(
                     s,
                     r#"<td class="r"><span class="mean">{}</span><span class="range">{} – {}</span>"#,
-                    num_in(&format!("{key}/mean"), units, m.mean, decimals),
-                    num_in(&format!("{key}/p5"), units, m.p5, decimals),
-                    num_in(&format!("{key}/p95"), units, m.p95, decimals),
+                    num_in(&format!("{key}/mean"), kind, m.mean, decimals),
+                    num_in(&format!("{key}/p5"), kind, m.p5, decimals),
+                    num_in(&format!("{key}/p95"), kind, m.p95, decimals),
                 );
                 s.push_str("</td>");
             }
@@ -185,7 +199,7 @@ pub fn headline(c: &Ctx) -> String {
                 r#"<td class="r"><span class="mean {cls}">{}</span></td>"#,
                 num(
                     &format!("/plans/{i}/probability_of_loss"),
-                    Units::Percent,
+                    Kind::Ratio,
                     Some(p.probability_of_loss)
                 )
             );
@@ -207,12 +221,12 @@ pub fn headline(c: &Ctx) -> String {
             },
             num(
                 "/plans/0/metrics/profit/variance/assumptions",
-                Units::Percent,
+                Kind::Ratio,
                 Some(v.assumptions)
             ),
             num(
                 "/plans/0/metrics/profit/variance/luck",
-                Units::Percent,
+                Kind::Ratio,
                 Some(v.luck)
             ),
         );
@@ -233,9 +247,7 @@ pub fn targets(c: &Ctx) -> String {
         if n == 1 {
             s.push_str("</div>");
         }
-        s.push_str(r#"<div class="wide"><table class="targets"><thead><tr><th>target</th>"#);
-        s.push_str(&c.plan_headers(plans.clone()));
-        s.push_str("</tr></thead><tbody>");
+        s.push_str(&c.plans_table("targets", "target", plans.clone()));
         for (k, t) in c.scenario.targets.iter().enumerate() {
             let kind = if t.required.is_some() {
                 "gate"
@@ -270,7 +282,7 @@ pub fn targets(c: &Ctx) -> String {
                     r#"<td class="r"><span class="mark {cls}">{mark}</span> {}<div class="bar"><div class="fill {fill}" style="width:{:.1}%"></div>{req}</div></td>"#,
                     num(
                         &format!("/plans/{i}/targets/{k}/probability"),
-                        Units::Percent,
+                        Kind::Ratio,
                         Some(r.probability)
                     ),
                     100.0 * r.probability
@@ -312,14 +324,14 @@ fn rate_text(r: Option<f64>) -> String {
 fn funnel_chart(
     c: &Ctx,
     id: &str,
-    stages: &[(&str, &str)],
+    stages: &[(&str, String)],
     summaries: &dyn Fn(usize, &str) -> Summary,
     height: u32,
     caption: &str,
 ) -> Result<String> {
     let plans = c.doc.plans.len();
     let colors = c.colors();
-    let groups: Vec<String> = stages.iter().map(|(_, label)| label.to_string()).collect();
+    let groups: Vec<String> = stages.iter().map(|(_, label)| label.clone()).collect();
     let values: Vec<Vec<Option<Bar>>> = stages
         .iter()
         .map(|(m, _)| (0..plans).map(|i| bar(&summaries(i, m))).collect())
@@ -346,7 +358,7 @@ fn funnel_chart(
         colors: &colors,
         values: &values,
         y_desc: "people (log scale)",
-        units: Units::Count,
+        kind: Kind::Count,
         between: &between,
         value_labels: !c.multi(),
         height,
@@ -396,17 +408,18 @@ pub fn funnel(c: &Ctx) -> Result<String> {
         r#"<section id="funnel"><div class="keep"><h2>3. RACE funnel</h2><p>Mean per stage (bar) with P5 – P95 whiskers, on a log scale because stages differ by orders of magnitude. {where_rates}</p>"#
     );
     s.push_str(&c.legend());
-    let total = [
-        ("visitors", "Reach: visitors"),
-        ("leads", "Act: leads"),
-        ("customers", "Convert: customers"),
-        ("active_customers", "Engage: active at horizon"),
-    ];
+    let stages: Vec<(&str, String)> = Group::ALL
+        .into_iter()
+        .filter_map(|g| {
+            let people = g.people()?;
+            Some((people.name(), format!("{}: {}", g.name(), people.label())))
+        })
+        .collect();
     s.push_str("<h3>All channels</h3>");
     s.push_str(&funnel_chart(
         c,
         "chart-funnel-total",
-        &total,
+        &stages,
         &|i, m| c.doc.plans[i].metrics[m].clone(),
         340,
         &format!(
@@ -415,12 +428,6 @@ pub fn funnel(c: &Ctx) -> Result<String> {
         ),
     )?);
     s.push_str("</div>");
-    let stages = [
-        ("visitors", "Reach: visitors"),
-        ("leads", "Act: leads"),
-        ("customers", "Convert: customers"),
-        ("active_customers", "Engage: active at horizon"),
-    ];
     for ch in &c.scenario.channels {
         let what = if ch.is_referral {
             " (built-in: visitors referred by existing customers)"
@@ -447,7 +454,7 @@ pub fn funnel(c: &Ctx) -> Result<String> {
 }
 
 /// Vertical lines at zero and at every `*` target on `metric`.
-fn markers(c: &Ctx, metric: &str, units: Units) -> Vec<Marker> {
+fn markers(c: &Ctx, metric: &str, kind: Kind) -> Vec<Marker> {
     let mut m = vec![Marker {
         x: 0.0,
         label: "break-even".into(),
@@ -459,7 +466,7 @@ fn markers(c: &Ctx, metric: &str, units: Units) -> Vec<Marker> {
         {
             m.push(Marker {
                 x: t.value,
-                label: format!("target {} {}", t.op.symbol(), display(units, Some(t.value))),
+                label: format!("target {} {}", t.op.symbol(), display(kind, Some(t.value))),
                 color: charts::BAD,
                 dashed: true,
             });
@@ -513,7 +520,7 @@ fn marker_note(marks: &[Marker], left_out: &[Marker]) -> String {
     s
 }
 
-fn distribution(c: &Ctx, id: &str, metric: &str, label: &str, units: Units) -> Result<String> {
+fn distribution(c: &Ctx, id: &str, metric: &str, label: &str, kind: Kind) -> Result<String> {
     let series: Vec<Hist> = c
         .samples
         .plans
@@ -521,13 +528,13 @@ fn distribution(c: &Ctx, id: &str, metric: &str, label: &str, units: Units) -> R
         .enumerate()
         .map(|(i, p)| c.hist(i, if metric == "roi" { &p.roi } else { &p.profit }))
         .collect();
-    let (marks, left_out) = charts::reachable(&series, markers(c, metric, units));
+    let (marks, left_out) = charts::reachable(&series, markers(c, metric, kind));
     let edges = charts::edges(&series, &marks, 40);
     let outside: usize = series
         .iter()
         .map(|h| charts::outside(h.values, &edges))
         .sum();
-    let svg = charts::histogram(&series, &edges, label, units, &marks)?;
+    let svg = charts::histogram(&series, &edges, label, kind, &marks)?;
     Ok(figure(
         id,
         &svg,
@@ -555,7 +562,7 @@ pub fn distributions(c: &Ctx) -> Result<String> {
         "chart-profit-histogram",
         "profit",
         "profit (NPV, currency units)",
-        Units::Money,
+        Kind::Money,
     )?);
     s.push_str("</div><div class=\"keep\"><h3>ROI</h3>");
     s.push_str(&distribution(
@@ -563,7 +570,7 @@ pub fn distributions(c: &Ctx) -> Result<String> {
         "chart-roi-histogram",
         "roi",
         "ROI (profit ÷ cost)",
-        Units::Percent,
+        Kind::Ratio,
     )?);
     s.push_str("</div></section>\n");
     Ok(s)
@@ -608,14 +615,14 @@ pub fn payback(c: &Ctx) -> Result<String> {
         .map(|(i, p)| c.hist(i, &p.payback_month))
         .collect();
     let edges = charts::month_edges(c.doc.horizon_months);
-    let svg = charts::histogram(&series, &edges, "payback month", Units::Month, &[])?;
+    let svg = charts::histogram(&series, &edges, "payback month", Kind::Month, &[])?;
     let mut paid = String::new();
     for (i, p) in c.doc.plans.iter().enumerate() {
         let m = &p.metrics["payback_month"];
         let median = p.payback_median_month.map(|_| {
             num(
                 &format!("/plans/{i}/payback_median_month"),
-                Units::Month,
+                Kind::Month,
                 p.payback_median_month,
             )
         });
@@ -626,7 +633,7 @@ pub fn payback(c: &Ctx) -> Result<String> {
             format::payback(median, format::percent(p.payback_share(c.doc.trials))),
             num(
                 &format!("/plans/{i}/metrics/payback_month/defined"),
-                Units::Count,
+                Kind::Count,
                 Some(m.defined as f64)
             ),
             format::thousands(c.doc.trials as f64, 0),
@@ -688,7 +695,7 @@ pub fn monthly_cash_flow(c: &Ctx) -> String {
                     r#"<td class="r">{}</td>"#,
                     num(
                         &format!("/plans/{i}/monthly_spend/{name}/{}", t - 1),
-                        Units::Money,
+                        Kind::Money,
                         spend.get(t - 1).copied()
                     )
                 );
@@ -699,7 +706,7 @@ pub fn monthly_cash_flow(c: &Ctx) -> String {
                 r#"<td class="r">{}</td></tr>"#,
                 num(
                     &format!("/plans/{i}/monthly/cost/{}/mean", t - 1),
-                    Units::Money,
+                    Kind::Money,
                     cost
                 )
             );
@@ -713,7 +720,7 @@ pub fn monthly_cash_flow(c: &Ctx) -> String {
                     r#"<td class="r">{}</td>"#,
                     num(
                         &format!("/plans/{i}/monthly/{metric}/{}/{stat}", t - 1),
-                        Units::Money,
+                        Kind::Money,
                         x
                     )
                 )
@@ -763,9 +770,7 @@ pub fn channels(c: &Ctx) -> Result<String> {
     let names: Vec<String> = paid.iter().map(|(_, n)| n.clone()).collect();
     s.push_str("<p>Channel ROI: mean, P5 – P95 and the channel's budget in each plan.</p>");
     for plans in c.plan_groups() {
-        s.push_str(r#"<div class="wide"><table class="kpi"><thead><tr><th>channel</th>"#);
-        s.push_str(&c.plan_headers(plans.clone()));
-        s.push_str("</tr></thead><tbody>");
+        s.push_str(&c.plans_table("kpi", "channel", plans.clone()));
         for name in &names {
             let _ = write!(s, "<tr><td>{}</td>", esc(name));
             let spend_decimals =
@@ -780,7 +785,7 @@ pub fn channels(c: &Ctx) -> Result<String> {
                         r#"<td class="r"><span class="mean">–</span><span class="range">not defined without spend</span><span class="range">spend {}</span></td>"#,
                         num_in(
                             &format!("/plans/{i}/spend/{name}"),
-                            Units::Money,
+                            Kind::Money,
                             spend,
                             Some(spend_decimals)
                         ),
@@ -792,22 +797,22 @@ pub fn channels(c: &Ctx) -> Result<String> {
                     r#"<td class="r"><span class="mean">{}</span><span class="range">{} – {}</span><span class="range">spend {}</span></td>"#,
                     num(
                         &format!("/plans/{i}/channels/{name}/roi/mean"),
-                        Units::Percent,
+                        Kind::Ratio,
                         roi.mean
                     ),
                     num(
                         &format!("/plans/{i}/channels/{name}/roi/p5"),
-                        Units::Percent,
+                        Kind::Ratio,
                         roi.p5
                     ),
                     num(
                         &format!("/plans/{i}/channels/{name}/roi/p95"),
-                        Units::Percent,
+                        Kind::Ratio,
                         roi.p95
                     ),
                     num_in(
                         &format!("/plans/{i}/spend/{name}"),
-                        Units::Money,
+                        Kind::Money,
                         spend,
                         Some(spend_decimals)
                     ),
@@ -833,7 +838,7 @@ pub fn channels(c: &Ctx) -> Result<String> {
         colors: &colors,
         values: &roi,
         y_desc: "channel ROI",
-        units: Units::Percent,
+        kind: Kind::Ratio,
         between: &[],
         value_labels: !c.multi(),
         height: 320,
@@ -870,7 +875,7 @@ pub fn channels(c: &Ctx) -> Result<String> {
         colors: &colors,
         values: &cac,
         y_desc: "CAC (currency per customer)",
-        units: Units::Money,
+        kind: Kind::Money,
         between: &[],
         value_labels: !c.multi(),
         height: 320,
@@ -902,12 +907,10 @@ pub fn comparison(c: &Ctx) -> Result<String> {
     );
     s.push_str("<div class=\"wide\"><table><thead><tr><th>plan</th><th>metric</th><th class=\"r\">mean difference</th><th class=\"r\">90 % CI</th><th class=\"r\">P(better)</th></tr></thead><tbody>");
     for (k, cmp) in c.doc.comparisons.iter().enumerate() {
-        let units = match cmp.metric.as_str() {
-            "roi" => Units::Points,
-            "customers" => Units::Count,
-            _ => Units::Money,
-        };
-        let decimals = (units == Units::Money).then(|| money_decimals([cmp.mean_difference]));
+        let kind = Total::from_name(&cmp.metric)
+            .map_or(Kind::Money, Total::kind)
+            .difference();
+        let decimals = (kind == Kind::Money).then(|| money_decimals([cmp.mean_difference]));
         let key = format!("/comparisons/{k}");
         let _ = write!(
             s,
@@ -920,25 +923,25 @@ pub fn comparison(c: &Ctx) -> Result<String> {
             },
             num_in(
                 &format!("{key}/mean_difference"),
-                units,
+                kind,
                 cmp.mean_difference,
                 decimals
             ),
             num_in(
                 &format!("{key}/mean_difference_low"),
-                units,
+                kind,
                 cmp.mean_difference_low,
                 decimals
             ),
             num_in(
                 &format!("{key}/mean_difference_high"),
-                units,
+                kind,
                 cmp.mean_difference_high,
                 decimals
             ),
             num(
                 &format!("{key}/probability_better"),
-                Units::Percent,
+                Kind::Ratio,
                 cmp.probability_better
             ),
         );
@@ -975,7 +978,7 @@ pub fn comparison(c: &Ctx) -> Result<String> {
             "profit difference against {} (currency units)",
             c.doc.plans[0].plan
         ),
-        Units::Money,
+        Kind::Money,
         &marks,
     )?;
     s.push_str(&c.legend());
@@ -1043,7 +1046,7 @@ pub fn details(c: &Ctx) -> String {
 "#,
         esc(&d.scenario),
         plans.join(", "),
-        num("/trials", Units::Count, Some(d.trials as f64)),
+        num("/trials", Kind::Count, Some(d.trials as f64)),
         d.horizon_months,
         esc(&d.input_hash),
         esc(&d.racesim_version),

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{InputError, InputProblem, clip};
 use crate::fit::data::{count, number};
+use crate::metrics::Kind;
 use crate::scenario::{MAX_MONEY, REFERRAL, Scenario};
 use crate::suggest::did_you_mean;
 
@@ -63,6 +64,14 @@ impl ActualMetric {
             self,
             ActualMetric::Visitors | ActualMetric::Leads | ActualMetric::Customers
         )
+    }
+
+    /// The unit of a name's values (money for a name that is none of these).
+    pub fn kind_of(name: &str) -> Kind {
+        match ActualMetric::from_name(name) {
+            Some(m) if m.is_count() => Kind::Count,
+            _ => Kind::Money,
+        }
     }
 
     /// The funnel's counts, top to bottom.

@@ -7,11 +7,12 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
+use super::actuals::ActualMetric;
 use super::check::ForecastCheck;
 use super::posterior::{Posterior, Spread};
 use super::reforecast::ThenNow;
 use crate::export::format::{percent, thousands};
-use crate::report::charts::{self, ActualMonth, Units};
+use crate::report::charts::{self, ActualMonth};
 use crate::report::page::{self, esc};
 
 /// What the page shows, besides the check, the update and then → now.
@@ -89,12 +90,8 @@ fn actuals_section(check: &ForecastCheck) -> Result<String> {
         if months.is_empty() {
             continue;
         }
-        let units = if metric == "revenue" {
-            Units::Money
-        } else {
-            Units::Count
-        };
-        let svg = charts::actuals_over_forecast(&months, metric, units)?;
+        let kind = ActualMetric::kind_of(metric);
+        let svg = charts::actuals_over_forecast(&months, metric, kind)?;
         let _ = writeln!(
             s,
             "<figure>{svg}<figcaption>{} {}: forecast P5–P95 and median by month, actuals as dots.</figcaption></figure>",

@@ -38,6 +38,20 @@ act,search,rate,\"beta(2, 18)\"\n\
 convert,*,rate,0.1\n\
 convert,*,order_value,80\n";
 
+/// Month 1's visitors and leads of `search`, few and many: the evidence on
+/// an act rate.
+const ACT_EVIDENCE: [(u64, u64); 2] = [(200, 23), (50_000, 3_950)];
+
+fn act_posterior(s: &Scenario, visitors: u64, leads: u64) -> Posterior {
+    posterior(
+        s,
+        &format!(
+            "month,channel,metric,value\n1,search,visitors,{visitors}\n1,search,leads,{leads}\n"
+        ),
+        4000,
+    )
+}
+
 /// The exact beta posterior's mean, P5 and P95 against the draws; the
 /// draws are stratified, so the only error is the spacing of N quantiles
 /// (well under 0.1 % at N = 4000).
@@ -50,14 +64,8 @@ fn assert_beta(p: &Posterior, a: f64, b: f64) {
 #[test]
 fn a_beta_act_rate_takes_the_conjugate_posterior_with_few_and_many_visitors() {
     let s = scenario(ACT);
-    for (visitors, leads) in [(200u64, 23u64), (50_000, 3_950)] {
-        let p = posterior(
-            &s,
-            &format!(
-                "month,channel,metric,value\n1,search,visitors,{visitors}\n1,search,leads,{leads}\n"
-            ),
-            4000,
-        );
+    for (visitors, leads) in ACT_EVIDENCE {
+        let p = act_posterior(&s, visitors, leads);
         assert_eq!(p.groups.len(), 1);
         assert_eq!(p.groups[0].method, Method::Conjugate);
         assert_eq!(p.groups[0].labels, ["act.rate (search)"]);
@@ -333,14 +341,8 @@ fn the_update_is_the_same_on_any_number_of_threads() {
 fn the_grid_reproduces_the_beta_posterior_of_a_disguised_beta_prior() {
     for (prior, a, b) in [("uniform(0, 1)", 1.0, 1.0), ("pert(0, 0.5, 1)", 3.0, 3.0)] {
         let s = scenario(&ACT.replace("beta(2, 18)", prior));
-        for (visitors, leads) in [(200u64, 23u64), (50_000, 3_950)] {
-            let p = posterior(
-                &s,
-                &format!(
-                    "month,channel,metric,value\n1,search,visitors,{visitors}\n1,search,leads,{leads}\n"
-                ),
-                4000,
-            );
+        for (visitors, leads) in ACT_EVIDENCE {
+            let p = act_posterior(&s, visitors, leads);
             assert_eq!(p.groups[0].method, Method::Grid);
             assert_beta(&p, a + leads as f64, b + (visitors - leads) as f64);
         }

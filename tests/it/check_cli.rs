@@ -1,13 +1,9 @@
 //! `racesim check` as CI runs it: exit codes, reports and baselines.
 
+use super::common::racesim;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn racesim() -> Command {
-    Command::cargo_bin("racesim").unwrap()
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -55,6 +51,18 @@ fn check(dir: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
         .assert()
 }
 
+/// `check`'s standard output as text, asserting its exit code.
+fn check_stdout(dir: &Path, extra: &[&str], code: i32) -> String {
+    let out = check(dir, extra).code(code).get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+/// `check`'s standard error as text, asserting its exit code.
+fn check_stderr(dir: &Path, extra: &[&str], code: i32) -> String {
+    let err = check(dir, extra).code(code).get_output().stderr.clone();
+    String::from_utf8(err).unwrap()
+}
+
 fn check_json(dir: &Path, extra: &[&str]) -> (i32, Value) {
     let out = racesim()
         .current_dir(dir)
@@ -96,16 +104,41 @@ fn edit(dir: &Path, file: &str, from: &str, to: &str) {
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
 }
 
+/// A real change of dtc_shop's model: its convert rate up by a third.
+fn raise_dtc_convert_rate(dir: &Path) {
+    edit(
+        dir,
+        "dtc_shop.csv",
+        "convert,*,rate,\"pert(0.22, 0.30, 0.40)\"",
+        "convert,*,rate,\"pert(0.30, 0.40, 0.50)\"",
+    );
+}
+
+/// b2b_leadgen no longer parses: a churn above 1.
+fn break_b2b_churn(dir: &Path) {
+    edit(
+        dir,
+        "b2b_leadgen.csv",
+        "engage,*,churn,0.03",
+        "engage,*,churn,1.7",
+    );
+}
+
+/// The baselines directory's files, sorted, with their bytes.
 fn read_baselines(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir.join("baselines"))
+    read_entries(dir, |p| std::fs::read(p).unwrap())
+}
+
+fn read_entries(dir: &Path, read: impl Fn(&Path) -> Vec<u8>) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir.join("baselines"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    files.sort();
-    files
+    paths.sort();
+    paths
         .into_iter()
         .map(|p| {
-            let bytes = std::fs::read(&p).unwrap();
+            let bytes = read(&p);
             (p, bytes)
         })
         .collect()
@@ -194,8 +227,7 @@ fn an_edited_assumption_names_the_moved_metrics() {
         "identical"
     );
     // The text report names them too.
-    let text = check(dir.path(), &[]).code(1).get_output().stdout.clone();
-    let text = String::from_utf8(text).unwrap();
+    let text = check_stdout(dir.path(), &[], 1);
     assert!(text.contains("FAIL b2b_leadgen"), "{text}");
     assert!(text.contains("customers mean"), "{text}");
 }
@@ -245,12 +277,7 @@ fn a_failing_gate_fails_the_check() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["target"], "revenue >= 10000000 @ 0.5");
     assert!(failed[0]["probability"].as_f64().unwrap() < 0.5);
-    let md = check(dir.path(), &["--format", "markdown"])
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let md = String::from_utf8(md).unwrap();
+    let md = check_stdout(dir.path(), &["--format", "markdown"], 1);
     assert!(
         md.contains("| ✗ gate | baseline | revenue >= 10000000 @ 0.5 |"),
         "{md}"
@@ -267,8 +294,7 @@ fn a_failing_gate_fails_the_check() {
 fn a_missing_baseline_fails_clearly_until_update() {
     let dir = workspace();
     std::fs::remove_file(dir.path().join("baselines/dtc_shop.json")).unwrap();
-    let out = check(dir.path(), &[]).code(1).get_output().stdout.clone();
-    let out = String::from_utf8(out).unwrap();
+    let out = check_stdout(dir.path(), &[], 1);
     assert!(out.contains("FAIL dtc_shop: no baseline yet"), "{out}");
     assert!(out.contains("baselines/dtc_shop.json"), "{out}");
     assert!(out.contains("--update"), "{out}");
@@ -350,12 +376,7 @@ fn a_corrupted_baseline_is_a_clear_input_error() {
 #[test]
 fn a_bad_scenario_is_reported_and_the_others_still_checked() {
     let dir = workspace();
-    edit(
-        dir.path(),
-        "b2b_leadgen.csv",
-        "engage,*,churn,0.03",
-        "engage,*,churn,1.7",
-    );
+    break_b2b_churn(dir.path());
     let junit = dir.path().join("junit.xml");
     let (code, report) = check_json(dir.path(), &["--junit", junit.to_str().unwrap()]);
     assert_eq!(code, 2);
@@ -375,8 +396,7 @@ fn a_bad_scenario_is_reported_and_the_others_still_checked() {
     let xml = roxmltree::Document::parse(&xml).unwrap();
     let root = xml.root_element();
     assert_eq!(root.attribute("failures"), Some("1"));
-    let text = check(dir.path(), &[]).code(2).get_output().stdout.clone();
-    let text = String::from_utf8(text).unwrap();
+    let text = check_stdout(dir.path(), &[], 2);
     assert!(
         text.contains("FAIL b2b_leadgen: could not be checked"),
         "{text}"
@@ -415,8 +435,7 @@ fn a_reformatted_baseline_is_not_identical() {
     assert_eq!(b2b["baseline"]["status"], "reformatted", "{b2b:#}");
     // Not blamed on the numbers: nothing is listed as changed.
     assert_eq!(b2b["baseline"]["moved"].as_array().unwrap().len(), 0);
-    let text = check(dir.path(), &[]).code(1).get_output().stdout.clone();
-    let text = String::from_utf8(text).unwrap();
+    let text = check_stdout(dir.path(), &[], 1);
     assert!(
         text.contains(
             "FAIL b2b_leadgen: same numbers, but the baseline file is not in racesim's format"
@@ -429,8 +448,8 @@ fn a_reformatted_baseline_is_not_identical() {
     );
     // Windows line endings are named as such.
     std::fs::write(&path, good.replace('\n', "\r\n")).unwrap();
-    let text = check(dir.path(), &[]).code(1).get_output().stdout.clone();
-    assert!(String::from_utf8(text).unwrap().contains("CRLF"));
+    let text = check_stdout(dir.path(), &[], 1);
+    assert!(text.contains("CRLF"));
     // --update restores racesim's bytes.
     check(dir.path(), &["--update"]).code(0);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), good);
@@ -443,12 +462,7 @@ fn update_writes_all_baselines_or_none() {
     let before = read_baselines(dir.path());
     // Two scenarios to write: dtc_shop changed, and a new one whose
     // baseline path is a directory, so it cannot be written.
-    edit(
-        dir.path(),
-        "dtc_shop.csv",
-        "convert,*,rate,\"pert(0.22, 0.30, 0.40)\"",
-        "convert,*,rate,\"pert(0.30, 0.40, 0.50)\"",
-    );
+    raise_dtc_convert_rate(dir.path());
     std::fs::write(
         dir.path().join("scenarios/zz_new.csv"),
         small("b2b_leadgen"),
@@ -480,18 +494,7 @@ fn update_writes_all_baselines_or_none() {
 
 /// Like `read_baselines`, but lists directories (and anything else) too.
 fn read_baselines_and_dirs(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir.join("baselines"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let bytes = std::fs::read(&p).unwrap_or_default();
-            (p, bytes)
-        })
-        .collect()
+    read_entries(dir, |p| std::fs::read(p).unwrap_or_default())
 }
 
 #[test]
@@ -511,8 +514,7 @@ fn same_inputs_with_different_numbers_is_a_regression() {
     assert_eq!(moved[0]["what"], "plans[baseline].metrics.profit.mean");
     assert!((moved[0]["change"].as_f64().unwrap() + 0.01).abs() < 1e-6);
     // The report shows enough digits for the change to be visible.
-    let text = check(dir.path(), &[]).code(1).get_output().stdout.clone();
-    let text = String::from_utf8(text).unwrap();
+    let text = check_stdout(dir.path(), &[], 1);
     let line = text
         .lines()
         .find(|l| l.contains("differs  plans[baseline].metrics.profit.mean: "))
@@ -552,24 +554,9 @@ fn update_writes_nothing_when_any_scenario_is_bad() {
     let dir = workspace();
     let before = read_baselines(dir.path());
     // One scenario changes for real, the other no longer parses.
-    edit(
-        dir.path(),
-        "dtc_shop.csv",
-        "convert,*,rate,\"pert(0.22, 0.30, 0.40)\"",
-        "convert,*,rate,\"pert(0.30, 0.40, 0.50)\"",
-    );
-    edit(
-        dir.path(),
-        "b2b_leadgen.csv",
-        "engage,*,churn,0.03",
-        "engage,*,churn,1.7",
-    );
-    let err = check(dir.path(), &["--update"])
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(err).unwrap();
+    raise_dtc_convert_rate(dir.path());
+    break_b2b_churn(dir.path());
+    let err = check_stderr(dir.path(), &["--update"], 2);
     assert!(err.contains("b2b_leadgen.csv:"), "{err}");
     assert_eq!(read_baselines(dir.path()), before, "baselines were touched");
     let (code, report) = check_json(dir.path(), &["--update"]);
@@ -696,12 +683,7 @@ fn markdown_lists_moved_statistics_first_in_the_documented_order() {
     }
     // Markdown: the dtc_shop table lists those moves, in that order, before
     // the gates.
-    let md = check(dir.path(), &["--format", "markdown"])
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let md = String::from_utf8(md).unwrap();
+    let md = check_stdout(dir.path(), &["--format", "markdown"], 1);
     let section = md
         .split("\n### ")
         .find(|s| s.contains(" dtc_shop\n"))

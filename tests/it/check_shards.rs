@@ -2,7 +2,7 @@
 //! reports merge into the unsharded check's report (every format), JUnit
 //! file and exit code, and every wrong merge is refused with exit 2.
 
-use super::common::{EXIT_INPUT, Outcome, Workspace};
+use super::common::{self, EXIT_INPUT, Outcome, Workspace, assert_refused};
 
 /// The CI example's scenarios and baselines, plus two shipped scenarios without a
 /// baseline (so the check fails with exit 1) and, with `bad`, one that
@@ -43,37 +43,16 @@ pub fn portfolio(bad: bool) -> Workspace {
     ws
 }
 
-/// Every variable `--shard auto` reads, cleared unless a test sets it.
-const ENGINE_VARIABLES: [&str; 8] = [
-    "SLURM_ARRAY_TASK_ID",
-    "SLURM_ARRAY_TASK_MIN",
-    "SLURM_ARRAY_TASK_MAX",
-    "SLURM_ARRAY_TASK_STEP",
-    "SLURM_ARRAY_TASK_COUNT",
-    "JOB_COMPLETION_INDEX",
-    "AWS_BATCH_JOB_ARRAY_INDEX",
-    "AWS_BATCH_JOB_ARRAY_SIZE",
-];
-
-fn run_with_env(ws: &Workspace, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let mut cmd = super::common::racesim();
-    cmd.current_dir(ws.dir()).args(args);
-    for name in ENGINE_VARIABLES {
-        cmd.env_remove(name);
-    }
-    cmd.envs(env.iter().copied());
-    let out = cmd.output().expect("run racesim");
-    Outcome {
-        code: out.status.code(),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// `racesim check` of the portfolio's `scenarios` against its `baselines`.
+pub fn check(ws: &Workspace, extra: &[&str]) -> Outcome {
+    check_with_env(ws, extra, &[])
 }
 
-fn check(ws: &Workspace, extra: &[&str]) -> Outcome {
+/// `check` of the portfolio with exactly the array-job variables `env`.
+fn check_with_env(ws: &Workspace, extra: &[&str], env: &[(&str, &str)]) -> Outcome {
     let mut args = vec!["check", "scenarios", "--baselines", "baselines", "-q"];
     args.extend(extra);
-    run_with_env(ws, &args, &[])
+    ws.run_with_env(&args, env)
 }
 
 /// Checks shard K of `n` for every K, keeping each JSON report as
@@ -101,7 +80,7 @@ fn merge(ws: &Workspace, reports: &[String], extra: &[&str]) -> Outcome {
     let mut args = vec!["check", "--merge"];
     args.extend(reports.iter().map(String::as_str));
     args.extend(extra);
-    run_with_env(ws, &args, &[])
+    ws.run_with_env(&args, &[])
 }
 
 fn assert_merges_to_the_unsharded_check(ws: &Workspace, counts: &[usize], code: i32) {
@@ -168,19 +147,9 @@ fn a_shard_checks_every_nth_scenario_of_the_sorted_paths() {
     assert_eq!(v["shard"]["all_scenarios"].as_array().unwrap().len(), 4);
 
     // `auto` reads Slurm's array variables and says so.
-    let auto = run_with_env(
+    let auto = check_with_env(
         &ws,
-        &[
-            "check",
-            "scenarios",
-            "--baselines",
-            "baselines",
-            "-q",
-            "-f",
-            "json",
-            "--shard",
-            "auto",
-        ],
+        &["-f", "json", "--shard", "auto"],
         &[
             ("SLURM_ARRAY_TASK_ID", "1"),
             ("SLURM_ARRAY_TASK_COUNT", "2"),
@@ -194,24 +163,9 @@ fn a_shard_checks_every_nth_scenario_of_the_sorted_paths() {
 }
 
 /// Rewrites the report `from` as `to` with `edit` applied and a valid
-/// checksum, as a careless tool (or a forger) would.
+/// checksum.
 fn forge(ws: &Workspace, from: &str, to: &str, edit: impl Fn(&mut serde_json::Value)) {
-    let mut value: serde_json::Value = serde_json::from_slice(&ws.read(from)).unwrap();
-    edit(&mut value);
-    value["shard"]["checksum"] = "".into();
-    let bytes = serde_json::to_vec(&value).unwrap();
-    value["shard"]["checksum"] = format!("{:016x}", racesim::scenario::fingerprint(&bytes)).into();
-    ws.write(to, serde_json::to_vec_pretty(&value).unwrap());
-}
-
-#[track_caller]
-fn assert_refused(out: &Outcome, files: &[&str], needles: &[&str]) {
-    out.assert_code(EXIT_INPUT);
-    assert!(out.stdout.is_empty(), "a refused merge prints nothing");
-    for file in files {
-        out.assert_stderr_has(&[file]);
-    }
-    out.assert_stderr_has(needles);
+    common::forge(ws, (from, to), "/shard/checksum", true, edit);
 }
 
 #[test]
@@ -252,8 +206,7 @@ fn every_wrong_check_merge_is_refused_naming_the_files() {
         &["options", "--z 3"],
     );
     // Other folders: only the CI example's scenarios.
-    let out = run_with_env(
-        &ws,
+    let out = ws.run_with_env(
         &[
             "check",
             "scenarios/b2b_leadgen.csv",

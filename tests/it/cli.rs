@@ -1320,20 +1320,16 @@ fn shipped_plans_give_one_plan_each_and_four_comparisons() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let scenario = dir.join("dtc_shop.csv");
     let plans = dir.join("dtc_shop.plans.csv");
-    let out = common::racesim()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--plans")
-        .arg(&plans)
-        .args(["-q", "-f", "json", "-n", "1000"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let doc: Value = common::success_json(
+        common::racesim()
+            .arg("run")
+            .arg(&scenario)
+            .arg("--plans")
+            .arg(&plans)
+            .args(["-q", "-f", "json", "-n", "1000"])
+            .output()
+            .unwrap(),
     );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let names: Vec<&str> = doc["plans"]
         .as_array()
         .unwrap()

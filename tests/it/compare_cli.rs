@@ -1,9 +1,9 @@
 //! `racesim compare`, the plans file's errors, and the common random
 //! numbers that make per-trial comparisons meaningful.
 
+use super::common::{self, racesim};
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use racesim::document::Document;
 use racesim::engine::{self, Outcome, Workspace};
@@ -12,22 +12,14 @@ use racesim::metrics::Total;
 const SCENARIO: &str = "scenarios/dtc_shop.csv";
 const PLANS: &str = "scenarios/dtc_shop.plans.csv";
 
-fn racesim() -> Command {
-    Command::cargo_bin("racesim").unwrap()
-}
-
 fn compare_json(extra: &[&str]) -> Document {
-    let out = racesim()
-        .args(["compare", SCENARIO, PLANS, "-q", "-n", "600", "-f", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::success_json(
+        racesim()
+            .args(["compare", SCENARIO, PLANS, "-q", "-n", "600", "-f", "json"])
+            .args(extra)
+            .output()
+            .unwrap(),
+    )
 }
 
 #[test]
@@ -204,25 +196,31 @@ fn output_is_identical_for_any_thread_count_and_written_to_a_file() {
     assert_eq!(one.stdout, std::fs::read(&file).unwrap());
 }
 
-fn bad_plans(body: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+/// A plans file `name` holding `body`, in a directory that lives as long
+/// as the returned guard.
+fn write_plans(name: &str, body: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bad.plans.csv");
+    let path = dir.path().join(name);
     std::fs::write(&path, body).unwrap();
     (dir, path)
 }
 
-fn assert_plans_error(body: &str, line: u64, message: &str) {
-    let (_dir, path) = bad_plans(body);
+/// `compare` with the plans file `path`, refused as invalid input.
+fn refused_plans(path: &Path) -> assert_cmd::assert::Assert {
     racesim()
         .args(["compare", SCENARIO])
-        .arg(&path)
+        .arg(path)
         .arg("-q")
         .assert()
         .code(2)
-        .stderr(
-            predicate::str::contains(format!("bad.plans.csv:{line}:"))
-                .and(predicate::str::contains(message)),
-        );
+}
+
+fn assert_plans_error(body: &str, line: u64, message: &str) {
+    let (_dir, path) = write_plans("bad.plans.csv", body);
+    refused_plans(&path).stderr(
+        predicate::str::contains(format!("bad.plans.csv:{line}:"))
+            .and(predicate::str::contains(message)),
+    );
 }
 
 #[test]
@@ -305,13 +303,6 @@ fn common_random_numbers_shrink_the_variance_of_differences() {
     assert!((mean(&shared) - mean(&independent)).abs() < 4.0 * se);
 }
 
-fn write_plans(body: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.plans.csv");
-    std::fs::write(&path, body).unwrap();
-    (dir, path)
-}
-
 #[test]
 fn compare_reports_the_variance_reduction_of_common_random_numbers() {
     // Through the product, not the engine: the sd of the per-trial profit
@@ -321,6 +312,7 @@ fn compare_reports_the_variance_reduction_of_common_random_numbers() {
     // On 2000 trials a sample sd is within a few per cent of the true one,
     // so a factor of 4 (16 in variance) leaves no room for a fluke.
     let (_dir, path) = write_plans(
+        "p.plans.csv",
         "plan,channel,spend\nmore_search,search,75000\n\
          shift,search,50000\nshift,social,80000\n",
     );
@@ -350,7 +342,7 @@ fn compare_reports_the_variance_reduction_of_common_random_numbers() {
 
 #[test]
 fn a_plan_identical_to_the_baseline_reads_as_identical_not_as_a_loss() {
-    let (_dir, path) = write_plans("plan,channel,spend\nsame,search,70000\n");
+    let (_dir, path) = write_plans("p.plans.csv", "plan,channel,spend\nsame,search,70000\n");
     let out = racesim()
         .args(["compare", SCENARIO])
         .arg(&path)
@@ -370,13 +362,8 @@ fn a_plan_identical_to_the_baseline_reads_as_identical_not_as_a_loss() {
 
 #[test]
 fn absurd_spends_are_input_errors() {
-    let (_dir, path) = write_plans("plan,channel,spend\nshift,search,1e300\n");
-    racesim()
-        .args(["compare", SCENARIO])
-        .arg(&path)
-        .arg("-q")
-        .assert()
-        .code(2)
+    let (_dir, path) = write_plans("p.plans.csv", "plan,channel,spend\nshift,search,1e300\n");
+    refused_plans(&path)
         .stderr(predicate::str::contains(":2: spend `1e300` is too large"))
         .stderr(predicate::str::contains("spend must be at most 1e12"));
 }

@@ -1,28 +1,20 @@
 //! `racesim curves`: response curves share draws and show saturation.
 
-use assert_cmd::Command;
+use super::common::{self, racesim};
 use predicates::prelude::*;
 use racesim::curves::CurvesDoc;
 use racesim::document::Document;
 
 const SCENARIO: &str = "scenarios/dtc_shop.csv";
 
-fn racesim() -> Command {
-    Command::cargo_bin("racesim").unwrap()
-}
-
 fn curves_json(args: &[&str]) -> CurvesDoc {
-    let out = racesim()
-        .args(["curves", SCENARIO, "-q", "-f", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::success_json(
+        racesim()
+            .args(["curves", SCENARIO, "-q", "-f", "json"])
+            .args(args)
+            .output()
+            .unwrap(),
+    )
 }
 
 #[test]

@@ -2,9 +2,9 @@
 //! equal marginal ROI at an interior optimum, bounds respected exactly, and
 //! a recommendation that feeds back into `compare`.
 
+use super::common::{self, racesim};
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use racesim::metrics::Total;
 use racesim::optimize::exact::{ExpectedModel, MeanMetric};
@@ -58,10 +58,6 @@ fn write_scenario(dir: &tempfile::TempDir, text: &str) -> PathBuf {
     path
 }
 
-fn racesim() -> Command {
-    Command::cargo_bin("racesim").unwrap()
-}
-
 /// Per-trial profits of two splits on the same sample: the mean difference
 /// and its standard error, so comparisons allow for Monte Carlo error.
 fn paired(sample: &Sample, a: &[f64], b: &[f64]) -> (f64, f64) {
@@ -70,6 +66,18 @@ fn paired(sample: &Sample, a: &[f64], b: &[f64]) -> (f64, f64) {
     v[0].iter().zip(&v[1]).for_each(|(x, y)| acc.add(x - y));
     let se = acc.sd().unwrap() / (acc.defined() as f64).sqrt();
     (acc.mean().unwrap(), se)
+}
+
+/// Asserts that `rival` earns no more than `best` on `sample`'s trials,
+/// allowing K standard errors of the paired difference.
+#[track_caller]
+fn assert_not_beaten(sample: &Sample, best: &[f64], rival: &[f64], what: &str) {
+    let (gain, se) = paired(sample, best, rival);
+    assert!(
+        gain >= -K * se,
+        "{what} {rival:?} beats the optimizer's {best:?} by {} (se {se}) on independent trials",
+        -gain
+    );
 }
 
 /// All splits of at most `budget` over `channels` in steps of
@@ -145,13 +153,7 @@ fn assert_at_least_as_good_as_grid(text: &str, budget: f64, parts: usize) -> Vec
     let k = (0..means.len())
         .max_by(|&a, &b| means[a].total_cmp(&means[b]))
         .unwrap();
-    let (gain, se) = paired(&judge(&scn), &best, &candidates[k]);
-    assert!(
-        gain >= -K * se,
-        "grid split {:?} beats the optimizer's {best:?} by {} (se {se}) on independent trials",
-        candidates[k],
-        -gain
-    );
+    assert_not_beaten(&judge(&scn), &best, &candidates[k], "the best grid split");
     best
 }
 
@@ -270,13 +272,7 @@ fn at_least_as_good_as_random_search_on_dtc_shop() {
             m(&values[a]).total_cmp(&m(&values[b]))
         })
         .unwrap();
-    let (gain, se) = paired(&judge(&scn), &best, &randoms[k]);
-    assert!(
-        gain >= -K * se,
-        "random split {:?} beats {best:?} by {} (se {se}) on independent trials",
-        randoms[k],
-        -gain
-    );
+    assert_not_beaten(&judge(&scn), &best, &randoms[k], "the best random split");
 }
 
 #[test]
@@ -289,14 +285,8 @@ fn a_budget_far_above_what_pays_gets_as_good_a_split_as_a_modest_one() {
     let modest = optimize(&scn, &sample, 60000.0);
     let huge = optimize(&scn, &sample, 1e9);
     let judge = judge(&scn);
-    let (gain, se) = paired(&judge, &huge, &modest);
-    assert!(
-        gain >= -K * se,
-        "with 1e9: {huge:?}, {} (se {se}) worse than with 60k: {modest:?}",
-        -gain
-    );
-    let (gain, se) = paired(&judge, &huge, &scn.baseline_totals());
-    assert!(gain >= -K * se, "{huge:?} is worse than the current split");
+    assert_not_beaten(&judge, &huge, &modest, "the split for 60k");
+    assert_not_beaten(&judge, &huge, &scn.baseline_totals(), "the current split");
 }
 
 #[test]
@@ -338,29 +328,20 @@ fn a_tiny_funnel_does_not_trap_the_search() {
         rivals.push(x);
     }
     for rival in rivals {
-        let (gain, se) = paired(&judge, &best, &rival);
-        assert!(
-            gain >= -K * se,
-            "{rival:?} beats the optimizer's {best:?} by {} (se {se})",
-            -gain
-        );
+        assert_not_beaten(&judge, &best, &rival, "a rival");
     }
 }
 
 fn optimize_json(scenario: &Path, args: &[&str]) -> OptimizeDoc {
-    let out = racesim()
-        .arg("optimize")
-        .arg(scenario)
-        .args(["-q", "-f", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::success_json(
+        racesim()
+            .arg("optimize")
+            .arg(scenario)
+            .args(["-q", "-f", "json"])
+            .args(args)
+            .output()
+            .unwrap(),
+    )
 }
 
 #[test]
@@ -679,20 +660,16 @@ fn frontier_points_are_the_optimizer_at_each_budget_and_the_page_shows_them() {
     let path = write_scenario(&dir, SMALL);
     let page = dir.path().join("frontier.html");
     let common = ["-n", "400", "--eval-trials", "300", "-q", "-f", "json"];
-    let out = racesim()
-        .arg("optimize")
-        .arg(&path)
-        .args(["--frontier", "5", "--report"])
-        .arg(&page)
-        .args(common)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let doc: serde_json::Value = common::success_json(
+        racesim()
+            .arg("optimize")
+            .arg(&path)
+            .args(["--frontier", "5", "--report"])
+            .arg(&page)
+            .args(common)
+            .output()
+            .unwrap(),
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let points = doc["points"].as_array().unwrap();
     assert_eq!(points.len(), 5);
     assert_eq!(doc["current_budget"].as_f64(), Some(60_000.0));

@@ -2,6 +2,7 @@
 //! numbers are the JSON's, it needs nothing from the network, and a real
 //! browser lays it out.
 
+use super::common::racesim;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,10 +15,6 @@ const SCENARIO: &str = "scenarios/dtc_shop.csv";
 const PLANS: &str = "scenarios/dtc_shop.plans.csv";
 const TRIALS: &str = "1500";
 const SEED: &str = "11";
-
-fn racesim() -> Command {
-    Command::cargo_bin("racesim").unwrap()
-}
 
 fn sel(s: &str) -> Selector {
     Selector::parse(s).unwrap()

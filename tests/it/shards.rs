@@ -2,20 +2,7 @@
 //! `racesim merge`, which must print the unsharded command's bytes and
 //! refuse every wrong merge with exit 2.
 
-use super::common::{self, EXIT_INPUT, Outcome, Workspace};
-
-/// Every variable `--shard auto` reads: cleared so the machine running the
-/// tests (perhaps itself an array job) does not leak into them.
-const ENGINE_VARIABLES: [&str; 8] = [
-    "SLURM_ARRAY_TASK_ID",
-    "SLURM_ARRAY_TASK_MIN",
-    "SLURM_ARRAY_TASK_MAX",
-    "SLURM_ARRAY_TASK_STEP",
-    "SLURM_ARRAY_TASK_COUNT",
-    "JOB_COMPLETION_INDEX",
-    "AWS_BATCH_JOB_ARRAY_INDEX",
-    "AWS_BATCH_JOB_ARRAY_SIZE",
-];
+use super::common::{self, EXIT_INPUT, Outcome, Workspace, assert_refused};
 
 /// Engine variables and their values.
 type Env<'a> = &'a [(&'a str, &'a str)];
@@ -24,40 +11,16 @@ type Env<'a> = &'a [(&'a str, &'a str)];
 const TRIALS: &str = "997";
 
 fn shop() -> Workspace {
-    let ws = Workspace::new();
-    let root = env!("CARGO_MANIFEST_DIR");
-    for name in [
+    Workspace::with_shipped(&[
         "dtc_shop.csv",
         "dtc_shop.plans.csv",
         "seasonal_shop.csv",
         "seasonal_shop.plans.csv",
-    ] {
-        ws.write(
-            name,
-            std::fs::read(format!("{root}/scenarios/{name}")).unwrap(),
-        );
-    }
-    ws
-}
-
-/// `racesim args…` in `ws` with exactly the engine variables `env`.
-fn run_with_env(ws: &Workspace, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let mut cmd = common::racesim();
-    cmd.current_dir(ws.dir()).args(args);
-    for name in ENGINE_VARIABLES {
-        cmd.env_remove(name);
-    }
-    cmd.envs(env.iter().copied());
-    let out = cmd.output().expect("run racesim");
-    Outcome {
-        code: out.status.code(),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    ])
 }
 
 fn run(ws: &Workspace, args: &[&str]) -> Outcome {
-    run_with_env(ws, args, &[])
+    ws.run_with_env(args, &[])
 }
 
 /// Writes the N partials of `command` (e.g. `["compare", "s.csv", "p.csv"]`)
@@ -75,6 +38,14 @@ fn shards(ws: &Workspace, command: &[&str], n: usize, prefix: &str) -> Vec<Strin
             name
         })
         .collect()
+}
+
+/// Writes shard 3/3 of `command` as `partial`, to merge with the first
+/// two shards of another command.
+fn third_shard(ws: &Workspace, command: &[&str], partial: &str) {
+    let mut args = command.to_vec();
+    args.extend(["-q", "-n", TRIALS, "--shard", "3/3", "--partial", partial]);
+    run(ws, &args).assert_ok();
 }
 
 fn merge(ws: &Workspace, partials: &[String], extra: &[&str]) -> Outcome {
@@ -146,25 +117,9 @@ fn merge_writes_its_output_file() {
     assert_eq!(ws.read("merged.json"), whole.stdout);
 }
 
-/// A partial edited as `edit` says, with its checksum recomputed so that
-/// only the edited field can be what merge objects to.
+/// A partial edited as `edit` says, with its checksum recomputed.
 fn forge(ws: &Workspace, from: &str, to: &str, edit: impl Fn(&mut serde_json::Value)) {
-    let mut value: serde_json::Value = serde_json::from_slice(&ws.read(from)).unwrap();
-    edit(&mut value);
-    value["checksum"] = "".into();
-    let bytes = serde_json::to_vec(&value).unwrap();
-    value["checksum"] = format!("{:016x}", racesim::scenario::fingerprint(&bytes)).into();
-    ws.write(to, serde_json::to_vec(&value).unwrap());
-}
-
-#[track_caller]
-fn assert_refused(out: &Outcome, files: &[&str], needles: &[&str]) {
-    out.assert_code(EXIT_INPUT);
-    assert!(out.stdout.is_empty(), "a refused merge prints nothing");
-    for file in files {
-        out.assert_stderr_has(&[file]);
-    }
-    out.assert_stderr_has(needles);
+    common::forge(ws, (from, to), "/checksum", false, edit);
 }
 
 #[test]
@@ -240,44 +195,21 @@ fn every_wrong_merge_is_refused_naming_the_files() {
         "the edit must change the plans"
     );
     ws.write("edited.plans.csv", plans);
-    run(
+    third_shard(
         &ws,
-        &[
-            "compare",
-            "dtc_shop.csv",
-            "edited.plans.csv",
-            "-q",
-            "-n",
-            TRIALS,
-            "--shard",
-            "3/3",
-            "--partial",
-            "plans.json",
-        ],
-    )
-    .assert_ok();
+        &["compare", "dtc_shop.csv", "edited.plans.csv"],
+        "plans.json",
+    );
     assert_refused(
         &merge(&ws, &s(&["c-1.json", "c-2.json", "plans.json"]), &[]),
         &["plans.json"],
         &["input hash", "not of the same run"],
     );
-    run(
+    third_shard(
         &ws,
-        &[
-            "run",
-            "dtc_shop.csv",
-            "--plans",
-            "dtc_shop.plans.csv",
-            "-q",
-            "-n",
-            TRIALS,
-            "--shard",
-            "3/3",
-            "--partial",
-            "run.json",
-        ],
-    )
-    .assert_ok();
+        &["run", "dtc_shop.csv", "--plans", "dtc_shop.plans.csv"],
+        "run.json",
+    );
     assert_refused(
         &merge(&ws, &s(&["c-1.json", "c-2.json", "run.json"]), &[]),
         &["run.json"],
@@ -286,22 +218,11 @@ fn every_wrong_merge_is_refused_naming_the_files() {
 
     // The same scenario under another name: the output names it after its file.
     ws.write("renamed.csv", ws.read("dtc_shop.csv"));
-    run(
+    third_shard(
         &ws,
-        &[
-            "compare",
-            "renamed.csv",
-            "dtc_shop.plans.csv",
-            "-q",
-            "-n",
-            TRIALS,
-            "--shard",
-            "3/3",
-            "--partial",
-            "renamed.json",
-        ],
-    )
-    .assert_ok();
+        &["compare", "renamed.csv", "dtc_shop.plans.csv"],
+        "renamed.json",
+    );
     assert_refused(
         &merge(&ws, &s(&["c-1.json", "c-2.json", "renamed.json"]), &[]),
         &["renamed.json"],
@@ -417,8 +338,7 @@ fn shard_auto_reads_each_engine_and_says_what_it_read() {
     let ws = shop();
     let explicit = shards(&ws, &["run", "dtc_shop.csv"], 4, "x");
     let auto = |count: &str, env: &[(&str, &str)]| {
-        run_with_env(
-            &ws,
+        ws.run_with_env(
             &[
                 "run",
                 "dtc_shop.csv",

@@ -40,15 +40,7 @@ fn cluster(test: &str) -> bool {
 }
 
 fn shop() -> Workspace {
-    let ws = Workspace::new();
-    let root = env!("CARGO_MANIFEST_DIR");
-    for name in ["dtc_shop.csv", "dtc_shop.plans.csv"] {
-        ws.write(
-            name,
-            std::fs::read(format!("{root}/scenarios/{name}")).unwrap(),
-        );
-    }
-    ws
+    Workspace::with_shipped(&["dtc_shop.csv", "dtc_shop.plans.csv"])
 }
 
 /// Submits the batch script `script` over `--array=0-3` in `ws` with the
@@ -165,17 +157,7 @@ fn a_slurm_array_of_check_shards_merges_to_the_single_machine_check() {
          --shard auto > \"check-$SLURM_ARRAY_TASK_ID.json\" || test $? -eq 1\n",
     );
     sbatch_array(&ws, &script, &[]);
-    let whole = ws.run(&[
-        "check",
-        "scenarios",
-        "--baselines",
-        "baselines",
-        "-q",
-        "-f",
-        "json",
-        "--junit",
-        "whole.xml",
-    ]);
+    let whole = super::check_shards::check(&ws, &["-f", "json", "--junit", "whole.xml"]);
     whole.assert_code(1);
     let mut args = vec!["check".to_string(), "--merge".to_string()];
     args.extend((0..TASKS).map(|t| format!("check-{t}.json")));

@@ -162,19 +162,15 @@ fn shipped_workbook_is_generated_from_the_csv() {
 
 /// `racesim run` output of `scenario` (and `plans`) in `format`.
 fn run_output(scenario: &Path, plans: &Path, format: &str) -> Vec<u8> {
-    let out = common::racesim()
-        .args(["run", "-q", "-n", "2000", "-f", format])
-        .arg(scenario)
-        .arg("--plans")
-        .arg(plans)
-        .output()
-        .expect("run racesim");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    common::success_stdout(
+        common::racesim()
+            .args(["run", "-q", "-n", "2000", "-f", format])
+            .arg(scenario)
+            .arg("--plans")
+            .arg(plans)
+            .output()
+            .expect("run racesim"),
+    )
 }
 
 #[test]

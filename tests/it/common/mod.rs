@@ -184,19 +184,94 @@ impl Workspace {
         names
     }
 
+    /// A workspace holding copies of the shipped `scenarios/` files `names`.
+    pub fn with_shipped(names: &[&str]) -> Self {
+        let ws = Workspace::new();
+        let root = env!("CARGO_MANIFEST_DIR");
+        for name in names {
+            ws.write(
+                name,
+                std::fs::read(format!("{root}/scenarios/{name}")).unwrap(),
+            );
+        }
+        ws
+    }
+
     /// Runs `racesim args...` with the workspace as working directory.
     pub fn run(&self, args: &[&str]) -> Outcome {
-        let out = racesim()
-            .current_dir(self.dir())
-            .args(args)
-            .output()
-            .expect("run racesim");
-        Outcome {
-            code: out.status.code(),
-            stdout: out.stdout,
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        outcome(racesim().current_dir(self.dir()).args(args))
     }
+
+    /// `run` with exactly the array-job variables `env` of `ENGINE_VARIABLES`
+    /// set.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+        let mut cmd = racesim();
+        cmd.current_dir(self.dir()).args(args);
+        for name in ENGINE_VARIABLES {
+            cmd.env_remove(name);
+        }
+        cmd.envs(env.iter().copied());
+        outcome(&mut cmd)
+    }
+}
+
+/// Every variable `--shard auto` reads: cleared so the machine running the
+/// tests (perhaps itself an array job) does not leak into them.
+pub const ENGINE_VARIABLES: [&str; 8] = [
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_MAX",
+    "SLURM_ARRAY_TASK_STEP",
+    "SLURM_ARRAY_TASK_COUNT",
+    "JOB_COMPLETION_INDEX",
+    "AWS_BATCH_JOB_ARRAY_INDEX",
+    "AWS_BATCH_JOB_ARRAY_SIZE",
+];
+
+fn outcome(cmd: &mut Command) -> Outcome {
+    let out = cmd.output().expect("run racesim");
+    Outcome {
+        code: out.status.code(),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A refused merge: exit 2, nothing on stdout, and stderr naming every one
+/// of `files` and saying each of `needles`.
+#[track_caller]
+pub fn assert_refused(out: &Outcome, files: &[&str], needles: &[&str]) {
+    out.assert_code(EXIT_INPUT);
+    assert!(out.stdout.is_empty(), "a refused merge prints nothing");
+    for file in files {
+        out.assert_stderr_has(&[file]);
+    }
+    out.assert_stderr_has(needles);
+}
+
+/// Rewrites the partial result `from` as `to` with `edit` applied and its
+/// checksum (at the JSON pointer `checksum`) recomputed, as a careless tool
+/// (or a forger) would, so that only the edit can be what a merge objects
+/// to; `pretty` writes it indented.
+pub fn forge(
+    ws: &Workspace,
+    (from, to): (&str, &str),
+    checksum: &str,
+    pretty: bool,
+    edit: impl Fn(&mut serde_json::Value),
+) {
+    let mut value: serde_json::Value = serde_json::from_slice(&ws.read(from)).unwrap();
+    edit(&mut value);
+    *value.pointer_mut(checksum).unwrap() = "".into();
+    let bytes = serde_json::to_vec(&value).unwrap();
+    *value.pointer_mut(checksum).unwrap() =
+        format!("{:016x}", racesim::scenario::fingerprint(&bytes)).into();
+    let written = if pretty {
+        serde_json::to_vec_pretty(&value)
+    } else {
+        serde_json::to_vec(&value)
+    };
+    ws.write(to, written.unwrap());
 }
 
 /// Writes `contents` as `name` into a fresh workspace and runs
@@ -238,4 +313,22 @@ pub fn run_json(ws: &Workspace, name: &str, args: &[&str]) -> serde_json::Value 
     let out = ws.run(&full);
     out.assert_ok();
     serde_json::from_slice(&out.stdout).expect("run -f json prints valid JSON")
+}
+
+/// The standard output of a finished command, asserting it succeeded (its
+/// stderr is the failure message).
+#[track_caller]
+pub fn success_stdout(out: std::process::Output) -> Vec<u8> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The JSON document a successful command printed (`-f json`).
+#[track_caller]
+pub fn success_json<T: serde::de::DeserializeOwned>(out: std::process::Output) -> T {
+    serde_json::from_slice(&success_stdout(out)).unwrap()
 }
