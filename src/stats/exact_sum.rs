@@ -351,4 +351,32 @@ mod tests {
         t.add(-1e300);
         assert_eq!(t.value(), f64::MIN_POSITIVE / 4.0);
     }
+
+    #[test]
+    fn keeps_few_limbs_and_reads_back_from_its_partial_form() {
+        let mut s = ExactSum::default();
+        for i in 0..5000 {
+            s.add(1234.5 + i as f64 * 0.25);
+            s.add(-(i as f64) * 1e-3);
+        }
+        let mut far = ExactSum::default();
+        far.add(-1e300);
+        far.add(3e-300);
+        far.add(7.0);
+        s.merge(&far);
+        // 1e300 and 3e-300 are 62 limbs apart: only those reached are kept.
+        assert!(s.limbs.len() < LIMBS, "{} limbs", s.limbs.len());
+        let mut small = ExactSum::default();
+        small.add(-2.5);
+        small.merge(&ExactSum::default());
+        assert!(small.limbs.len() <= 4, "{} limbs", small.limbs.len());
+        for sum in [&s, &small, &far, &ExactSum::default()] {
+            let json = serde_json::to_string(sum).unwrap();
+            assert_eq!(json.matches(',').count(), LIMBS - 1, "68 limbs on disk");
+            let back: ExactSum = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.value().to_bits(), sum.value().to_bits());
+            assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        }
+        assert_eq!(small.value(), -2.5);
+    }
 }

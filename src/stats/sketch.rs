@@ -434,4 +434,71 @@ mod tests {
         assert_eq!(s.quantile(0.05, true), Some(0.5));
         assert_eq!(s.quantile(1.0, true), Some(10.0));
     }
+
+    /// Values from a generator with a fixed seed, spread over `octaves`
+    /// powers of two above 1.
+    fn spread(n: usize, octaves: f64, seed: u64) -> Vec<f64> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+                let sign = if state & 1 == 0 { 1.0 } else { -1.0 };
+                sign * 2f64.powf(u * octaves)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn few_values_over_a_wide_range_keep_only_their_buckets() {
+        // 200 values over 20 octaves: a dense store would span ~10,000
+        // buckets per sign; the sparse one holds at most 16 bytes per value.
+        let mut s = QuantileSketch::default();
+        spread(200, 20.0, 1).iter().for_each(|x| s.add(*x));
+        assert!(s.heap_bytes() <= 16 * 200, "{} bytes", s.heap_bytes());
+        // Many values in one octave fill its buckets: dense, 4 bytes a bucket.
+        let mut dense = QuantileSketch::default();
+        spread(20_000, 1.0, 2).iter().for_each(|x| dense.add(*x));
+        assert!(matches!(dense.positive.buckets, Buckets::Dense { .. }));
+        assert!(
+            dense.heap_bytes() <= 4 * 2 * 2 * 513,
+            "{} bytes",
+            dense.heap_bytes()
+        );
+    }
+
+    #[test]
+    fn layouts_and_merges_give_the_same_buckets_and_quantiles() {
+        // Sparse and dense stores, merged in every combination and in pieces,
+        // count the same buckets as one pass, and read back from their
+        // partial-result form unchanged.
+        let xs: Vec<f64> = spread(3000, 3.0, 3)
+            .into_iter()
+            .chain(spread(300, 30.0, 4))
+            .collect();
+        let mut one = QuantileSketch::default();
+        xs.iter().for_each(|x| one.add(*x));
+        for pieces in [2, 3, 7, 50] {
+            let mut parts = vec![QuantileSketch::default(); pieces];
+            for (i, x) in xs.iter().enumerate() {
+                parts[(i * 7919) % pieces].add(*x);
+            }
+            let mut merged = QuantileSketch::default();
+            parts.iter().rev().for_each(|p| merged.merge(p));
+            assert_eq!(merged, one, "{pieces} pieces");
+            for q in [0.0, 0.05, 0.25, 0.5, 0.9, 0.95, 1.0] {
+                assert_eq!(
+                    merged.quantile(q, false).map(f64::to_bits),
+                    one.quantile(q, false).map(f64::to_bits)
+                );
+            }
+        }
+        let json = serde_json::to_string(&one).unwrap();
+        assert!(json.contains("\"offset\"") && json.contains("\"counts\""));
+        let back: QuantileSketch = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, one);
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
 }
