@@ -260,8 +260,13 @@ fn rank(plans: &[PlanDoc], wins: &Pairwise) -> (Vec<String>, Vec<PairwiseDoc>) {
     }
     let order =
         crate::simulation::ranking_order(plans.len(), |i| plans[i].metric(Total::Profit).mean);
-    // Every plan, or beyond `PAIRWISE_PLANS` plans the best ones (`Pairwise`).
-    let compared: Vec<usize> = order.iter().copied().filter(|&i| wins.covers(i)).collect();
+    // Every plan, or beyond `PAIRWISE_PLANS` plans the best ones.
+    let compared: Vec<usize> = order
+        .iter()
+        .copied()
+        .take(crate::simulation::PAIRWISE_PLANS)
+        .filter(|&i| wins.covers(i))
+        .collect();
     let pairwise = compared
         .iter()
         .flat_map(|&a| {

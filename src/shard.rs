@@ -818,7 +818,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
             "corrupt partial result: it holds trials whose counts ran away".into(),
         ));
     }
-    // Beyond `PAIRWISE_PLANS` plans no shard knew which plans would be best: their wins
+    // Beyond `PAIRWISE_IN_PASS` plans no shard knew which plans would be best: their wins
     // are counted here, over every trial of the run, as one machine would.
     let trials = results.trials();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

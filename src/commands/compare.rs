@@ -179,8 +179,8 @@ fn ranking_rows(out: &mut String, doc: &Document) {
     if compared.len() < doc.ranking.len() {
         let _ = writeln!(
             out,
-            "The {} plans with the highest mean profit of {}, compared pairwise in a second pass over \
-             the same trials;\nthe others are compared with the baseline above.",
+            "P(better) between the {} plans with the highest mean profit of {}; every plan is \
+             compared with the baseline above.",
             compared.len(),
             thousands(doc.ranking.len() as f64, 0)
         );

@@ -23,7 +23,8 @@ use crate::error::{self, Halt, NonFiniteError, RunawayError};
 use crate::metrics::Total;
 use crate::scenario::Scenario;
 pub use summary::{
-    COMPARED, Comparison, PAIRWISE_PLANS, Pairwise, PlanStats, Results, ranking_order,
+    COMPARED, Comparison, PAIRWISE_IN_PASS, PAIRWISE_PLANS, Pairwise, PlanStats, Results,
+    ranking_order,
 };
 pub use values::TrialValues;
 

@@ -171,15 +171,22 @@ impl Comparison {
     }
 }
 
-/// Plans up to which the wins between every two plans are counted in the run's own pass.
-/// Counting every pair costs plans² in time and memory (1,000 plans: a million pairs per
-/// trial); beyond this, each plan is still compared with the baseline in the pass, and the
-/// wins are counted among the `PAIRWISE_PLANS` plans with the highest mean profit only, in a
-/// second pass over the same trials (`Results::complete_pairwise`).
+/// Plans up to which a document shows P(better) between every two plans; beyond, between
+/// every two of the `PAIRWISE_PLANS` plans with the highest mean profit (each plan is
+/// still compared with the baseline). A table of every pair is plans² cells: a million
+/// for 1,000 plans.
 pub const PAIRWISE_PLANS: usize = 20;
 
+/// Plans up to which the run's own pass counts the wins between every two plans (plans²
+/// counts per trial and 16 bytes per pair and worker: 1.4 MB at 300 plans, about 1 % of
+/// the run's time). Beyond, only the `PAIRWISE_PLANS` best plans' wins are counted, in a
+/// second pass over the same trials (`Results::complete_pairwise`): it costs
+/// `PAIRWISE_PLANS / plans` of the run, less than counting every pair from here on. Both
+/// give the same counts, so which one ran never shows in a document.
+pub const PAIRWISE_IN_PASS: usize = 300;
+
 /// Trial-by-trial profit wins between every two of some plans (all of them, or with more
-/// than `PAIRWISE_PLANS` plans the best few), so that plans can be ranked against each
+/// than `PAIRWISE_IN_PASS` plans the `PAIRWISE_PLANS` best), so that plans can be ranked against each
 /// other and not only against the baseline (`compare`). Only counts: they merge exactly,
 /// whatever the threads.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -298,7 +305,7 @@ impl Results {
         Results {
             plans: (0..plans).map(|_| PlanStats::new(scenario)).collect(),
             comparisons: (1..plans).map(|_| Comparison::new()).collect(),
-            pairwise: Pairwise::new(if plans <= PAIRWISE_PLANS { plans } else { 0 }),
+            pairwise: Pairwise::new(if plans <= PAIRWISE_IN_PASS { plans } else { 0 }),
             luck: Luck::new(plans),
         }
     }
@@ -318,7 +325,7 @@ impl Results {
         self.plans.first().map_or(0, |p| p.trials)
     }
 
-    /// With more than `PAIRWISE_PLANS` plans, counts the wins among the `PAIRWISE_PLANS`
+    /// With more than `PAIRWISE_IN_PASS` plans, counts the wins among the `PAIRWISE_PLANS`
     /// plans with the highest mean profit, which the run's own pass could not know in
     /// advance: `simulate` runs the same trials again on those plans only (the same seed
     /// and trial indices, so the same outcomes: common random numbers) and keeps their
@@ -330,7 +337,7 @@ impl Results {
         plans: &[Plan],
         simulate: impl FnOnce(&[Plan]) -> Result<Pairwise, E>,
     ) -> Result<(), E> {
-        if self.plans.len() <= PAIRWISE_PLANS {
+        if self.plans.len() <= PAIRWISE_IN_PASS {
             return Ok(());
         }
         let order = ranking_order(self.plans.len(), |i| {

@@ -24,6 +24,12 @@ const ZERO_THRESHOLD: f64 = 1e-9;
 /// replacing by a sparse one.
 const DENSE_MIN_SPAN: usize = 256;
 
+/// A sparse store turns dense once its span is at most this many buckets per occupied
+/// one (4 bytes a bucket against 8 an entry), and a dense store turns sparse when its span
+/// would pass twice that. A dense add is one load where a sparse one is a binary search:
+/// trading some memory for speed.
+const DENSE_PER_OCCUPIED: usize = 4;
+
 /// Bucket counts, kept in whichever of two layouts is smaller for the
 /// values seen. A run with many plans keeps a few hundred sketches per plan,
 /// and a metric's values (counts from 1 to 10,000, say) can be spread over
@@ -36,9 +42,9 @@ enum Buckets {
     /// buckets are spread thinly over their range.
     Sparse(Vec<(i32, u32)>),
     /// Every bucket from `offset` up: one indexed add per value. Kept while
-    /// its span stays within four times the occupied buckets (or within
-    /// `DENSE_MIN_SPAN`), so it never holds more than 16 bytes per occupied
-    /// bucket.
+    /// its span stays within `2 · DENSE_PER_OCCUPIED` times the occupied
+    /// buckets (or within `DENSE_MIN_SPAN`), so it never holds more than 32
+    /// bytes per occupied bucket.
     Dense {
         offset: i32,
         counts: Vec<u32>,
@@ -129,7 +135,7 @@ impl Buckets {
             return Buckets::Sparse(entries);
         };
         let span = (high - low) as usize + 1;
-        if span > 2 * entries.len() {
+        if span > DENSE_PER_OCCUPIED * entries.len() {
             return Buckets::Sparse(entries);
         }
         let mut counts = vec![0; span];
@@ -157,7 +163,7 @@ impl Store {
                 let end = *offset + counts.len() as i32;
                 if key < *offset || key >= end {
                     let span = (end.max(key + 1) - (*offset).min(key)) as usize;
-                    if span > DENSE_MIN_SPAN && span > 4 * (*occupied + 1) {
+                    if span > DENSE_MIN_SPAN && span > 2 * DENSE_PER_OCCUPIED * (*occupied + 1) {
                         let mut entries: Vec<(i32, u32)> = counts
                             .iter()
                             .enumerate()
@@ -188,7 +194,7 @@ impl Store {
                 Err(i) => {
                     entries.insert(i, (key, n));
                     let span = (entries[entries.len() - 1].0 - entries[0].0) as usize + 1;
-                    if span <= 2 * entries.len() {
+                    if span <= DENSE_PER_OCCUPIED * entries.len() {
                         self.buckets = Buckets::from_entries(std::mem::take(entries));
                     }
                 }

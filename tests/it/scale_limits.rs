@@ -226,7 +226,7 @@ fn beyond_the_pairwise_limit_the_best_plans_are_compared_as_if_alone() {
     let table = out.stdout_text();
     assert!(
         table.contains(&format!(
-            "The {PAIRWISE_PLANS} plans with the highest mean profit of {}, compared pairwise",
+            "P(better) between the {PAIRWISE_PLANS} plans with the highest mean profit of {};",
             plans + 1
         )),
         "{table}"
