@@ -178,8 +178,8 @@ impl Comparison {
 pub const PAIRWISE_PLANS: usize = 20;
 
 /// Plans up to which the run's own pass counts the wins between every two plans (plans²
-/// counts per trial and 16 bytes per pair and worker: 1.4 MB at 300 plans, about 1 % of
-/// the run's time). Beyond, only the `PAIRWISE_PLANS` best plans' wins are counted, in a
+/// counts per trial and 16 bytes per pair and worker: 1.4 MB at 300 plans, where a trial
+/// also simulates 300 plans). Beyond, only the `PAIRWISE_PLANS` best plans' wins are counted, in a
 /// second pass over the same trials (`Results::complete_pairwise`): it costs
 /// `PAIRWISE_PLANS / plans` of the run, less than counting every pair from here on. Both
 /// give the same counts, so which one ran never shows in a document.
