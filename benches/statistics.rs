@@ -52,6 +52,19 @@ fn statistics(c: &mut Criterion) {
             black_box(stats.trials)
         })
     });
+    // With 1,000 plans the driver hands out blocks of 2 trials, and a run of 200 trials
+    // leaves most sketches sparse: the case the compact sketch layout is for.
+    group.throughput(Throughput::Elements(200));
+    group.bench_function("plan_stats_cold_200_trials_in_blocks_of_2", |b| {
+        b.iter(|| {
+            let mut stats = PlanStats::new(&shop);
+            for block in outcomes[..200].chunks(2) {
+                stats.add_block(&shop, block);
+            }
+            black_box(stats.trials)
+        })
+    });
+    group.throughput(Throughput::Elements(TRIALS as u64));
     group.bench_function("plan_stats_merge", |b| {
         let mut part = PlanStats::new(&shop);
         part.add_block(&shop, &outcomes);

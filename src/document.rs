@@ -36,7 +36,9 @@ pub struct Document {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ranking: Vec<String>,
     /// P(better) on profit between every two plans, trial by trial, in ranking order; only
-    /// with two plans or more.
+    /// with two plans or more. With more than `simulation::PAIRWISE_PLANS` plans, between
+    /// every two of the `PAIRWISE_PLANS` first in the ranking (every plan is still compared
+    /// with the baseline in `comparisons`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pairwise: Vec<PairwiseDoc>,
     /// What drives profit (`run --drivers`), spec §8.
@@ -115,6 +117,18 @@ pub fn input_hash(scenario: &Scenario, plans: &[Plan]) -> String {
         }
     }
     format!("{:016x}", crate::scenario::fingerprint(text.as_bytes()))
+}
+
+impl Document {
+    /// The ranking's plans that `pairwise` compares with each other: all of them, or with
+    /// more than `simulation::PAIRWISE_PLANS` plans the first ones.
+    pub fn pairwise_plans(&self) -> Vec<&str> {
+        self.ranking
+            .iter()
+            .filter(|name| self.pairwise.iter().any(|c| &c.plan == *name))
+            .map(String::as_str)
+            .collect()
+    }
 }
 
 impl PlanDoc {
@@ -244,17 +258,23 @@ fn rank(plans: &[PlanDoc], wins: &Pairwise) -> (Vec<String>, Vec<PairwiseDoc>) {
     if plans.len() < 2 {
         return (Vec::new(), Vec::new());
     }
-    let mean = |i: usize| {
-        plans[i]
-            .metric(Total::Profit)
-            .mean
-            .unwrap_or(f64::NEG_INFINITY)
-    };
-    let mut order: Vec<usize> = (0..plans.len()).collect();
-    order.sort_by(|&a, &b| mean(b).total_cmp(&mean(a)));
-    let pairwise = order
+    let order =
+        crate::simulation::ranking_order(plans.len(), |i| plans[i].metric(Total::Profit).mean);
+    // Every plan, or beyond `PAIRWISE_PLANS` plans the best ones.
+    let compared: Vec<usize> = order
         .iter()
-        .flat_map(|&a| order.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
+        .copied()
+        .take(crate::simulation::PAIRWISE_PLANS)
+        .filter(|&i| wins.covers(i))
+        .collect();
+    let pairwise = compared
+        .iter()
+        .flat_map(|&a| {
+            compared
+                .iter()
+                .filter(move |&&b| b != a)
+                .map(move |&b| (a, b))
+        })
         .map(|(a, b)| PairwiseDoc {
             plan: plans[a].plan.clone(),
             against: plans[b].plan.clone(),

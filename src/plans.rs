@@ -14,6 +14,43 @@ use crate::suggest::did_you_mean;
 
 const COLUMNS: [&str; 4] = ["plan", "channel", "spend", "month"];
 
+/// The most plans a plans file holds besides the baseline. A run keeps every plan's
+/// statistics; the measured time and memory behind this are in docs/reliability.md
+/// ("Limits").
+pub const MAX_PLANS: usize = 1_000;
+
+/// The most statistics (accumulators: a mean, spread and quantiles each) a run of plans
+/// keeps, baseline included: each plan keeps `statistics_per_plan`. 200,000 is 1,000 plans
+/// of a four-channel, two-year scenario; with many channels or months fewer plans fit.
+pub const MAX_STATISTICS: usize = 200_000;
+
+/// Statistics one plan keeps: every total, every channel's metrics, every month's.
+pub fn statistics_per_plan(scenario: &Scenario) -> usize {
+    use crate::metrics::{Monthly, PerChannel, Total};
+    Total::COUNT + PerChannel::COUNT * scenario.channels.len() + Monthly::COUNT * scenario.horizon
+}
+
+/// The most plans besides the baseline a plans file may hold for `scenario`, and why.
+fn plan_limit(scenario: &Scenario) -> (usize, String) {
+    let per_plan = statistics_per_plan(scenario);
+    let fit = (MAX_STATISTICS / per_plan).saturating_sub(1);
+    if fit >= MAX_PLANS {
+        (
+            MAX_PLANS,
+            format!("a plans file holds at most {MAX_PLANS} plans"),
+        )
+    } else {
+        (
+            fit,
+            format!(
+                "with this scenario's {} channels and {} months a plan keeps {per_plan} statistics, and a run at most {MAX_STATISTICS}: at most {fit} plans besides the baseline",
+                scenario.channels.len(),
+                scenario.horizon
+            ),
+        )
+    }
+}
+
 /// How one plan sets one channel: by its total or month by month.
 struct ChannelForm {
     monthly: bool,
@@ -98,6 +135,7 @@ pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Pla
         .map(|(i, c)| (c.name.as_str(), i))
         .collect();
     let mut plan_at: HashMap<String, usize> = HashMap::new();
+    let (limit, why) = plan_limit(scenario);
     for (line, f) in rows {
         let plan_name = f[0].trim().to_string();
         let channel = f[1].to_ascii_lowercase();
@@ -211,6 +249,23 @@ pub fn parse_str(path: &Path, text: &str, scenario: &Scenario) -> Result<Vec<Pla
                 ),
             ));
             continue;
+        }
+        if !plan_at.contains_key(&plan_name) && plans.len() > limit {
+            // The rest of the file is not read: one clear problem, not thousands.
+            problems.push(
+                InputProblem::at(
+                    line,
+                    format!(
+                        "plan `{}` is plan {} of the file: {why}",
+                        clip(&plan_name),
+                        plans.len()
+                    ),
+                )
+                .help(format!(
+                    "compare the plans in files of at most {limit} (the best of each can meet in a final compare); see \"Limits\" in docs/reliability.md"
+                )),
+            );
+            break;
         }
         let index = *plan_at.entry(plan_name.clone()).or_insert_with(|| {
             plans.push(Plan {

@@ -14,7 +14,7 @@ use crate::error::UsageError;
 use crate::metrics::Total;
 use crate::options::SimulationOptions;
 use crate::scenario::Scenario;
-use crate::simulation::{self, Collector, Job, Plan, Results};
+use crate::simulation::{self, Collector, Job, Pairwise, Plan, Results};
 
 /// Trial cap when `--precision` is given without `--max-trials`: about a
 /// minute for a typical scenario on a laptop.
@@ -146,6 +146,18 @@ pub fn simulate_collecting<C: Collector>(
         }
     };
     bar.finish_and_clear();
+    results.complete_pairwise(plans, |best| {
+        let job = Job {
+            scenario,
+            plans: best,
+            seed: opts.seed,
+            first_trial: 0,
+            trials: done,
+            threads: opts.threads,
+        };
+        let hidden = indicatif::ProgressBar::hidden();
+        simulation::drive_guarded(&job, || Pairwise::new(best.len()), &hidden)
+    })?;
     Ok((
         Document::build(scenario, plans, &results, opts.seed),
         stop,

@@ -23,7 +23,7 @@ use crate::report::samples::PlanSamples;
 use crate::report::{SampleCollector, Samples};
 use crate::scenario::Scenario;
 use crate::scenario::workbook::Table;
-use crate::simulation::{Collector, Plan, Results};
+use crate::simulation::{Collector, Pairwise, Plan, Results};
 
 /// The `format` field of every partial result.
 pub const PARTIAL_FORMAT: &str = "racesim-partial";
@@ -818,6 +818,22 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
             "corrupt partial result: it holds trials whose counts ran away".into(),
         ));
     }
+    // Beyond `PAIRWISE_IN_PASS` plans no shard knew which plans would be best: their wins
+    // are counted here, over every trial of the run, as one machine would.
+    let trials = results.trials();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    results.complete_pairwise(&plans, |best| {
+        let job = crate::simulation::Job {
+            scenario: &inputs.scenario,
+            plans: best,
+            seed,
+            first_trial: 0,
+            trials,
+            threads,
+        };
+        let hidden = indicatif::ProgressBar::hidden();
+        crate::simulation::drive_guarded(&job, || Pairwise::new(best.len()), &hidden)
+    })?;
     let document = Document::build(&inputs.scenario, &plans, &results, seed);
     Ok(Merged {
         command,

@@ -151,19 +151,20 @@ pub fn render_table(doc: &Document) -> String {
 }
 
 /// Every plan by mean profit, with P(better) on profit between every two: the baseline is
-/// one plan among the others here, so planners can pick among the alternatives too.
+/// one plan among the others here, so planners can pick among the alternatives too. With
+/// more than `PAIRWISE_PLANS` plans, the table shows the plans compared pairwise (the
+/// first in the ranking) and says so; every plan is compared with the baseline above.
 fn ranking_rows(out: &mut String, doc: &Document) {
     if doc.ranking.len() < 3 {
         return; // With two plans the comparison above says it all.
     }
+    let compared = doc.pairwise_plans();
     let plan = |name: &str| doc.plans.iter().find(|p| p.plan == name);
-    let widths: Vec<usize> = doc
-        .ranking
+    let widths: Vec<usize> = compared
         .iter()
         .map(|n| n.chars().count().max(8) + 2)
         .collect();
-    let name_width = doc
-        .ranking
+    let name_width = compared
         .iter()
         .map(|n| n.chars().count())
         .max()
@@ -175,16 +176,25 @@ fn ranking_rows(out: &mut String, doc: &Document) {
         "\nRANKING by mean profit · P(better): share of trials in which the row's plan earns more \
          profit\nthan the column's"
     );
+    if compared.len() < doc.ranking.len() {
+        let _ = writeln!(
+            out,
+            "P(better) between the {} plans with the highest mean profit of {}; every plan is \
+             compared with the baseline above.",
+            compared.len(),
+            thousands(doc.ranking.len() as f64, 0)
+        );
+    }
     let _ = write!(
         out,
         "  {:>4}  {:<name_width$}{:>14}",
         "rank", "plan", "mean profit"
     );
-    for (name, w) in doc.ranking.iter().zip(&widths) {
+    for (name, w) in compared.iter().zip(&widths) {
         let _ = write!(out, "{name:>w$}");
     }
     out.push('\n');
-    for (rank, name) in doc.ranking.iter().enumerate() {
+    for (rank, name) in compared.iter().enumerate() {
         let mean = plan(name).and_then(|p| p.metric(Total::Profit).mean);
         let _ = write!(
             out,
@@ -193,11 +203,11 @@ fn ranking_rows(out: &mut String, doc: &Document) {
             name,
             value(mean, Kind::Money)
         );
-        for (against, w) in doc.ranking.iter().zip(&widths) {
+        for (against, w) in compared.iter().zip(&widths) {
             let cell = doc
                 .pairwise
                 .iter()
-                .find(|c| &c.plan == name && &c.against == against)
+                .find(|c| c.plan == *name && c.against == *against)
                 .and_then(|c| c.probability_better)
                 .map_or("–".into(), percent);
             let _ = write!(out, "{cell:>w$}");

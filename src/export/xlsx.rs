@@ -653,8 +653,10 @@ fn comparisons_sheet(doc: &Document) -> Sheet {
 }
 
 fn ranking_sheet(doc: &Document) -> Sheet {
-    let against: Vec<String> = doc
-        .ranking
+    // Every plan is ranked; the columns are the plans compared pairwise (all, or the
+    // first beyond `simulation::PAIRWISE_PLANS` plans).
+    let compared = doc.pairwise_plans();
+    let against: Vec<String> = compared
         .iter()
         .map(|p| format!("P(better than {p})"))
         .collect();
@@ -672,11 +674,11 @@ fn ranking_sheet(doc: &Document) -> Sheet {
             Cell::text(name),
             Cell::num(mean, Style::Money),
         ];
-        row.extend(doc.ranking.iter().map(|other| {
+        row.extend(compared.iter().map(|other| {
             Cell::num(
                 doc.pairwise
                     .iter()
-                    .find(|c| &c.plan == name && &c.against == other)
+                    .find(|c| &c.plan == name && c.against == *other)
                     .and_then(|c| c.probability_better),
                 Style::Percent,
             )

@@ -19,7 +19,7 @@ pub use inputs::{
     CHANNEL_INPUTS, Domain, INPUTS, Input, InputDef, MAX_MONEY, MAX_ORDER_VALUE_CV, PLAN_INPUTS,
     Stage,
 };
-pub use parse::{decode_utf8, from_bytes, from_sheet, load, parse_str};
+pub use parse::{MAX_CHANNELS, decode_utf8, from_bytes, from_sheet, load, parse_str};
 pub(crate) use table::{TableSpec, read_table};
 pub use target::{Op, Target, TargetMetric, parse_comparison};
 pub use value::{Sampler, ValueSpec};

@@ -201,7 +201,14 @@ struct Builder<'p> {
     rejected: HashSet<(Input, String)>,
     /// `plan,*,seed` read from its digits, exact beyond 2^53.
     exact_seed: Option<u64>,
+    /// Whether the file names more than `MAX_CHANNELS` channels (said once).
+    too_many_channels: bool,
 }
+
+/// The most channels a scenario simulates (besides `referral`). Each channel keeps eleven
+/// statistics per plan, and a run's time and memory grow with channels × plans; the
+/// measured figures behind this are in docs/reliability.md ("Limits").
+pub const MAX_CHANNELS: usize = 1_000;
 
 impl<'p> Builder<'p> {
     fn new(path: &'p Path) -> Self {
@@ -219,7 +226,14 @@ impl<'p> Builder<'p> {
             overrides: HashMap::new(),
             rejected: HashSet::new(),
             exact_seed: None,
+            too_many_channels: false,
         }
+    }
+
+    /// Whether `referral` is among `channel_order` (it does not count towards
+    /// `MAX_CHANNELS`).
+    fn names_referral(&self) -> bool {
+        self.channel_lines.contains_key(REFERRAL)
     }
 
     fn problem(&mut self, p: InputProblem) {
@@ -287,8 +301,28 @@ impl<'p> Builder<'p> {
             }
             // Targets only refer to channels; the other stages create them.
             if stage != Stage::Target {
+                let paid_channels = self.channel_order.len() - usize::from(self.names_referral());
                 match self.channel_lines.get_mut(&channel) {
                     Some(lines) => lines.push(line),
+                    None if channel != REFERRAL && paid_channels >= MAX_CHANNELS => {
+                        // Said once, at the first channel too many; the channels after it
+                        // are left out so that a huge file fails fast.
+                        if !self.too_many_channels {
+                            self.too_many_channels = true;
+                            self.problem(
+                                InputProblem::at(
+                                    line,
+                                    format!(
+                                        "channel `{}` is channel {} of the scenario: a scenario simulates at most {MAX_CHANNELS} channels",
+                                        clip(&channel),
+                                        MAX_CHANNELS + 1
+                                    ),
+                                )
+                                .help("merge small channels into groups (for instance by network or region), or split the scenario; see \"Limits\" in docs/reliability.md"),
+                            );
+                        }
+                        return;
+                    }
                     None => {
                         self.channel_order.push(channel.clone());
                         self.channel_lines.insert(channel.clone(), vec![line]);

@@ -22,7 +22,10 @@ use crate::engine::{self, Outcome, Workspace};
 use crate::error::{self, Halt, NonFiniteError, RunawayError};
 use crate::metrics::Total;
 use crate::scenario::Scenario;
-pub use summary::{COMPARED, Comparison, Pairwise, PlanStats, Results};
+pub use summary::{
+    COMPARED, Comparison, PAIRWISE_IN_PASS, PAIRWISE_PLANS, Pairwise, PlanStats, Results,
+    ranking_order,
+};
 pub use values::TrialValues;
 
 /// A budget allocation: `spend[ci][t − 1]` is channel ci's spend in month

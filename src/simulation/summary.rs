@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Block, Collector};
+use super::{Block, Collector, Plan};
 use crate::engine::Outcome;
 use crate::expectation::luck::Luck;
 use crate::metrics::{Monthly, PerChannel, Total};
@@ -171,9 +171,24 @@ impl Comparison {
     }
 }
 
-/// Trial-by-trial profit wins between every two plans, so that plans can be ranked against
-/// each other and not only against the baseline (`compare`). Only counts: they merge
-/// exactly, whatever the threads.
+/// Plans up to which a document shows P(better) between every two plans; beyond, between
+/// every two of the `PAIRWISE_PLANS` plans with the highest mean profit (each plan is
+/// still compared with the baseline). A table of every pair is plans² cells: a million
+/// for 1,000 plans.
+pub const PAIRWISE_PLANS: usize = 20;
+
+/// Plans up to which the run's own pass counts the wins between every two plans (plans²
+/// counts per trial and 16 bytes per pair and worker: 1.4 MB at 300 plans, where a trial
+/// also simulates 300 plans). Beyond, only the `PAIRWISE_PLANS` best plans' wins are counted, in a
+/// second pass over the same trials (`Results::complete_pairwise`): it costs
+/// `PAIRWISE_PLANS / plans` of the run, less than counting every pair from here on. Both
+/// give the same counts, so which one ran never shows in a document.
+pub const PAIRWISE_IN_PASS: usize = 300;
+
+/// Trial-by-trial profit wins between every two of some plans (all of them, or with more
+/// than `PAIRWISE_IN_PASS` plans the `PAIRWISE_PLANS` best), so that plans can be ranked against each
+/// other and not only against the baseline (`compare`). Only counts: they merge exactly,
+/// whatever the threads.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pairwise {
     plans: usize,
@@ -181,6 +196,10 @@ pub struct Pairwise {
     pub wins: Vec<u64>,
     /// Trials in which both profits were defined, in the same layout.
     pub defined: Vec<u64>,
+    /// The run's index of each plan compared here, when these are not all of the run's
+    /// plans in order (empty: plan a is the run's plan a).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    members: Vec<usize>,
 }
 
 impl Pairwise {
@@ -189,6 +208,7 @@ impl Pairwise {
             plans,
             wins: vec![0; plans * plans],
             defined: vec![0; plans * plans],
+            members: Vec::new(),
         }
     }
 
@@ -225,11 +245,47 @@ impl Pairwise {
         }
     }
 
-    /// P(plan a's profit > plan b's), over the trials where both are defined.
+    /// Where the run's plan `plan` sits among the plans compared here.
+    fn position(&self, plan: usize) -> Option<usize> {
+        if self.members.is_empty() {
+            (plan < self.plans).then_some(plan)
+        } else {
+            self.members.iter().position(|&m| m == plan)
+        }
+    }
+
+    /// Whether the run's plan `plan` was compared with the others here.
+    pub fn covers(&self, plan: usize) -> bool {
+        self.plans >= 2 && self.position(plan).is_some()
+    }
+
+    /// P(plan a's profit > plan b's), over the trials where both are defined; None
+    /// also when the two were not compared.
     pub fn probability_better(&self, a: usize, b: usize) -> Option<f64> {
-        let k = a * self.plans + b;
+        let k = self.position(a)? * self.plans + self.position(b)?;
         (self.defined[k] > 0).then(|| self.wins[k] as f64 / self.defined[k] as f64)
     }
+}
+
+/// A second pass's collector: the plans of its block are the compared ones.
+impl Collector for Pairwise {
+    fn add(&mut self, block: &Block) {
+        self.add_block(block);
+    }
+
+    fn merge(&mut self, other: Self) {
+        Pairwise::merge(self, &other);
+    }
+}
+
+/// The plans by `mean` (their index's mean profit, None last), highest first; equal means
+/// keep the plans' order. The ranking a document shows, and what picks the plans compared
+/// pairwise beyond `PAIRWISE_PLANS`.
+pub fn ranking_order(plans: usize, mean: impl Fn(usize) -> Option<f64>) -> Vec<usize> {
+    let mean = |i: usize| mean(i).unwrap_or(f64::NEG_INFINITY);
+    let mut order: Vec<usize> = (0..plans).collect();
+    order.sort_by(|&a, &b| mean(b).total_cmp(&mean(a)));
+    order
 }
 
 /// Everything a run's document is built from, mergeable with the results
@@ -249,7 +305,7 @@ impl Results {
         Results {
             plans: (0..plans).map(|_| PlanStats::new(scenario)).collect(),
             comparisons: (1..plans).map(|_| Comparison::new()).collect(),
-            pairwise: Pairwise::new(plans),
+            pairwise: Pairwise::new(if plans <= PAIRWISE_IN_PASS { plans } else { 0 }),
             luck: Luck::new(plans),
         }
     }
@@ -267,6 +323,32 @@ impl Results {
 
     pub fn trials(&self) -> u64 {
         self.plans.first().map_or(0, |p| p.trials)
+    }
+
+    /// With more than `PAIRWISE_IN_PASS` plans, counts the wins among the `PAIRWISE_PLANS`
+    /// plans with the highest mean profit, which the run's own pass could not know in
+    /// advance: `simulate` runs the same trials again on those plans only (the same seed
+    /// and trial indices, so the same outcomes: common random numbers) and keeps their
+    /// `Pairwise`. This costs `PAIRWISE_PLANS / plans` of the run (2 % for 1,000 plans),
+    /// and the wins are those a run of these plans alone would count. Does nothing when
+    /// every pair was counted already.
+    pub fn complete_pairwise<E>(
+        &mut self,
+        plans: &[Plan],
+        simulate: impl FnOnce(&[Plan]) -> Result<Pairwise, E>,
+    ) -> Result<(), E> {
+        if self.plans.len() <= PAIRWISE_IN_PASS {
+            return Ok(());
+        }
+        let order = ranking_order(self.plans.len(), |i| {
+            self.plans[i].total(Total::Profit).mean()
+        });
+        let best: Vec<usize> = order[..PAIRWISE_PLANS].to_vec();
+        let subset: Vec<Plan> = best.iter().map(|&i| plans[i].clone()).collect();
+        let mut pairwise = simulate(&subset)?;
+        pairwise.members = best;
+        self.pairwise = pairwise;
+        Ok(())
     }
 }
 

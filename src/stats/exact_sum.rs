@@ -23,9 +23,16 @@ const WINDOW_SPAN: i32 = 43;
 /// 2^−20 of the first one take the fast path.
 const WINDOW_BELOW_FIRST: i32 = 20;
 
-#[derive(Clone, Debug)]
+/// Keeps only the limbs its values reach (`low ..`; the others are zero):
+/// a metric's values span a handful of limbs, and a run with many plans
+/// keeps two sums per metric, channel and month of each plan, so 68 limbs
+/// each (544 bytes) would be most of a plan's memory after the sketches.
+/// The top kept limb is signed; every limb below it is in [0, 2^32) after a
+/// carry.
+#[derive(Clone, Debug, Default)]
 pub struct ExactSum {
-    limbs: [i64; LIMBS],
+    low: usize,
+    limbs: Vec<i64>,
     pending: u32,
     /// The window's sum, in units of 2^(window_position − 1075).
     window: i128,
@@ -33,18 +40,6 @@ pub struct ExactSum {
     /// first value.
     window_position: Option<i32>,
     window_adds: u32,
-}
-
-impl Default for ExactSum {
-    fn default() -> Self {
-        ExactSum {
-            limbs: [0; LIMBS],
-            pending: 0,
-            window: 0,
-            window_position: None,
-            window_adds: 0,
-        }
-    }
 }
 
 impl ExactSum {
@@ -84,7 +79,12 @@ impl ExactSum {
     /// Adds ±`mantissa` · 2^(position − 1075) to the limbs.
     #[inline]
     fn add_magnitude(&mut self, mantissa: u64, position: usize, negative: bool) {
+        if mantissa == 0 {
+            return;
+        }
         let limb = position / 32;
+        self.cover(limb, limb + 2);
+        let limb = limb - self.low;
         let wide = (mantissa as u128) << (position % 32);
         let parts = [
             (wide & 0xffff_ffff) as i64,
@@ -120,14 +120,82 @@ impl ExactSum {
         self.window_adds = 0;
     }
 
-    /// Propagates carries so every limb but the top is in [0, 2^32).
+    /// Widens the kept limbs to `low..=high` (zeros).
+    fn cover(&mut self, low: usize, high: usize) {
+        if self.limbs.is_empty() {
+            self.low = low;
+        }
+        if low < self.low {
+            self.limbs
+                .splice(0..0, std::iter::repeat_n(0, self.low - low));
+            self.low = low;
+        }
+        if high >= self.low + self.limbs.len() {
+            self.limbs.resize(high - self.low + 1, 0);
+        }
+    }
+
+    /// Propagates carries so every limb but the top is in [0, 2^32), and
+    /// keeps one more limb while the top one is outside [−2^31, 2^31) (as
+    /// far as the 68 limbs of every f64 exponent go).
     fn carry(&mut self) {
-        for i in 0..LIMBS - 1 {
+        for i in 0..self.limbs.len().saturating_sub(1) {
             let c = self.limbs[i] >> 32;
             self.limbs[i] -= c << 32;
             self.limbs[i + 1] += c;
         }
+        while let Some(&top) = self.limbs.last() {
+            if (-(1i64 << 31)..1i64 << 31).contains(&top) || self.low + self.limbs.len() >= LIMBS {
+                break;
+            }
+            let c = top >> 32;
+            *self.limbs.last_mut().expect("a top limb") -= c << 32;
+            self.limbs.push(c);
+        }
         self.pending = 0;
+    }
+
+    /// The sum over all 68 limbs, carried: the form `value` and the
+    /// partial results read.
+    fn dense(&self) -> [i64; LIMBS] {
+        let mut norm = self.clone();
+        norm.empty_window();
+        norm.carry();
+        let mut limbs = [0; LIMBS];
+        limbs[norm.low..norm.low + norm.limbs.len()].copy_from_slice(&norm.limbs);
+        carry_dense(&mut limbs);
+        limbs
+    }
+
+    /// The same sum from its 68 carried limbs, keeping only those needed:
+    /// zeros below and, above, the limbs that only extend the sign.
+    fn from_dense(dense: [i64; LIMBS]) -> ExactSum {
+        let mut limbs = dense.to_vec();
+        while limbs.len() > 1 {
+            let (top, below) = (limbs[limbs.len() - 1], limbs[limbs.len() - 2]);
+            if top == 0 && below < 1 << 31 {
+                limbs.pop();
+            } else if top == -1 && below >= 1 << 31 {
+                limbs.pop();
+                *limbs.last_mut().expect("a limb below the top") -= 1 << 32;
+            } else {
+                break;
+            }
+        }
+        let low = limbs.iter().position(|&l| l != 0).unwrap_or(limbs.len());
+        if low == limbs.len() {
+            return ExactSum {
+                pending: 2,
+                ..ExactSum::default()
+            };
+        }
+        ExactSum {
+            low,
+            limbs: limbs.split_off(low),
+            // Carried limbs have room for as many adds as after a merge.
+            pending: 2,
+            ..ExactSum::default()
+        }
     }
 
     pub fn merge(&mut self, other: &ExactSum) {
@@ -136,8 +204,12 @@ impl ExactSum {
         other.carry();
         self.empty_window();
         self.carry();
-        for (a, b) in self.limbs.iter_mut().zip(other.limbs.iter()) {
-            *a += b;
+        if let Some(last) = other.limbs.len().checked_sub(1) {
+            self.cover(other.low, other.low + last);
+            let start = other.low - self.low;
+            for (a, b) in self.limbs[start..].iter_mut().zip(&other.limbs) {
+                *a += b;
+            }
         }
         self.pending = 2;
     }
@@ -145,30 +217,40 @@ impl ExactSum {
     /// The sum, rounded to f64. A function of the exact sum only, so equal
     /// sums give equal bits whatever order they were added in.
     pub fn value(&self) -> f64 {
-        let mut norm = self.clone();
-        norm.empty_window();
-        norm.carry();
-        let top = LIMBS - 1;
-        if norm.limbs[top] < 0 {
-            // Negative: negate in two's complement over the limbs.
-            let mut neg = ExactSum::default();
-            for i in 0..LIMBS {
-                neg.limbs[i] = -norm.limbs[i];
-            }
-            return -neg.value();
-        }
-        // Highest non-zero limb; three limbs (96 bits) carry more precision
-        // than an f64 holds.
-        let Some(hi) = (0..LIMBS).rev().find(|&i| norm.limbs[i] != 0) else {
-            return 0.0;
-        };
-        let lo = hi.saturating_sub(2);
-        let mut acc = 0.0f64;
-        for i in (lo..=hi).rev() {
-            acc += norm.limbs[i] as f64 * pow2(32 * i as i32 - 1075);
-        }
-        acc
+        dense_value(self.dense())
     }
+}
+
+/// Propagates carries over all 68 limbs: every limb but the top in
+/// [0, 2^32), a negative sum in two's complement.
+fn carry_dense(limbs: &mut [i64; LIMBS]) {
+    for i in 0..LIMBS - 1 {
+        let c = limbs[i] >> 32;
+        limbs[i] -= c << 32;
+        limbs[i + 1] += c;
+    }
+}
+
+/// The f64 nearest below the carried 68-limb sum `limbs` (its top 96 bits).
+fn dense_value(limbs: [i64; LIMBS]) -> f64 {
+    let top = LIMBS - 1;
+    if limbs[top] < 0 {
+        // Negative: negate in two's complement over the limbs.
+        let mut neg = limbs.map(|l| -l);
+        carry_dense(&mut neg);
+        return -dense_value(neg);
+    }
+    // Highest non-zero limb; three limbs (96 bits) carry more precision
+    // than an f64 holds.
+    let Some(hi) = (0..LIMBS).rev().find(|&i| limbs[i] != 0) else {
+        return 0.0;
+    };
+    let lo = hi.saturating_sub(2);
+    let mut acc = 0.0f64;
+    for i in (lo..=hi).rev() {
+        acc += limbs[i] as f64 * pow2(32 * i as i32 - 1075);
+    }
+    acc
 }
 
 /// Partial sums travel as their limbs (window emptied, carries
@@ -176,25 +258,18 @@ impl ExactSum {
 /// exactly, as the shards of a run need.
 impl serde::Serialize for ExactSum {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut norm = self.clone();
-        norm.empty_window();
-        norm.carry();
-        serializer.collect_seq(norm.limbs.iter())
+        serializer.collect_seq(self.dense().iter())
     }
 }
 
 impl<'de> serde::Deserialize<'de> for ExactSum {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let limbs: Vec<i64> = serde::Deserialize::deserialize(deserializer)?;
-        let limbs: [i64; LIMBS] = limbs.try_into().map_err(|v: Vec<i64>| {
+        let mut limbs: [i64; LIMBS] = limbs.try_into().map_err(|v: Vec<i64>| {
             serde::de::Error::invalid_length(v.len(), &"the limbs of an exact sum")
         })?;
-        Ok(ExactSum {
-            limbs,
-            // Carried limbs have room for as many adds as after a merge.
-            pending: 2,
-            ..ExactSum::default()
-        })
+        carry_dense(&mut limbs);
+        Ok(ExactSum::from_dense(limbs))
     }
 }
 
@@ -275,5 +350,33 @@ mod tests {
         t.add(1e300);
         t.add(-1e300);
         assert_eq!(t.value(), f64::MIN_POSITIVE / 4.0);
+    }
+
+    #[test]
+    fn keeps_few_limbs_and_reads_back_from_its_partial_form() {
+        let mut s = ExactSum::default();
+        for i in 0..5000 {
+            s.add(1234.5 + i as f64 * 0.25);
+            s.add(-(i as f64) * 1e-3);
+        }
+        let mut far = ExactSum::default();
+        far.add(-1e300);
+        far.add(3e-300);
+        far.add(7.0);
+        s.merge(&far);
+        // 1e300 and 3e-300 are 62 limbs apart: only those reached are kept.
+        assert!(s.limbs.len() < LIMBS, "{} limbs", s.limbs.len());
+        let mut small = ExactSum::default();
+        small.add(-2.5);
+        small.merge(&ExactSum::default());
+        assert!(small.limbs.len() <= 4, "{} limbs", small.limbs.len());
+        for sum in [&s, &small, &far, &ExactSum::default()] {
+            let json = serde_json::to_string(sum).unwrap();
+            assert_eq!(json.matches(',').count(), LIMBS - 1, "68 limbs on disk");
+            let back: ExactSum = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.value().to_bits(), sum.value().to_bits());
+            assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        }
+        assert_eq!(small.value(), -2.5);
     }
 }

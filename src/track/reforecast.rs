@@ -15,7 +15,7 @@ use crate::engine::observed::Observed;
 use crate::error::Halt;
 use crate::metrics::Total;
 use crate::scenario::Scenario;
-use crate::simulation::{self, Given, Job, Plan, Results};
+use crate::simulation::{self, Given, Job, Pairwise, Plan, Results};
 use crate::stats::Summary;
 use crate::track::{ActualMetric, Actuals};
 
@@ -71,12 +71,17 @@ pub fn reforecast(
         observed: Some(observed),
         ..Given::default()
     };
-    let results = simulation::drive_given(
+    let mut results = simulation::drive_given(
         &job,
         given,
         || Results::new(scenario, plans.len()),
         progress,
     )?;
+    results.complete_pairwise(plans, |best| {
+        let job = Job { plans: best, ..job };
+        let hidden = ProgressBar::hidden();
+        simulation::drive_given(&job, given, || Pairwise::new(best.len()), &hidden)
+    })?;
     Ok(Document::build(scenario, plans, &results, seed))
 }
 

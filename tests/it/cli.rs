@@ -1466,7 +1466,7 @@ fn output_to_a_closed_pipe_ends_quietly() {
     // `racesim validate big.csv | head -1`: the reader leaves early. That is
     // not a failure (exit 0, nothing on stderr), and certainly no panic.
     let ws = Workspace::new();
-    ws.write("big.csv", many_channels(2000));
+    ws.write("big.csv", many_channels(racesim::scenario::MAX_CHANNELS));
     let listing = ws.run(&["validate", "big.csv"]);
     listing.assert_ok();
     assert!(

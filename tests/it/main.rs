@@ -26,6 +26,7 @@ mod readers;
 mod report;
 mod samplers;
 mod samples_out;
+mod scale_limits;
 mod scale_out_examples;
 mod shards;
 mod slurm;
