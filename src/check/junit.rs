@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::CheckReport;
-use super::report::{gate_text, num, pair, status_line};
+use super::text::{gate_text, num, pair, status_line};
 
 pub fn render(report: &CheckReport) -> String {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

@@ -3,12 +3,12 @@
 //! stored baseline document, telling real changes from Monte Carlo noise.
 
 pub mod baseline;
-pub mod compare;
 pub mod discover;
 pub mod junit;
-pub mod report;
 pub mod shards;
 pub mod stage;
+pub mod text;
+pub mod verdict;
 
 use std::path::PathBuf;
 

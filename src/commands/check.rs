@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::check::baseline::{self, Baseline};
-use crate::check::compare::compare;
 use crate::check::discover::{self, Found};
+use crate::check::verdict::compare;
 use crate::check::{
-    BaselineCheck, CheckReport, ScenarioReport, junit, report, shards, stage, update_command,
+    BaselineCheck, CheckReport, ScenarioReport, junit, shards, stage, text, update_command,
 };
 use crate::cli::{CheckArgs, PrecisionArgs, ReportFormat, SimulationArgs};
 use crate::error::{EXIT_CHECK_FAILED, EXIT_OK, Error, Halt, InputError, InputProblem, UsageError};
@@ -175,8 +175,8 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
 /// file.
 fn publish(args: &CheckArgs, report: &CheckReport) -> Result<(), Error> {
     let bytes = match args.format {
-        ReportFormat::Table => report::text(report).into_bytes(),
-        ReportFormat::Markdown => report::markdown(report).into_bytes(),
+        ReportFormat::Table => text::text(report).into_bytes(),
+        ReportFormat::Markdown => text::markdown(report).into_bytes(),
         ReportFormat::Json => {
             let mut s = serde_json::to_string_pretty(report)?;
             s.push('\n');

@@ -37,7 +37,7 @@ pub fn run(args: &FitArgs) -> Result<i32, Error> {
             let outcome = fit::retention_outcome(&sources, &all, &fitted, &channel, a.uncertain);
             if let Some(path) = &a.report {
                 let names: Vec<&str> = sources.iter().map(|(f, _)| f.as_str()).collect();
-                let page = fit::report::retention_page(
+                let page = crate::report::fit::retention_page(
                     &format!("Retention fit: {}", names.join(", ")),
                     &outcome.summary,
                     &fit::rows_csv(&outcome.rows)?,

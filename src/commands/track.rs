@@ -25,14 +25,15 @@ pub fn run(args: &TrackArgs) -> Result<i32, Error> {
         output::write_atomic(path, updated.as_bytes())?;
     }
     if let Some(path) = &args.report {
-        let heading = crate::track::report::Heading {
+        let heading = crate::report::tracking::Heading {
             scenario: &doc.scenario,
             actuals: &doc.actuals,
             months: doc.months_observed,
             trials: doc.trials,
             seed: doc.seed,
         };
-        let html = crate::track::report::render(&heading, &doc.check, &doc.update, &doc.then_now)?;
+        let html =
+            crate::report::tracking::render(&heading, &doc.check, &doc.update, &doc.then_now)?;
         output::write_atomic(path, html.as_bytes())?;
     }
     output::emit(args.output.as_deref(), &text)?;

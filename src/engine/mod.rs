@@ -208,7 +208,7 @@ pub fn draw_assumptions(scenario: &Scenario, seed: u64, trial: u64, draws: &mut 
     draws.extend(scenario.drawn.iter().map(|&i| {
         let a = &scenario.assumptions[i];
         let mut rng = stream(seed, trial, a.stream_key);
-        a.sampler.sample(&mut rng)
+        a.prior.sample(&mut rng)
     }));
 }
 

@@ -11,9 +11,9 @@ use super::format::{counted, percent, signed_money, thousands, value};
 use super::xlsx::Extras;
 use crate::error::Error;
 use crate::metrics::Kind;
+use crate::optimize::document::{CHANNEL_COLUMNS, OptimalityDoc, OptimizeDoc};
 use crate::optimize::frontier::FrontierDoc;
 use crate::optimize::recommend::PLAN_NAME;
-use crate::optimize::report::{CHANNEL_COLUMNS, OptimalityDoc, OptimizeDoc};
 use crate::optimize::{Objective, goal};
 
 /// The recommendation in `format` (`extras` feed the workbook).

@@ -7,10 +7,10 @@ use super::format::{percent, thousands, value};
 use crate::cli::TrackFormat;
 use crate::error::Error;
 use crate::metrics::{Kind, Total};
+use crate::report::tracking::number;
 use crate::track::actuals::ActualMetric;
 use crate::track::check::percentile_label;
 use crate::track::document::TrackDoc;
-use crate::track::report::number;
 use crate::track::{posterior, reforecast};
 
 pub fn render(doc: &TrackDoc, format: TrackFormat) -> Result<String, Error> {

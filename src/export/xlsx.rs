@@ -22,7 +22,7 @@ use crate::document::{Document, PlanDoc};
 use crate::drivers::Estimate;
 use crate::drivers::document::DriversDoc;
 use crate::metrics::{Group, Kind, Monthly, PerChannel, Total};
-use crate::optimize::report::{CHANNEL_COLUMNS, OptimizeDoc};
+use crate::optimize::document::{CHANNEL_COLUMNS, OptimizeDoc};
 use crate::report::Samples;
 use crate::report::charts::{Hist, edges, shares};
 use crate::scenario::Scenario;

@@ -465,4 +465,3 @@ mod tests {
         assert_eq!(significant(2.5, 4), "2.5");
     }
 }
-pub mod report;

@@ -20,7 +20,7 @@
 use indicatif::ProgressBar;
 
 use super::search::{Settings, Solution, maximise};
-use super::{Problem, Sample};
+use super::{Problem, SearchTrials};
 
 #[derive(Clone, Debug)]
 pub struct Seek {
@@ -45,7 +45,7 @@ pub const TOLERANCE: f64 = 0.01;
 
 pub fn smallest_budget(
     problem: &Problem,
-    sample: &Sample,
+    sample: &SearchTrials,
     required: f64,
     cap: f64,
     settings: Settings,

@@ -4,19 +4,19 @@
 //! Candidates are compared on one fixed sample of trials (see `sample`), and
 //! the search moves budget between pairs of channels (see `search`).
 
+pub mod document;
 pub mod exact;
 pub mod frontier;
 pub mod goal;
 pub mod marginal;
 pub mod objective;
 pub mod recommend;
-pub mod report;
-pub mod sample;
 pub mod search;
+pub mod search_trials;
 
 pub use objective::{Goal, Objective, Score};
-pub use sample::Sample;
 pub use search::{Settings, Solution};
+pub use search_trials::SearchTrials;
 
 use crate::scenario::Scenario;
 

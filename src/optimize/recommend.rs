@@ -5,14 +5,16 @@
 
 use indicatif::ProgressBar;
 
+use super::document::{
+    self, ChannelDoc, GoalSeekDoc, OptimalChannel, OptimalityDoc, OptimizeDoc, SearchDoc,
+};
 use super::exact::{Bound, ExactSolution, ExpectedModel, MeanMetric};
 use super::frontier::{self, FrontierDoc};
 use super::goal;
 use super::marginal::MarginalRoi;
-use super::report::{
-    self, ChannelDoc, GoalSeekDoc, OptimalChannel, OptimalityDoc, OptimizeDoc, SearchDoc,
+use super::{
+    Objective, Problem, SEARCH_FIRST_TRIAL, Score, SearchTrials, Settings, Solution, search,
 };
-use super::{Objective, Problem, SEARCH_FIRST_TRIAL, Sample, Score, Settings, Solution, search};
 use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
 use crate::error::{Error, UsageError};
 use crate::export::format::thousands;
@@ -76,7 +78,7 @@ pub fn recommend(req: &Request, bar: &ProgressBar) -> Result<Recommendation, Err
         _ => None,
     };
     let seeking = seeks_budget(objective, budget_arg);
-    let sample = Sample::new(
+    let sample = SearchTrials::new(
         scenario,
         opts.seed,
         SEARCH_FIRST_TRIAL,
@@ -248,7 +250,7 @@ pub fn recommend(req: &Request, bar: &ProgressBar) -> Result<Recommendation, Err
     let samples = samples.map(SampleCollector::finish);
     let values = values.by_plan();
     let score = |v: &[f64]| Some(objective.score(v).value).filter(|x| x.is_finite());
-    let (gain, gain_low, gain_high) = report::gain(objective, &values[0], &values[1], opts.seed);
+    let (gain, gain_low, gain_high) = document::gain(objective, &values[0], &values[1], opts.seed);
     let measurable: Vec<usize> = scenario
         .paid_channels()
         .filter(|(_, c)| c.missing_funnel_inputs(true).is_empty())

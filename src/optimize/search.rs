@@ -24,7 +24,7 @@
 
 use indicatif::ProgressBar;
 
-use super::{Problem, Sample, Score};
+use super::{Problem, Score, SearchTrials};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
@@ -78,7 +78,7 @@ const SMALLEST_MOVE: f64 = 0.5;
 /// so put the current split first).
 pub fn maximise(
     problem: &Problem,
-    sample: &Sample,
+    sample: &SearchTrials,
     budget: f64,
     starts: &[Vec<f64>],
     settings: Settings,

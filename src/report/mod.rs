@@ -6,10 +6,12 @@
 //! collected in the same pass over the trials.
 
 pub mod charts;
+pub mod fit;
 pub mod frontier;
 pub mod page;
 pub mod samples;
 mod sections;
+pub mod tracking;
 
 use crate::drivers::collect::DriverValues;
 use std::path::Path;

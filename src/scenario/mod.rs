@@ -22,7 +22,7 @@ pub use inputs::{
 pub use parse::{MAX_CHANNELS, decode_utf8, from_bytes, from_sheet, load, parse_str};
 pub(crate) use table::{TableSpec, read_table};
 pub use target::{Op, Target, TargetMetric, parse_comparison};
-pub use value::{Sampler, ValueSpec};
+pub use value::{Prior, ValueSpec};
 
 /// Name of the built-in channel that receives referred visitors.
 pub const REFERRAL: &str = "referral";
@@ -37,7 +37,7 @@ pub struct Assumption {
     pub input: Input,
     pub spec: ValueSpec,
     pub note: String,
-    pub sampler: Sampler,
+    pub prior: Prior,
     /// Identifies this row's own random stream. Derived from the row's
     /// (stage, channel, metric), not its position, so editing one row never
     /// moves the draws of another.

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::inputs::{CHANNEL_INPUTS, Input, PLAN_INPUTS, Stage};
 use super::table::{TableSpec, read_table};
 use super::target::{Target, TargetMetric, parse_comparison};
-use super::value::{Sampler, ValueSpec, parse_value};
+use super::value::{Prior, ValueSpec, parse_value};
 use super::{
     Assumption, ByMonth, Channel, MonthOverride, Param, REFERRAL, Resolved, Scenario, Source,
     fingerprint,
@@ -571,7 +571,7 @@ impl<'p> Builder<'p> {
             stage,
             channel,
             input,
-            sampler: Sampler::new(&spec),
+            prior: Prior::new(&spec),
             spec,
             note: row.note,
             stream_key,
@@ -739,7 +739,7 @@ impl<'p> Builder<'p> {
         let mut drawn = Vec::new();
         let mut slot_of = vec![None; self.assumptions.len()];
         for (i, a) in self.assumptions.iter().enumerate() {
-            if !a.sampler.is_constant() {
+            if !a.prior.is_constant() {
                 slot_of[i] = Some(drawn.len());
                 drawn.push(i);
             }

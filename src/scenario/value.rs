@@ -427,10 +427,12 @@ fn check_parameters(spec: &ValueSpec, text: &str) -> Result<(), ValueError> {
     }
 }
 
-/// A ready-to-draw assumption. Constructed once per scenario so that trials
-/// pay only for the draw, not for parameter set-up.
+/// A ready-to-draw assumption: the distribution a row states, which trials
+/// draw from and which tracking (spec §9) treats as the prior it updates.
+/// Constructed once per scenario so that trials pay only for the draw, not
+/// for parameter set-up.
 #[derive(Debug, Clone)]
-pub enum Sampler {
+pub enum Prior {
     Constant(f64),
     Uniform(Uniform<f64>),
     Triangular(Triangular<f64>),
@@ -460,21 +462,21 @@ const HUGE_BETA: f64 = 1e290;
 
 /// `low + width·Beta(a, b)`, or its limit where rand_distr's sampler fails
 /// (it returns NaN for a + b overflowing, and always 1 for subnormal a, b).
-fn scaled_beta(low: f64, width: f64, a: f64, b: f64) -> Option<Sampler> {
+fn scaled_beta(low: f64, width: f64, a: f64, b: f64) -> Option<Prior> {
     let top_share = 1.0 / (1.0 + b / a);
     if a.min(b) < TINY_BETA {
-        return Some(Sampler::ScaledBernoulli {
+        return Some(Prior::ScaledBernoulli {
             low,
             width,
             p: top_share,
         });
     }
     if (a + b).is_nan() || a + b > HUGE_BETA {
-        return Some(Sampler::Constant(low + width * top_share));
+        return Some(Prior::Constant(low + width * top_share));
     }
     Beta::new(a, b)
         .ok()
-        .map(|beta| Sampler::ScaledBeta { low, width, beta })
+        .map(|beta| Prior::ScaledBeta { low, width, beta })
 }
 
 /// (μ, σ) of the normal behind `lognormal(mean, sd)`, whose own mean and
@@ -494,18 +496,18 @@ pub fn lognormal_log_params(mean: f64, sd: f64) -> (f64, f64) {
     (mean.ln() - sigma2 / 2.0, sigma2.sqrt())
 }
 
-impl Sampler {
-    pub fn new(spec: &ValueSpec) -> Sampler {
+impl Prior {
+    pub fn new(spec: &ValueSpec) -> Prior {
         // Parameters were checked by `parse_value`, so construction cannot fail;
         // fall back to the mean rather than panic if that ever changes.
         let built = match *spec {
-            ValueSpec::Number(x) => Some(Sampler::Constant(x)),
+            ValueSpec::Number(x) => Some(Prior::Constant(x)),
             ValueSpec::Uniform { low, high } => {
-                Uniform::new_inclusive(low, high).ok().map(Sampler::Uniform)
+                Uniform::new_inclusive(low, high).ok().map(Prior::Uniform)
             }
-            ValueSpec::Triangular { low, mode, high } => Triangular::new(low, high, mode)
-                .ok()
-                .map(Sampler::Triangular),
+            ValueSpec::Triangular { low, mode, high } => {
+                Triangular::new(low, high, mode).ok().map(Prior::Triangular)
+            }
             ValueSpec::Pert { low, mode, high } => {
                 let width = high - low;
                 let a = 1.0 + 4.0 * (mode - low) / width;
@@ -515,25 +517,25 @@ impl Sampler {
             ValueSpec::Beta { a, b } => scaled_beta(0.0, 1.0, a, b),
             ValueSpec::LogNormal { mean, sd } => {
                 let (mu, sigma) = lognormal_log_params(mean, sd);
-                LogNormal::new(mu, sigma).ok().map(Sampler::LogNormal)
+                LogNormal::new(mu, sigma).ok().map(Prior::LogNormal)
             }
         };
-        built.unwrap_or(Sampler::Constant(spec.mean()))
+        built.unwrap_or(Prior::Constant(spec.mean()))
     }
 
     pub fn is_constant(&self) -> bool {
-        matches!(self, Sampler::Constant(_))
+        matches!(self, Prior::Constant(_))
     }
 
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
-            Sampler::Constant(x) => *x,
-            Sampler::Uniform(d) => d.sample(rng),
-            Sampler::Triangular(d) => d.sample(rng),
-            Sampler::ScaledBeta { low, width, beta } => low + width * beta.sample(rng),
-            Sampler::LogNormal(d) => d.sample(rng),
-            Sampler::ScaledBernoulli { low, width, p } => {
+            Prior::Constant(x) => *x,
+            Prior::Uniform(d) => d.sample(rng),
+            Prior::Triangular(d) => d.sample(rng),
+            Prior::ScaledBeta { low, width, beta } => low + width * beta.sample(rng),
+            Prior::LogNormal(d) => d.sample(rng),
+            Prior::ScaledBernoulli { low, width, p } => {
                 let top = rng.random::<f64>() < *p;
                 low + if top { *width } else { 0.0 }
             }
@@ -565,13 +567,13 @@ mod tests {
         use rand::SeedableRng;
         // (sd/mean)² overflows for this ratio; the shape must not collapse
         // into the constant mean.
-        let wide = Sampler::new(&ValueSpec::LogNormal {
+        let wide = Prior::new(&ValueSpec::LogNormal {
             mean: 1.0,
             sd: 1e200,
         });
         assert!(!wide.is_constant());
         // 1 + (sd/mean)² rounds to 1 here; the spread must survive too.
-        let narrow = Sampler::new(&ValueSpec::LogNormal {
+        let narrow = Prior::new(&ValueSpec::LogNormal {
             mean: 1.0,
             sd: 1e-9,
         });

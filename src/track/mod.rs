@@ -12,7 +12,6 @@ pub mod document;
 pub mod likelihood;
 pub mod posterior;
 pub mod reforecast;
-pub mod report;
 pub mod rewrite;
 
 pub use actuals::{Actual, ActualMetric, Actuals};

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use racesim::sampling::{OrderValues, Survival};
-use racesim::scenario::{Sampler, ValueSpec};
+use racesim::scenario::{Prior, ValueSpec};
 use rand::SeedableRng;
 
 fn rng(seed: u64) -> rand_xoshiro::Xoshiro256PlusPlus {
@@ -57,7 +57,7 @@ fn order_sums_with_a_vanishing_cv_are_the_mean_times_the_count() {
 }
 
 fn beta_mean(a: f64, b: f64, draws: usize) -> (f64, f64) {
-    let sampler = Sampler::new(&ValueSpec::Beta { a, b });
+    let sampler = Prior::new(&ValueSpec::Beta { a, b });
     let mut r = rng(2);
     let xs: Vec<f64> = (0..draws).map(|_| sampler.sample(&mut r)).collect();
     assert!(
@@ -136,7 +136,7 @@ proptest! {
         b in prop_oneof![Just(5e-324), Just(1e308), 1e-320f64..1e-200, 1e-3f64..1e3, 1e200f64..1e308],
         seed in any::<u64>(),
     ) {
-        let sampler = Sampler::new(&ValueSpec::Beta { a, b });
+        let sampler = Prior::new(&ValueSpec::Beta { a, b });
         let mut r = rng(seed);
         for _ in 0..20 {
             let x = sampler.sample(&mut r);

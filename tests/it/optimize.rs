@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use predicates::prelude::*;
 use racesim::metrics::Total;
+use racesim::optimize::document::OptimizeDoc;
 use racesim::optimize::exact::{ExpectedModel, MeanMetric};
-use racesim::optimize::report::OptimizeDoc;
-use racesim::optimize::{Objective, Problem, Sample};
+use racesim::optimize::{Objective, Problem, SearchTrials};
 use racesim::scenario::Scenario;
 use racesim::stats::Accumulator;
 
@@ -60,7 +60,7 @@ fn write_scenario(dir: &tempfile::TempDir, text: &str) -> PathBuf {
 
 /// Per-trial profits of two splits on the same sample: the mean difference
 /// and its standard error, so comparisons allow for Monte Carlo error.
-fn paired(sample: &Sample, a: &[f64], b: &[f64]) -> (f64, f64) {
+fn paired(sample: &SearchTrials, a: &[f64], b: &[f64]) -> (f64, f64) {
     let v = sample.values(&[a.to_vec(), b.to_vec()], Total::Profit);
     let mut acc = Accumulator::default();
     v[0].iter().zip(&v[1]).for_each(|(x, y)| acc.add(x - y));
@@ -71,7 +71,7 @@ fn paired(sample: &Sample, a: &[f64], b: &[f64]) -> (f64, f64) {
 /// Asserts that `rival` earns no more than `best` on `sample`'s trials,
 /// allowing K standard errors of the paired difference.
 #[track_caller]
-fn assert_not_beaten(sample: &Sample, best: &[f64], rival: &[f64], what: &str) {
+fn assert_not_beaten(sample: &SearchTrials, best: &[f64], rival: &[f64], what: &str) {
     let (gain, se) = paired(sample, best, rival);
     assert!(
         gain >= -K * se,
@@ -112,7 +112,7 @@ fn grid(n: usize, channels: &[usize], budget: f64, parts: usize) -> Vec<Vec<f64>
 
 /// What `racesim optimize --objective mean-profit` recommends on the
 /// sample's trials: the exact optimum of their mean expected profit.
-fn optimize(scn: &Scenario, sample: &Sample, budget: f64) -> Vec<f64> {
+fn optimize(scn: &Scenario, sample: &SearchTrials, budget: f64) -> Vec<f64> {
     let problem = Problem::new(scn, Objective::MeanProfit, &[]).unwrap();
     let model = ExpectedModel::for_problem(
         &problem,
@@ -128,8 +128,8 @@ fn optimize(scn: &Scenario, sample: &Sample, budget: f64) -> Vec<f64> {
 
 /// Trials on which recommendations are judged: another seed than any
 /// search's, so a split cannot be flattered by draws it was tuned to.
-fn judge(scn: &Scenario) -> Sample<'_> {
-    Sample::new(scn, 12_345, 0, 4000, 2).unwrap()
+fn judge(scn: &Scenario) -> SearchTrials<'_> {
+    SearchTrials::new(scn, 12_345, 0, 4000, 2).unwrap()
 }
 
 /// How many standard errors of the paired difference a rival may lead by
@@ -139,7 +139,7 @@ const K: f64 = 3.0;
 
 fn assert_at_least_as_good_as_grid(text: &str, budget: f64, parts: usize) -> Vec<f64> {
     let scn = scenario(text);
-    let sample = Sample::new(&scn, 11, 0, 600, 2).unwrap();
+    let sample = SearchTrials::new(&scn, 11, 0, 600, 2).unwrap();
     let best = optimize(&scn, &sample, budget);
     // The grid's best is picked on the search's own trials, as the
     // optimizer's is; both are then judged on independent ones.
@@ -177,7 +177,12 @@ fn beats_brute_force_on_three_channels() {
 /// Marginal ROIs by the engine alone, independent of the expectation layer:
 /// central differences of simulated profit, each pair on the same trials,
 /// as (mean, standard error) per channel.
-fn marginal_rois(sample: &Sample, spend: &[f64], channels: &[usize], step: f64) -> Vec<(f64, f64)> {
+fn marginal_rois(
+    sample: &SearchTrials,
+    spend: &[f64],
+    channels: &[usize],
+    step: f64,
+) -> Vec<(f64, f64)> {
     let mut spends = Vec::new();
     for &i in channels {
         let (mut up, mut down) = (spend.to_vec(), spend.to_vec());
@@ -205,7 +210,7 @@ fn marginal_rois(sample: &Sample, spend: &[f64], channels: &[usize], step: f64) 
 #[test]
 fn marginal_rois_of_free_channels_equalise_at_an_interior_optimum() {
     let scn = scenario(SMALL);
-    let sample = Sample::new(&scn, 11, 0, 3000, 2).unwrap();
+    let sample = SearchTrials::new(&scn, 11, 0, 3000, 2).unwrap();
     let budget = 60000.0;
     let channels: Vec<usize> = scn.paid_channels().map(|(i, _)| i).collect();
     let spread = |x: &[f64]| {
@@ -239,7 +244,7 @@ fn marginal_rois_of_free_channels_equalise_at_an_interior_optimum() {
 #[test]
 fn at_least_as_good_as_random_search_on_dtc_shop() {
     let scn = racesim::scenario::load(Path::new("scenarios/dtc_shop.csv")).unwrap();
-    let sample = Sample::new(&scn, 42, 1 << 40, 800, 2).unwrap();
+    let sample = SearchTrials::new(&scn, 42, 1 << 40, 800, 2).unwrap();
     let budget = 195000.0;
     let best = optimize(&scn, &sample, budget);
     // Uniform random splits of the budget (flat Dirichlet via sorted
@@ -281,7 +286,7 @@ fn a_budget_far_above_what_pays_gets_as_good_a_split_as_a_modest_one() {
     // above): with a billion to spend the search must still find it, and
     // not move in steps of the budget's size.
     let scn = scenario(&two_channels());
-    let sample = Sample::new(&scn, 11, 0, 600, 2).unwrap();
+    let sample = SearchTrials::new(&scn, 11, 0, 600, 2).unwrap();
     let modest = optimize(&scn, &sample, 60000.0);
     let huge = optimize(&scn, &sample, 1e9);
     let judge = judge(&scn);
@@ -318,9 +323,9 @@ fn a_tiny_funnel_does_not_trap_the_search() {
     // current split, on independent trials.
     let scn = racesim::scenario::load(Path::new("scenarios/b2b_leadgen.csv")).unwrap();
     let budget: f64 = scn.baseline_totals().iter().sum();
-    let sample = Sample::new(&scn, 42, 1 << 40, 2000, 2).unwrap();
+    let sample = SearchTrials::new(&scn, 42, 1 << 40, 2000, 2).unwrap();
     let best = optimize(&scn, &sample, budget);
-    let judge = Sample::new(&scn, 12_345, 0, 20_000, 2).unwrap();
+    let judge = SearchTrials::new(&scn, 12_345, 0, 20_000, 2).unwrap();
     let mut rivals = vec![scn.baseline_totals()];
     for (i, _) in scn.paid_channels() {
         let mut x = vec![0.0; scn.channels.len()];

@@ -11,7 +11,7 @@ use crate::metrics::Total;
 use crate::scenario::Scenario;
 use crate::simulation::{self, Job, Plan, TrialValues};
 
-pub struct Sample<'a> {
+pub struct SearchTrials<'a> {
     scenario: &'a Scenario,
     seed: u64,
     first_trial: u64,
@@ -21,7 +21,7 @@ pub struct Sample<'a> {
     pool: Option<rayon::ThreadPool>,
 }
 
-impl<'a> Sample<'a> {
+impl<'a> SearchTrials<'a> {
     /// Trials `first_trial .. first_trial + trials` of `seed`.
     pub fn new(
         scenario: &'a Scenario,
@@ -31,7 +31,7 @@ impl<'a> Sample<'a> {
         threads: usize,
     ) -> anyhow::Result<Self> {
         usize::try_from(trials)?;
-        Ok(Sample {
+        Ok(SearchTrials {
             scenario,
             seed,
             first_trial,

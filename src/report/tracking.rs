@@ -7,13 +7,13 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use super::actuals::ActualMetric;
-use super::check::ForecastCheck;
-use super::posterior::{Posterior, Spread};
-use super::reforecast::ThenNow;
 use crate::export::format::{percent, thousands};
 use crate::report::charts::{self, ActualMonth};
 use crate::report::page::{self, esc};
+use crate::track::actuals::ActualMetric;
+use crate::track::check::ForecastCheck;
+use crate::track::posterior::{Posterior, Spread};
+use crate::track::reforecast::ThenNow;
 
 /// What the page shows, besides the check, the update and then → now.
 pub struct Heading<'a> {
@@ -160,7 +160,7 @@ fn then_now_section(t: &ThenNow) -> String {
     let mut s = String::from(
         "<section><h2>Then → now</h2>\n<p>The forecast before the campaign against the reforecast from the actuals: P50 [P5 – P95].</p>\n<table><thead><tr><th>metric</th><th>then</th><th>now</th></tr></thead><tbody>\n",
     );
-    let band = |b: &super::reforecast::Band| {
+    let band = |b: &crate::track::reforecast::Band| {
         let f = |x: Option<f64>| x.map_or("–".into(), number);
         format!("{} [{} – {}]", f(b.p50), f(b.p5), f(b.p95))
     };
