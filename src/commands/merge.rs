@@ -70,9 +70,11 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
                     values,
                 )));
             }
-            super::run::render(&doc, args.out.format, extras)?
+            crate::export::render_run(&doc, args.out.format, extras)?
         }
-        Command::Compare => super::compare::render(&merged.document, args.out.format, extras)?,
+        Command::Compare => {
+            crate::export::compare::render(&merged.document, args.out.format, extras)?
+        }
         Command::Drivers => {
             let doc = crate::drivers::document::DriversDoc::build(
                 &merged.scenario,

@@ -3,7 +3,6 @@
 use anyhow::Result;
 
 use crate::cli::RunArgs;
-use crate::document::Document;
 use crate::error::{EXIT_OK, Error};
 use crate::metrics::Total;
 use crate::options::SimulationOptions;
@@ -76,7 +75,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
         scenario: Some(&scenario),
         samples: samples.as_ref(),
     };
-    let bytes = render(&doc, args.out.format, extras)?;
+    let bytes = export::render_run(&doc, args.out.format, extras)?;
     output::emit_bytes(args.out.output.as_deref(), &bytes)?;
     if let (Some(path), Some(writer)) = (&args.samples, sample_writer) {
         writer.finish(path, doc.trials)?;
@@ -87,22 +86,4 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     // Gates are reported here but enforced by `racesim check`, so a
     // forecast that misses one is still a successful run.
     Ok(EXIT_OK)
-}
-
-/// `run`'s output in `format` (also what `merge` prints for sharded runs);
-/// a workbook also shows what `extras` holds.
-pub fn render(
-    doc: &Document,
-    format: export::Format,
-    extras: export::xlsx::Extras,
-) -> Result<Vec<u8>, Error> {
-    let Some(exporter) = export::exporter_for(format) else {
-        return Ok(export::xlsx::document(doc, extras)?);
-    };
-    let mut text = exporter.render(doc)?;
-    if let (export::Format::Table, Some(drivers)) = (format, &doc.drivers) {
-        text.push('\n');
-        text.push_str(&export::drivers::table(drivers));
-    }
-    Ok(text.into_bytes())
 }

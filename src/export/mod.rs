@@ -2,6 +2,7 @@
 //! format for the run's `Document`, and a module per other command's
 //! document (`curves`, …), so commands only parse, compute and write.
 
+pub mod compare;
 pub mod comparison;
 mod csv;
 pub mod curves;
@@ -57,4 +58,22 @@ pub fn exporter_for(format: Format) -> Option<Box<dyn Exporter>> {
         Format::Csv => Some(Box::new(CsvExporter)),
         Format::Xlsx => None,
     }
+}
+
+/// `run`'s output in `format` (also what `merge` prints for sharded runs);
+/// a workbook also shows what `extras` holds.
+pub fn render_run(
+    doc: &Document,
+    format: Format,
+    extras: xlsx::Extras,
+) -> Result<Vec<u8>, crate::error::Error> {
+    let Some(exporter) = exporter_for(format) else {
+        return Ok(xlsx::document(doc, extras)?);
+    };
+    let mut text = exporter.render(doc)?;
+    if let (Format::Table, Some(drivers)) = (format, &doc.drivers) {
+        text.push('\n');
+        text.push_str(&drivers::table(drivers));
+    }
+    Ok(text.into_bytes())
 }
