@@ -16,8 +16,8 @@
 //! the base's outcome, which is `simulate`'s to the bit.
 
 use super::{
-    Ledger, Outcome, PaidChannel, Position, Share, Totals, TrialMoney, Workspace, close_trial,
-    fill_channel, paid_channel, referral_channel,
+    EMPTY_ROW, Ledger, Outcome, PaidChannel, Position, Share, Totals, TrialMoney, Workspace,
+    close_trial, fill_channel, paid_channel, referral_channel,
 };
 use crate::metrics::PerChannel;
 use crate::scenario::{Scenario, money_total};
@@ -81,9 +81,7 @@ impl Incremental {
         self.overflow_before.push(false);
         for (ci, channel) in scenario.channels.iter().enumerate() {
             let row = &mut out.channels[ci];
-            *row = [0.0; PerChannel::COUNT];
-            row[PerChannel::Roi.index()] = f64::NAN;
-            row[PerChannel::Cac.index()] = f64::NAN;
+            *row = EMPTY_ROW;
             // The channel's own ledger waits in `after[ci]` until the
             // suffixes are summed below.
             let own = &mut self.after[ci];
@@ -143,28 +141,9 @@ impl Incremental {
         // The base plan itself: `simulate`'s ledger and totals.
         self.ledger.copy_from(&self.before[channels]);
         ws.overflow = self.overflow_before[channels];
-        let mut totals = self.totals.clone();
-        let referral = scenario.referral_index().map(|ri| &mut out.channels[ri]);
-        referral_channel(
-            scenario,
-            draws,
-            at,
-            None,
-            &money,
-            &mut totals,
-            ws,
-            &mut self.ledger,
-            referral,
-            None,
-        );
-        close_trial(
-            &money,
-            &totals,
-            self.spend_before[channels],
-            ws,
-            &self.ledger,
-            out,
-        );
+        let totals = self.totals.clone();
+        let spend = self.spend_before[channels];
+        self.finish(scenario, draws, totals, spend, ws, out, true);
     }
 
     /// The prepared trial with channel `ci` spending `months` instead:
@@ -180,7 +159,7 @@ impl Incremental {
         ws: &mut Workspace,
         out: &mut Outcome,
     ) {
-        let (Some(money), Some(at)) = (self.money, self.position) else {
+        let Some(at) = self.position else {
             panic!("Incremental::vary before prepare");
         };
         let horizon = scenario.horizon;
@@ -208,6 +187,32 @@ impl Incremental {
         totals.remove(&self.shares[ci]);
         totals.add(&share);
         let spend = (self.spend_before[ci] + money_total(months)) + self.spend_after[ci + 1];
+        self.finish(scenario, draws, totals, spend, ws, out, false);
+    }
+}
+
+impl Incremental {
+    /// The referral channel and the money of the plan whose paid channels
+    /// are in `self.ledger` and `totals` (`with_row`: fill the referral
+    /// channel's row too, for a full outcome).
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &mut self,
+        scenario: &Scenario,
+        draws: &[f64],
+        mut totals: Totals,
+        spend: f64,
+        ws: &mut Workspace,
+        out: &mut Outcome,
+        with_row: bool,
+    ) {
+        let (Some(money), Some(at)) = (self.money, self.position) else {
+            panic!("Incremental used before prepare");
+        };
+        let row = scenario
+            .referral_index()
+            .filter(|_| with_row)
+            .map(|ri| &mut out.channels[ri]);
         referral_channel(
             scenario,
             draws,
@@ -217,7 +222,7 @@ impl Incremental {
             &mut totals,
             ws,
             &mut self.ledger,
-            None,
+            row,
             None,
         );
         close_trial(&money, &totals, spend, ws, &self.ledger, out);

@@ -316,9 +316,7 @@ pub fn simulate_observed(
     let mut cells = out.cells.chunks_mut(horizon.max(1));
     for (ci, channel) in scenario.channels.iter().enumerate() {
         let row = &mut out.channels[ci];
-        *row = [0.0; PerChannel::COUNT];
-        row[PerChannel::Roi.index()] = f64::NAN;
-        row[PerChannel::Cac.index()] = f64::NAN;
+        *row = EMPTY_ROW;
         let cells = cells.next();
         if channel.is_referral {
             continue;
@@ -373,6 +371,14 @@ pub fn simulate_observed(
     close_trial(&money, &totals, total_spend, ws, &ledger, out);
     ws.ledger = ledger;
 }
+
+/// A channel's row before it spends: nothing, and no ROI or CAC.
+const EMPTY_ROW: [f64; PerChannel::COUNT] = {
+    let mut row = [0.0; PerChannel::COUNT];
+    row[PerChannel::Roi as usize] = f64::NAN;
+    row[PerChannel::Cac as usize] = f64::NAN;
+    row
+};
 
 /// Which trial of which run: what every stream of a trial is keyed by.
 #[derive(Debug, Clone, Copy)]
