@@ -190,20 +190,28 @@ pub fn render_csv(doc: &Document) -> Result<String> {
     let num = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_HEADER)?;
-    for c in &doc.comparisons {
-        let find = |name: &str| doc.plans.iter().find(|p| p.plan == name);
-        let (Some(plan), Some(against)) = (find(&c.plan), find(&c.against)) else {
-            continue;
-        };
-        let mean = |p: &PlanDoc| p.metrics.get(&c.metric).and_then(|s| s.mean);
-        w.write_record([
-            c.plan.clone(),
-            c.against.clone(),
-            c.metric.clone(),
+    let find = |name: &str| doc.plans.iter().find(|p| p.plan == name);
+    // The columns every row starts with: which plans and metric, their
+    // spend, and both means.
+    let lead = |name: &str, against_name: &str, metric: &str| {
+        let (plan, against) = (find(name)?, find(against_name)?);
+        let mean = |p: &PlanDoc| p.metrics.get(metric).and_then(|s| s.mean);
+        let cells = vec![
+            name.to_string(),
+            against_name.to_string(),
+            metric.to_string(),
             total_spend(plan).to_string(),
             (total_spend(plan) - total_spend(against)).to_string(),
             num(mean(against)),
             num(mean(plan)),
+        ];
+        Some((cells, mean(plan).zip(mean(against)).map(|(a, b)| a - b)))
+    };
+    for c in &doc.comparisons {
+        let Some((mut row, _)) = lead(&c.plan, &c.against, &c.metric) else {
+            continue;
+        };
+        row.extend([
             num(c.mean_difference),
             num(c.mean_difference_low),
             num(c.mean_difference_high),
@@ -211,7 +219,8 @@ pub fn render_csv(doc: &Document) -> Result<String> {
             num(c.difference.sd),
             num(c.difference.p5),
             num(c.difference.p95),
-        ])?;
+        ]);
+        w.write_record(row)?;
     }
     let baseline = doc.plans.first().map(|p| p.plan.as_str());
     for c in doc
@@ -219,20 +228,10 @@ pub fn render_csv(doc: &Document) -> Result<String> {
         .iter()
         .filter(|c| Some(c.against.as_str()) != baseline)
     {
-        let find = |name: &str| doc.plans.iter().find(|p| p.plan == name);
-        let (Some(plan), Some(against)) = (find(&c.plan), find(&c.against)) else {
+        let Some((mut row, difference)) = lead(&c.plan, &c.against, &c.metric) else {
             continue;
         };
-        let mean = |p: &PlanDoc| p.metrics.get(&c.metric).and_then(|s| s.mean);
-        let difference = mean(plan).zip(mean(against)).map(|(a, b)| a - b);
-        w.write_record([
-            c.plan.clone(),
-            c.against.clone(),
-            c.metric.clone(),
-            total_spend(plan).to_string(),
-            (total_spend(plan) - total_spend(against)).to_string(),
-            num(mean(against)),
-            num(mean(plan)),
+        row.extend([
             num(difference),
             String::new(),
             String::new(),
@@ -240,7 +239,8 @@ pub fn render_csv(doc: &Document) -> Result<String> {
             String::new(),
             String::new(),
             String::new(),
-        ])?;
+        ]);
+        w.write_record(row)?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
 }
