@@ -31,6 +31,8 @@ pub struct Incremental {
     before: Vec<Ledger>,
     /// `after[c]`: channels c.. (`after[channels]` is empty).
     after: Vec<Ledger>,
+    /// Each channel's spend at the base plan (0 for the referral channel).
+    spends: Vec<f64>,
     spend_before: Vec<f64>,
     spend_after: Vec<f64>,
     /// Each channel's counts at the base plan.
@@ -69,6 +71,7 @@ impl Incremental {
         let money = TrialMoney::new(scenario, draws, ws);
         resize(&mut self.before, channels + 1);
         resize(&mut self.after, channels + 1);
+        self.spends.clear();
         self.spend_before.clear();
         self.spend_after.clear();
         self.shares.clear();
@@ -92,7 +95,7 @@ impl Incremental {
                 let s = money_total(&base[ci]);
                 row[PerChannel::Spend.index()] = s;
                 ws.overflow = false;
-                let paid = paid_channel(scenario, ci, &base[ci], draws, at, None, None, ws, own);
+                let paid = paid_channel(scenario, ci, &base[ci], s, draws, at, None, None, ws, own);
                 if let Some(paid) = &paid {
                     fill_channel(
                         row,
@@ -111,11 +114,10 @@ impl Incremental {
             let (done, rest) = self.before.split_at_mut(ci + 1);
             rest[0].copy_from(&done[ci]);
             rest[0].add(&self.after[ci]);
-            self.spend_before.push(if channel.is_referral {
-                self.spend_before[ci]
-            } else {
-                self.spend_before[ci] + spend
-            });
+            // The referral channel adds 0 to a sum that is never −0: the
+            // same bits as `simulate`, which skips it.
+            self.spend_before.push(self.spend_before[ci] + spend);
+            self.spends.push(spend);
             self.overflow_before
                 .push(self.overflow_before[ci] || overflow);
             self.overflowed.push(overflow);
@@ -128,12 +130,7 @@ impl Incremental {
         for ci in (0..channels).rev() {
             let (own, later) = self.after.split_at_mut(ci + 1);
             own[ci].add(&later[0]);
-            let spend = if scenario.channels[ci].is_referral {
-                0.0
-            } else {
-                money_total(&base[ci])
-            };
-            self.spend_after[ci] = spend + self.spend_after[ci + 1];
+            self.spend_after[ci] = self.spends[ci] + self.spend_after[ci + 1];
             self.overflow_after[ci] = self.overflow_after[ci + 1] || self.overflowed[ci];
         }
         self.money = Some(money);
@@ -165,10 +162,12 @@ impl Incremental {
         let horizon = scenario.horizon;
         ws.overflow = false;
         self.own.reset(horizon);
+        let total = money_total(months);
         let paid = paid_channel(
             scenario,
             ci,
             months,
+            total,
             draws,
             at,
             None,
@@ -186,7 +185,7 @@ impl Incremental {
         let mut totals = self.totals.clone();
         totals.remove(&self.shares[ci]);
         totals.add(&share);
-        let spend = (self.spend_before[ci] + money_total(months)) + self.spend_after[ci + 1];
+        let spend = (self.spend_before[ci] + total) + self.spend_after[ci + 1];
         self.finish(scenario, draws, totals, spend, ws, out, false);
     }
 }

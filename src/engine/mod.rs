@@ -330,6 +330,7 @@ pub fn simulate_observed(
             scenario,
             ci,
             months,
+            s,
             draws,
             Position { seed, trial },
             pinned,
@@ -435,15 +436,16 @@ struct Share {
     repeat_orders: u64,
 }
 
-/// Simulates paid channel `ci` spending `months`, adding its money and
-/// heads to `ledger` (and its monthly counts to `cells` when kept). A
-/// channel that neither spends nor is pinned by actuals draws nothing:
-/// `None`.
+/// Simulates paid channel `ci` spending `months` (`total` in all, which
+/// every caller has already summed), adding its money and heads to
+/// `ledger` (and its monthly counts to `cells` when kept). A channel that
+/// neither spends nor is pinned by actuals draws nothing: `None`.
 #[allow(clippy::too_many_arguments)]
 fn paid_channel(
     scenario: &Scenario,
     ci: usize,
     months: &[f64],
+    total: f64,
     draws: &[f64],
     at: Position,
     pinned: Option<&[ObservedMonth]>,
@@ -451,8 +453,7 @@ fn paid_channel(
     ws: &mut Workspace,
     ledger: &mut Ledger,
 ) -> Option<PaidChannel> {
-    let s = money_total(months);
-    if (s.is_nan() || s <= 0.0) && pinned.is_none() {
+    if (total.is_nan() || total <= 0.0) && pinned.is_none() {
         return None;
     }
     let horizon = scenario.horizon;
