@@ -10,7 +10,7 @@
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use crate::document::{MODEL_VERSION, SCHEMA_VERSION};
+use crate::document::{Provenance, SCHEMA_VERSION};
 use crate::error::Halt;
 use crate::metrics::Total;
 use crate::optimize::exact::{ExpectedModel, MeanMetric};
@@ -22,13 +22,8 @@ use crate::stats::{Accumulator, Estimate};
 /// the same ones, so they can be read side by side).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CurvesDoc {
-    pub schema_version: u32,
-    pub scenario: String,
-    pub trials: u64,
-    pub seed: u64,
-    pub racesim_version: String,
-    pub model_version: u32,
-    pub input_hash: String,
+    #[serde(flatten)]
+    pub provenance: Provenance,
     pub curves: Vec<Curve>,
 }
 
@@ -339,13 +334,13 @@ fn step_roi(step: &Accumulator, width: f64) -> Marginal {
 impl CurvesDoc {
     pub fn new(scenario: &Scenario, trials: u64, seed: u64, curves: Vec<Curve>) -> Self {
         CurvesDoc {
-            schema_version: SCHEMA_VERSION,
-            scenario: scenario.name.clone(),
-            trials,
-            seed,
-            racesim_version: env!("CARGO_PKG_VERSION").to_string(),
-            model_version: MODEL_VERSION,
-            input_hash: scenario.input_hash.clone(),
+            provenance: Provenance::new(
+                SCHEMA_VERSION,
+                scenario,
+                trials,
+                seed,
+                scenario.input_hash.clone(),
+            ),
             curves,
         }
     }

@@ -19,8 +19,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// would give different numbers, so baselines know to expect a change.
 pub const MODEL_VERSION: u32 = 3;
 
+/// What reproduces a result: the same inputs (by hash), seed and trials
+/// under the same versions give the same numbers. The first fields of the
+/// run and curves documents, in this order (flattened into their JSON).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Document {
+pub struct Provenance {
     pub schema_version: u32,
     pub scenario: String,
     pub trials: u64,
@@ -28,6 +31,33 @@ pub struct Document {
     pub racesim_version: String,
     pub model_version: u32,
     pub input_hash: String,
+}
+
+impl Provenance {
+    /// The provenance of a result of this racesim build and model.
+    pub fn new(
+        schema_version: u32,
+        scenario: &Scenario,
+        trials: u64,
+        seed: u64,
+        input_hash: String,
+    ) -> Self {
+        Provenance {
+            schema_version,
+            scenario: scenario.name.clone(),
+            trials,
+            seed,
+            racesim_version: env!("CARGO_PKG_VERSION").to_string(),
+            model_version: MODEL_VERSION,
+            input_hash,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    #[serde(flatten)]
+    pub provenance: Provenance,
     pub horizon_months: usize,
     pub plans: Vec<PlanDoc>,
     pub comparisons: Vec<ComparisonDoc>,
@@ -236,13 +266,13 @@ impl Document {
             .collect();
         let (ranking, pairwise) = rank(&plan_docs, &results.pairwise);
         Document {
-            schema_version: SCHEMA_VERSION,
-            scenario: scenario.name.clone(),
-            trials: results.trials(),
-            seed,
-            racesim_version: env!("CARGO_PKG_VERSION").to_string(),
-            model_version: MODEL_VERSION,
-            input_hash: input_hash(scenario, plans),
+            provenance: Provenance::new(
+                SCHEMA_VERSION,
+                scenario,
+                results.trials(),
+                seed,
+                input_hash(scenario, plans),
+            ),
             horizon_months: scenario.horizon,
             plans: plan_docs,
             comparisons,

@@ -179,7 +179,7 @@ pub fn gates(new: &Document, old: Option<&Document>) -> Vec<Gate> {
         return Vec::new();
     };
     let old_plan = old.and_then(|d| d.plans.iter().find(|p| p.plan == plan.plan));
-    let n = new.trials.max(1) as f64;
+    let n = new.provenance.trials.max(1) as f64;
     plan.targets
         .iter()
         .filter_map(|t| {

@@ -42,22 +42,31 @@ pub fn compare(old: &Baseline, new: &Document, z: f64) -> Result<BaselineCheck> 
 /// identical to the baseline.
 pub fn input_changes(old: &Document, new: &Document) -> Vec<String> {
     let mut changes = Vec::new();
-    if old.input_hash != new.input_hash {
+    if old.provenance.input_hash != new.provenance.input_hash {
         changes.push(format!(
             "scenario or plans edited (input hash {} → {})",
-            old.input_hash, new.input_hash
+            old.provenance.input_hash, new.provenance.input_hash
         ));
     }
-    if old.trials != new.trials {
-        changes.push(format!("trials {} → {}", old.trials, new.trials));
+    if old.provenance.trials != new.provenance.trials {
+        changes.push(format!(
+            "trials {} → {}",
+            old.provenance.trials, new.provenance.trials
+        ));
     }
-    if old.seed != new.seed {
-        changes.push(format!("seed {} → {}", old.seed, new.seed));
+    if old.provenance.seed != new.provenance.seed {
+        changes.push(format!(
+            "seed {} → {}",
+            old.provenance.seed, new.provenance.seed
+        ));
     }
-    if old.model_version != new.model_version {
+    if old.provenance.model_version != new.provenance.model_version {
         changes.push(format!(
             "model version {} → {} (racesim {} → {})",
-            old.model_version, new.model_version, old.racesim_version, new.racesim_version
+            old.provenance.model_version,
+            new.provenance.model_version,
+            old.provenance.racesim_version,
+            new.provenance.racesim_version
         ));
     }
     changes
@@ -71,8 +80,9 @@ pub fn input_changes(old: &Document, new: &Document) -> Vec<String> {
 fn exact(old: &Baseline, new: &Document) -> Result<BaselineCheck> {
     let mut same_release = new.clone();
     same_release
+        .provenance
         .racesim_version
-        .clone_from(&old.doc.racesim_version);
+        .clone_from(&old.doc.provenance.racesim_version);
     let text = baseline::render(&same_release)?;
     let new_value: Value = serde_json::from_str(&text)?;
     let mut diffs = Vec::new();
@@ -336,24 +346,30 @@ fn statistical(old: &Document, new: &Document, z: f64) -> BaselineCheck {
                 _ => tests.probability(
                     name,
                     &format!("{metric} defined"),
-                    (share(s_old.defined, old.trials), old.trials),
-                    (share(s_new.defined, new.trials), new.trials),
+                    (
+                        share(s_old.defined, old.provenance.trials),
+                        old.provenance.trials,
+                    ),
+                    (
+                        share(s_new.defined, new.provenance.trials),
+                        new.provenance.trials,
+                    ),
                 ),
             }
         }
         tests.probability(
             name,
             "P(loss)",
-            (before.probability_of_loss, old.trials),
-            (plan.probability_of_loss, new.trials),
+            (before.probability_of_loss, old.provenance.trials),
+            (plan.probability_of_loss, new.provenance.trials),
         );
         for t in &plan.targets {
             match before.targets.iter().find(|o| same_target(o, t)) {
                 Some(o) => tests.probability(
                     name,
                     &format!("P({})", describe_target(&strip_gate(t))),
-                    (o.probability, old.trials),
-                    (t.probability, new.trials),
+                    (o.probability, old.provenance.trials),
+                    (t.probability, new.provenance.trials),
                 ),
                 None => notes.push(format!(
                     "target `{}` of plan `{}` is new: nothing to compare",

@@ -79,8 +79,8 @@ pub fn run(args: &MergeArgs) -> Result<i32, Error> {
             let doc = crate::drivers::document::DriversDoc::build(
                 &merged.scenario,
                 &merged.plans,
-                merged.document.trials,
-                merged.document.seed,
+                merged.document.provenance.trials,
+                merged.document.provenance.seed,
                 merged
                     .drivers
                     .expect("a drivers partial holds the drivers' values"),

@@ -78,7 +78,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Error> {
     let bytes = export::render_run(&doc, args.out.format, extras)?;
     output::emit_bytes(args.out.output.as_deref(), &bytes)?;
     if let (Some(path), Some(writer)) = (&args.samples, sample_writer) {
-        writer.finish(path, doc.trials)?;
+        writer.finish(path, doc.provenance.trials)?;
     }
     if let (Some(path), Some(samples)) = (&args.report, &samples) {
         report::write_report(path, &scenario, &plans, &doc, samples)?;

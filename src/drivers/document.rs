@@ -34,15 +34,15 @@ impl DriversDoc {
         doc: &crate::document::Document,
         values: super::collect::DriverValues,
     ) -> DriversDoc {
-        let analysis = super::analyse(&values.into_trials(), doc.seed);
+        let analysis = super::analyse(&values.into_trials(), doc.provenance.seed);
         DriversDoc {
             schema_version: SCHEMA_VERSION,
             scenario: scenario.name.clone(),
             metric: metric.name().to_string(),
-            trials: doc.trials,
-            seed: doc.seed,
-            model_version: doc.model_version,
-            input_hash: doc.input_hash.clone(),
+            trials: doc.provenance.trials,
+            seed: doc.provenance.seed,
+            model_version: doc.provenance.model_version,
+            input_hash: doc.provenance.input_hash.clone(),
             plans: plans.iter().map(|p| p.name.clone()).collect(),
             inputs: super::inputs(scenario),
             analysis,

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::Format;
 use super::comparison::{TIES_NOTE, comparison_rows};
-use super::format::{counted, percent, signed_money, thousands, value};
+use super::format::{percent, shared_runs_heading, signed_money, thousands, value};
 use super::{Exporter, JsonExporter};
 use crate::document::{Document, PlanDoc};
 use crate::error::Error;
@@ -81,10 +81,11 @@ pub fn render_table(doc: &Document) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} · {} · seed {} · each plan minus baseline, trial by trial (common random numbers)",
-        doc.scenario,
-        counted(doc.trials, "trial"),
-        doc.seed
+        "{}",
+        shared_runs_heading(
+            &doc.provenance,
+            "each plan minus baseline, trial by trial (common random numbers)"
+        )
     );
     let baseline = &doc.plans[0];
     for plan in &doc.plans[1..] {

@@ -104,11 +104,11 @@ impl Exporter for CsvExporter {
                         channel,
                         "monthly.spend",
                         Some(i + 1),
-                        &constant(s, doc.trials),
+                        &constant(s, doc.provenance.trials),
                     ))?;
                 }
             }
-            let (name, trials) = (plan.plan.as_str(), doc.trials);
+            let (name, trials) = (plan.plan.as_str(), doc.provenance.trials);
             w.write_record(single(
                 name,
                 "*",

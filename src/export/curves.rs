@@ -6,7 +6,7 @@ use std::fmt::Write;
 use anyhow::Result;
 
 use super::Format;
-use super::format::{counted, thousands, value};
+use super::format::{shared_runs_heading, thousands, value};
 use crate::curves::{Band, CurvesDoc};
 use crate::error::Error;
 use crate::metrics::Kind;
@@ -38,10 +38,11 @@ fn render_table(doc: &CurvesDoc) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} · {} · seed {} · one channel's spend varies, the others stay at scenario spend",
-        doc.scenario,
-        counted(doc.trials, "trial"),
-        doc.seed
+        "{}",
+        shared_runs_heading(
+            &doc.provenance,
+            "one channel's spend varies, the others stay at scenario spend"
+        )
     );
     for curve in &doc.curves {
         let _ = writeln!(

@@ -1,5 +1,6 @@
 //! Number formatting for people (tables and HTML), never for machines.
 
+use crate::document::Provenance;
 use crate::metrics::Kind;
 
 /// Groups thousands: 1234567.8 → "1,234,568".
@@ -105,4 +106,15 @@ mod tests {
         assert_eq!(thousands(999.0, 0), "999");
         assert_eq!(thousands(-0.0001, 2), "0.00");
     }
+}
+
+/// The first line of a terminal table of many runs on common random
+/// numbers: the scenario, trials and seed they share, then `what` varies.
+pub fn shared_runs_heading(p: &Provenance, what: &str) -> String {
+    format!(
+        "{} · {} · seed {} · {what}",
+        p.scenario,
+        counted(p.trials, "trial"),
+        p.seed
+    )
 }

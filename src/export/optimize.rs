@@ -159,7 +159,7 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
              search trials · evaluation: {} other trials (the ones `run` and `compare` use)",
             objective.metric().name(),
             thousands(doc.search.trials as f64, 0),
-            thousands(doc.evaluation.trials as f64, 0)
+            thousands(doc.evaluation.provenance.trials as f64, 0)
         );
     } else {
         let _ = writeln!(
@@ -169,7 +169,7 @@ fn render_table(doc: &OptimizeDoc, objective: &Objective) -> String {
             counted(doc.search.trials, "trial"),
             counted(doc.search.candidates as u64, "split"),
             counted(doc.search.moves as u64, "move"),
-            thousands(doc.evaluation.trials as f64, 0)
+            thousands(doc.evaluation.provenance.trials as f64, 0)
         );
     }
     if doc.channels.iter().all(|c| c.recommended == c.current) {

@@ -60,10 +60,10 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
     let _ = writeln!(
         out,
         "{} · plan {} · {} · seed {} · {}",
-        doc.scenario,
+        doc.provenance.scenario,
         plan.plan,
-        super::format::counted(doc.trials, "trial"),
-        doc.seed,
+        super::format::counted(doc.provenance.trials, "trial"),
+        doc.provenance.seed,
         super::format::counted(doc.horizon_months as u64, "month")
     );
     let _ = writeln!(
@@ -79,7 +79,7 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
                 let median = plan
                     .payback_median_month
                     .map(|m| value(Some(m), Kind::Month));
-                let share = percent(plan.payback_share(doc.trials));
+                let share = percent(plan.payback_share(doc.provenance.trials));
                 let _ = writeln!(
                     out,
                     "  {:<22}{}",
@@ -88,7 +88,13 @@ fn plan_section(out: &mut String, doc: &Document, plan: &PlanDoc) {
                 );
                 continue;
             }
-            stat_row(out, label, plan.metric(metric), metric.kind(), doc.trials);
+            stat_row(
+                out,
+                label,
+                plan.metric(metric),
+                metric.kind(),
+                doc.provenance.trials,
+            );
         }
     }
     let _ = writeln!(

@@ -18,7 +18,7 @@ use rust_xlsxwriter::{
 use super::format::thousands;
 use crate::check::CheckReport;
 use crate::curves::{Band, CurvesDoc};
-use crate::document::{Document, PlanDoc};
+use crate::document::{Document, PlanDoc, Provenance};
 use crate::drivers::Estimate;
 use crate::drivers::document::DriversDoc;
 use crate::metrics::{Group, Kind, Monthly, PerChannel, Total};
@@ -303,19 +303,10 @@ pub fn document(doc: &Document, extras: Extras) -> Result<Vec<u8>> {
 }
 
 /// What reproduces a document, as the first rows of its run-details sheet.
-struct Provenance<'a> {
-    scenario: &'a str,
-    racesim_version: &'a str,
-    model_version: u32,
-    schema_version: u32,
-    seed: u64,
-    trials: u64,
-}
-
-fn provenance(p: Provenance) -> Vec<(&'static str, Cell)> {
+fn provenance(p: &Provenance) -> Vec<(&'static str, Cell)> {
     let mut rows = vec![
-        ("scenario", Cell::text(p.scenario)),
-        ("racesim version", Cell::text(p.racesim_version)),
+        ("scenario", Cell::text(p.scenario.as_str())),
+        ("racesim version", Cell::text(p.racesim_version.as_str())),
     ];
     rows.extend(versions_seed_trials(
         p.model_version,
@@ -350,20 +341,13 @@ fn versions_seed_trials(
 
 /// The run-details rows of a document.
 fn doc_details(doc: &Document, extras: Extras) -> Vec<(&'static str, Cell)> {
-    let mut rows = provenance(Provenance {
-        scenario: &doc.scenario,
-        racesim_version: &doc.racesim_version,
-        model_version: doc.model_version,
-        schema_version: doc.schema_version,
-        seed: doc.seed,
-        trials: doc.trials,
-    });
+    let mut rows = provenance(&doc.provenance);
     rows.extend([
         (
             "horizon months",
             Cell::Number(doc.horizon_months as f64, Style::Integer),
         ),
-        ("input hash", Cell::text(doc.input_hash.as_str())),
+        ("input hash", Cell::text(doc.provenance.input_hash.as_str())),
         (
             "plans",
             Cell::text(
@@ -491,7 +475,7 @@ fn plans_sheet(doc: &Document) -> Sheet {
             Cell::Number(total_spend(plan), Style::Money),
             Cell::Number(plan.probability_of_loss, Style::Percent),
             Cell::num(plan.payback_median_month, Style::Month),
-            Cell::Number(plan.payback_share(doc.trials), Style::Percent),
+            Cell::Number(plan.payback_share(doc.provenance.trials), Style::Percent),
         ];
         row.extend(
             channels
@@ -1079,15 +1063,8 @@ pub fn curves(doc: &CurvesDoc) -> Result<Vec<u8>> {
     }
     book.add(sheet);
     book.add(charts);
-    let mut rows = provenance(Provenance {
-        scenario: &doc.scenario,
-        racesim_version: &doc.racesim_version,
-        model_version: doc.model_version,
-        schema_version: doc.schema_version,
-        seed: doc.seed,
-        trials: doc.trials,
-    });
-    rows.push(("input hash", Cell::text(doc.input_hash.as_str())));
+    let mut rows = provenance(&doc.provenance);
+    rows.push(("input hash", Cell::text(doc.provenance.input_hash.as_str())));
     book.add(details(&rows));
     book.to_bytes()
 }

@@ -44,14 +44,17 @@ pub fn render(
         samples,
     };
     let plan_names: Vec<&str> = doc.plans.iter().map(|p| p.plan.as_str()).collect();
-    let mut html = page::head(&format!("Forecast: {}", doc.scenario), &doc.racesim_version);
+    let mut html = page::head(
+        &format!("Forecast: {}", doc.provenance.scenario),
+        &doc.provenance.racesim_version,
+    );
     html.push_str(&format!(
         r#"<header><h1>Forecast: {name}</h1>
 <p>{trials} simulated trials · seed {seed} · {horizon}-month horizon · plans: {plans}. Money is in the scenario's currency; profit, revenue and cost are present values.</p></header>
 "#,
-        name = page::esc(&doc.scenario),
-        trials = crate::export::format::thousands(doc.trials as f64, 0),
-        seed = doc.seed,
+        name = page::esc(&doc.provenance.scenario),
+        trials = crate::export::format::thousands(doc.provenance.trials as f64, 0),
+        seed = doc.provenance.seed,
         horizon = doc.horizon_months,
         plans = page::esc(&plan_names.join(", ")),
     ));

@@ -171,7 +171,7 @@ pub fn headline(c: &Ctx) -> String {
                     let _ = write!(
                         s,
                         r#"<td class="r"><span class="mean">{median}</span><span class="range">pays back in {} of trials</span></td>"#,
-                        format::percent(p.payback_share(c.doc.trials))
+                        format::percent(p.payback_share(c.doc.provenance.trials))
                     );
                     continue;
                 }
@@ -480,12 +480,12 @@ fn sample_note(c: &Ctx, outside: usize) -> String {
         "Histogram of {} simulated trials per plan",
         format::thousands(c.samples.trials as f64, 0)
     );
-    if c.samples.trials < c.doc.trials {
+    if c.samples.trials < c.doc.provenance.trials {
         let _ = write!(
             s,
             " (the first {} of {}; the headline numbers use all)",
             format::thousands(c.samples.trials as f64, 0),
-            format::thousands(c.doc.trials as f64, 0)
+            format::thousands(c.doc.provenance.trials as f64, 0)
         );
     }
     s.push('.');
@@ -630,13 +630,16 @@ pub fn payback(c: &Ctx) -> Result<String> {
             paid,
             r#" {}: payback month {}; {} of {} trials pay back within {} months."#,
             esc(&p.plan),
-            format::payback(median, format::percent(p.payback_share(c.doc.trials))),
+            format::payback(
+                median,
+                format::percent(p.payback_share(c.doc.provenance.trials))
+            ),
             num(
                 &format!("/plans/{i}/metrics/payback_month/defined"),
                 Kind::Count,
                 Some(m.defined as f64)
             ),
-            format::thousands(c.doc.trials as f64, 0),
+            format::thousands(c.doc.provenance.trials as f64, 0),
             c.doc.horizon_months,
         );
     }
@@ -1044,15 +1047,15 @@ pub fn details(c: &Ctx) -> String {
 <dt>racesim version</dt><dd>{} (model version {}, JSON schema {})</dd>
 </dl><p>Rerunning with the same scenario, plans, trials and seed reproduces every number here exactly (<code>racesim run --format json</code> gives them at full precision).</p></section>
 "#,
-        esc(&d.scenario),
+        esc(&d.provenance.scenario),
         plans.join(", "),
-        num("/trials", Kind::Count, Some(d.trials as f64)),
+        num("/trials", Kind::Count, Some(d.provenance.trials as f64)),
         d.horizon_months,
-        esc(&d.input_hash),
-        esc(&d.racesim_version),
-        d.model_version,
-        d.schema_version,
-        seed = d.seed,
+        esc(&d.provenance.input_hash),
+        esc(&d.provenance.racesim_version),
+        d.provenance.model_version,
+        d.provenance.schema_version,
+        seed = d.provenance.seed,
     )
 }
 
