@@ -154,6 +154,24 @@ impl Total {
         }
     }
 
+    /// Whether every trial defines the metric (money and counts); a ratio
+    /// such as ROI or CAC is undefined (NaN) when its denominator is zero,
+    /// and payback when a trial never pays back.
+    pub fn always_defined(self) -> bool {
+        !matches!(
+            self,
+            Total::Roi
+                | Total::Roas
+                | Total::Cac
+                | Total::Ltv
+                | Total::PaybackMonth
+                | Total::CostPerVisit
+                | Total::LeadRate
+                | Total::CostPerLead
+                | Total::AverageOrderValue
+        )
+    }
+
     pub fn index(self) -> usize {
         self as usize
     }

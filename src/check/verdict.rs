@@ -41,35 +41,34 @@ pub fn compare(old: &Baseline, new: &Document, z: f64) -> Result<BaselineCheck> 
 /// What differs between the runs' inputs; empty when the new run must be
 /// identical to the baseline.
 pub fn input_changes(old: &Document, new: &Document) -> Vec<String> {
-    let mut changes = Vec::new();
-    if old.provenance.input_hash != new.provenance.input_hash {
-        changes.push(format!(
-            "scenario or plans edited (input hash {} → {})",
-            old.provenance.input_hash, new.provenance.input_hash
-        ));
-    }
-    if old.provenance.trials != new.provenance.trials {
-        changes.push(format!(
-            "trials {} → {}",
-            old.provenance.trials, new.provenance.trials
-        ));
-    }
-    if old.provenance.seed != new.provenance.seed {
-        changes.push(format!(
-            "seed {} → {}",
-            old.provenance.seed, new.provenance.seed
-        ));
-    }
-    if old.provenance.model_version != new.provenance.model_version {
-        changes.push(format!(
-            "model version {} → {} (racesim {} → {})",
-            old.provenance.model_version,
-            new.provenance.model_version,
-            old.provenance.racesim_version,
-            new.provenance.racesim_version
-        ));
-    }
-    changes
+    let (old, new) = (&old.provenance, &new.provenance);
+    [
+        (
+            old.input_hash != new.input_hash,
+            format!(
+                "scenario or plans edited (input hash {} → {})",
+                old.input_hash, new.input_hash
+            ),
+        ),
+        (
+            old.trials != new.trials,
+            format!("trials {} → {}", old.trials, new.trials),
+        ),
+        (
+            old.seed != new.seed,
+            format!("seed {} → {}", old.seed, new.seed),
+        ),
+        (
+            old.model_version != new.model_version,
+            format!(
+                "model version {} → {} (racesim {} → {})",
+                old.model_version, new.model_version, old.racesim_version, new.racesim_version
+            ),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(differs, change)| differs.then_some(change))
+    .collect()
 }
 
 /// Same inputs: the new result must be the baseline file byte for byte.

@@ -17,7 +17,7 @@
 
 use super::{
     EMPTY_ROW, Ledger, Outcome, PaidChannel, Position, Share, Totals, TrialMoney, Workspace,
-    close_trial, fill_channel, paid_channel, referral_channel,
+    close_trial, paid_channel, referral_channel,
 };
 use crate::metrics::PerChannel;
 use crate::scenario::{Scenario, money_total};
@@ -97,13 +97,7 @@ impl Incremental {
                 ws.overflow = false;
                 let paid = paid_channel(scenario, ci, &base[ci], s, draws, at, None, None, ws, own);
                 if let Some(paid) = &paid {
-                    fill_channel(
-                        row,
-                        &paid.share,
-                        &paid.flow,
-                        money.gross_margin,
-                        paid.cost_pv,
-                    );
+                    paid.fill(row, money.gross_margin);
                 }
                 (
                     s,

@@ -341,13 +341,7 @@ pub fn simulate_observed(
             continue;
         };
         totals.add(&paid.share);
-        fill_channel(
-            row,
-            &paid.share,
-            &paid.flow,
-            money.gross_margin,
-            paid.cost_pv,
-        );
+        paid.fill(row, money.gross_margin);
     }
     let referral = scenario.referral_index().map(|ri| {
         let cells = keep_cells.then(|| &mut out.cells[ri * horizon..(ri + 1) * horizon]);
@@ -425,6 +419,13 @@ struct PaidChannel {
     flow: ChannelFlow,
     /// Present value of the channel's spend.
     cost_pv: f64,
+}
+
+impl PaidChannel {
+    /// The channel's row of per-channel metrics.
+    fn fill(&self, row: &mut [f64; PerChannel::COUNT], gross_margin: f64) {
+        fill_channel(row, &self.share, &self.flow, gross_margin, self.cost_pv);
+    }
 }
 
 /// A channel's counts, as they add up to a trial's totals.

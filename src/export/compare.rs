@@ -78,14 +78,9 @@ pub fn spend_changes(baseline: &PlanDoc, plan: &PlanDoc) -> String {
 /// The compact table: per plan, what changes in spend and then what that
 /// does to each compared metric.
 pub fn render_table(doc: &Document) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}",
-        shared_runs_heading(
-            &doc.provenance,
-            "each plan minus baseline, trial by trial (common random numbers)"
-        )
+    let mut out = shared_runs_heading(
+        &doc.provenance,
+        "each plan minus baseline, trial by trial (common random numbers)",
     );
     let baseline = &doc.plans[0];
     for plan in &doc.plans[1..] {

@@ -35,14 +35,9 @@ fn band(b: &Band, kind: Kind) -> String {
 }
 
 fn render_table(doc: &CurvesDoc) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}",
-        shared_runs_heading(
-            &doc.provenance,
-            "one channel's spend varies, the others stay at scenario spend"
-        )
+    let mut out = shared_runs_heading(
+        &doc.provenance,
+        "one channel's spend varies, the others stay at scenario spend",
     );
     for curve in &doc.curves {
         let _ = writeln!(

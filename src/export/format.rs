@@ -108,11 +108,12 @@ mod tests {
     }
 }
 
-/// The first line of a terminal table of many runs on common random
-/// numbers: the scenario, trials and seed they share, then `what` varies.
+/// The first line (with its newline) of a terminal table of many runs on
+/// common random numbers: the scenario, trials and seed they share, then
+/// `what` varies.
 pub fn shared_runs_heading(p: &Provenance, what: &str) -> String {
     format!(
-        "{} · {} · seed {} · {what}",
+        "{} · {} · seed {} · {what}\n",
         p.scenario,
         counted(p.trials, "trial"),
         p.seed

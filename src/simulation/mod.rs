@@ -276,24 +276,6 @@ pub fn drive_guarded<C: Collector>(
     drive_given(job, Given::default(), fresh, progress)
 }
 
-/// Totals that are defined in every trial (money and counts); a ratio such
-/// as ROI or CAC may legitimately be undefined (NaN) when its denominator
-/// is zero.
-const ALWAYS_DEFINED: [Total; 12] = [
-    Total::Spend,
-    Total::Cost,
-    Total::Visitors,
-    Total::Leads,
-    Total::Customers,
-    Total::Orders,
-    Total::RepeatOrders,
-    Total::Revenue,
-    Total::GrossProfit,
-    Total::Profit,
-    Total::ActiveCustomers,
-    Total::Referrals,
-];
-
 /// Assumption draws an error quotes at most.
 const QUOTED_DRAWS: usize = 20;
 
@@ -312,7 +294,10 @@ fn inspect(block: &Block, i: usize) -> Option<Halt> {
                 cycle: describe_cycle(block.scenario, &block.draws[i]),
             }));
         }
-        if let Some(&metric) = ALWAYS_DEFINED.iter().find(|m| !o.total(**m).is_finite()) {
+        if let Some(metric) = Total::ALL
+            .into_iter()
+            .find(|m| m.always_defined() && !o.total(*m).is_finite())
+        {
             return Some(Halt::NonFinite(NonFiniteError {
                 scenario: block.scenario.path.display().to_string(),
                 metric: metric.name(),
