@@ -95,6 +95,18 @@ pub fn payback(median: Option<String>, share: String) -> String {
     }
 }
 
+/// The first line (with its newline) of a terminal table of many runs on
+/// common random numbers: the scenario, trials and seed they share, then
+/// `what` varies.
+pub fn shared_runs_heading(p: &Provenance, what: &str) -> String {
+    format!(
+        "{} · {} · seed {} · {what}\n",
+        p.scenario,
+        counted(p.trials, "trial"),
+        p.seed
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,16 +118,4 @@ mod tests {
         assert_eq!(thousands(999.0, 0), "999");
         assert_eq!(thousands(-0.0001, 2), "0.00");
     }
-}
-
-/// The first line (with its newline) of a terminal table of many runs on
-/// common random numbers: the scenario, trials and seed they share, then
-/// `what` varies.
-pub fn shared_runs_heading(p: &Provenance, what: &str) -> String {
-    format!(
-        "{} · {} · seed {} · {what}\n",
-        p.scenario,
-        counted(p.trials, "trial"),
-        p.seed
-    )
 }
