@@ -127,16 +127,63 @@ fn marsaglia_tsang<R: Rng + ?Sized>(rng: &mut R, d: f64, c: f64) -> f64 {
         let v = v_cbrt * v_cbrt * v_cbrt;
         let u: f64 = rng.sample(Open01);
         let x_sqr = x * x;
-        if u < 1.0 - 0.0331 * x_sqr * x_sqr || u.ln() < 0.5 * x_sqr + d * (1.0 - v + v.ln()) {
+        if u < 1.0 - 0.0331 * x_sqr * x_sqr || log_test(u, x_sqr, d, v) {
             return v;
         }
     }
 }
 
+/// Marsaglia & Tsang's logarithmic test, for the few draws their squeeze
+/// does not accept: out of line and cold, its two logarithms keep their
+/// registers off the loop every draw takes (order sums 6 % faster in an
+/// interleaved A/B against the inline form).
+#[cold]
+fn log_test(u: f64, x_sqr: f64, d: f64, v: f64) -> bool {
+    u.ln() < 0.5 * x_sqr + d * (1.0 - v + v.ln())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampling::mix64;
+    use crate::sampling::{mix64, seed_stream};
+
+    /// `marsaglia_tsang` as it was with its log test inline: the reference
+    /// the draws must match bit for bit.
+    fn marsaglia_tsang_inline<R: Rng + ?Sized>(rng: &mut R, d: f64, c: f64) -> f64 {
+        loop {
+            let x: f64 = rng.sample(StandardNormal);
+            let v_cbrt = 1.0 + c * x;
+            if v_cbrt <= 0.0 {
+                continue;
+            }
+            let v = v_cbrt * v_cbrt * v_cbrt;
+            let u: f64 = rng.sample(Open01);
+            let x_sqr = x * x;
+            if u < 1.0 - 0.0331 * x_sqr * x_sqr || u.ln() < 0.5 * x_sqr + d * (1.0 - v + v.ln()) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
+    fn gamma_draws_are_the_reference_draws() {
+        // Shapes from 1 (where the log test is needed most) to 10^9.
+        for case in 0..2000u64 {
+            let bits = mix64(case);
+            let share = (bits >> 11) as f64 / (1u64 << 53) as f64;
+            let d = 10f64.powf(9.0 * share * share) - 1.0 / 3.0;
+            let c = 1.0 / (9.0 * d).sqrt();
+            let (mut new, mut old) = (seed_stream(bits), seed_stream(bits));
+            for _ in 0..500 {
+                let (got, want) = (
+                    marsaglia_tsang(&mut new, d, c),
+                    marsaglia_tsang_inline(&mut old, d, c),
+                );
+                assert_eq!(got.to_bits(), want.to_bits(), "d {d}");
+            }
+            assert_eq!(new, old, "d {d}");
+        }
+    }
 
     #[test]
     fn the_remembered_limit_is_the_division_test() {
