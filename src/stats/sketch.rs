@@ -202,6 +202,42 @@ impl Store {
         }
     }
 
+    /// `add(key, 1)` for each of `keys` in turn. A dense store's buckets in
+    /// range, the one case of a warm store, are counted in a tight loop
+    /// with the totals in registers; any other key goes to `add`.
+    fn add_keys(&mut self, mut keys: &[i32]) {
+        while let Some((&first, _)) = keys.split_first() {
+            if let Buckets::Dense {
+                offset,
+                counts,
+                occupied,
+            } = &mut self.buckets
+            {
+                let mut counted = 0;
+                let mut newly_occupied = 0;
+                for &key in keys {
+                    let Some(count) = counts.get_mut(key.wrapping_sub(*offset) as u32 as usize)
+                    else {
+                        break;
+                    };
+                    newly_occupied += usize::from(*count == 0);
+                    *count += 1;
+                    counted += 1;
+                }
+                *occupied += newly_occupied;
+                self.total += counted as u64;
+                keys = &keys[counted..];
+                let Some(&next) = keys.first() else {
+                    return;
+                };
+                self.add(next, 1);
+            } else {
+                self.add(first, 1);
+            }
+            keys = &keys[1..];
+        }
+    }
+
     fn merge(&mut self, other: &Store) {
         if other.total == 0 {
             return;
@@ -301,6 +337,47 @@ impl QuantileSketch {
             self.negative.add(k, 1);
         } else {
             self.zero += 1;
+        }
+    }
+
+    /// `add` on each value of `xs` in turn, leaving NaN out (undefined
+    /// values are not counted): the keys of each sign are worked out first,
+    /// a part of `xs` at a time, and then counted by their store at once.
+    pub fn add_all(&mut self, xs: &[f64]) {
+        const AT_ONCE: usize = 128;
+        for part in xs.chunks(AT_ONCE) {
+            let mut positive = [0i32; AT_ONCE];
+            let mut negative = [0i32; AT_ONCE];
+            let (mut p, mut n) = (0, 0);
+            for &x in part {
+                if x > ZERO_THRESHOLD {
+                    positive[p] = self.key(x);
+                    p += 1;
+                } else if x < -ZERO_THRESHOLD {
+                    negative[n] = self.key(-x);
+                    n += 1;
+                } else if !x.is_nan() {
+                    self.zero += 1;
+                }
+            }
+            self.positive.add_keys(&positive[..p]);
+            self.negative.add_keys(&negative[..n]);
+        }
+    }
+
+    /// `add(x)` `n` times over, with one bucket update.
+    pub fn add_repeated(&mut self, x: f64, n: u32) {
+        if n == 0 {
+            return;
+        }
+        if x > ZERO_THRESHOLD {
+            let k = self.key(x);
+            self.positive.add(k, n);
+        } else if x < -ZERO_THRESHOLD {
+            let k = self.key(-x);
+            self.negative.add(k, n);
+        } else {
+            self.zero += u64::from(n);
         }
     }
 
