@@ -97,31 +97,28 @@ impl ExactSum {
             xs.for_each(|x| self.add(x));
             return;
         }
+        // With the window above the subnormals' position and below that of
+        // infinities and NaN, the exponent alone tells a value of the window:
+        // zeros, subnormals and non-finite values all fall outside it.
+        if !(2..=0x7fe - WINDOW_SPAN).contains(&window) {
+            xs.for_each(|x| self.add(x));
+            return;
+        }
         let mut sum = 0i128;
         let mut adds = 0u32;
         for x in xs {
             let bits = x.to_bits();
-            let exponent = ((bits >> 52) & 0x7ff) as i32;
-            // Infinities, NaN and zeros of either sign are left out, as in `add`.
-            if exponent == 0x7ff || bits << 1 == 0 {
+            let shift = ((bits >> 52) & 0x7ff) as i32 - window;
+            if !(0..=WINDOW_SPAN).contains(&shift) {
+                self.add_out_of_line(x);
                 continue;
             }
-            let fraction = bits & ((1u64 << 52) - 1);
-            let (mantissa, position) = if exponent == 0 {
-                (fraction, 1)
-            } else {
-                (fraction | (1u64 << 52), exponent)
-            };
-            let negative = bits >> 63 == 1;
-            let shift = position - window;
-            if (0..=WINDOW_SPAN).contains(&shift) {
-                let part = i128::from(mantissa) << shift;
-                let sign = -i128::from(negative);
-                sum += (part ^ sign) - sign;
-                adds += 1;
-            } else {
-                self.add_outside_window(mantissa, position, negative);
-            }
+            // A normal value: ±(fraction + 2^52) · 2^shift window units, the
+            // sign folded into the 53-bit mantissa, one 64 × 64-bit product.
+            let sign = (bits as i64) >> 63;
+            let mantissa = ((bits & ((1u64 << 52) - 1)) | (1u64 << 52)) as i64;
+            sum += i128::from((mantissa ^ sign) - sign) * i128::from(1i64 << shift);
+            adds += 1;
         }
         // The window sums the same integers whatever the grouping, and
         // stays as far from overflow as `add` keeps it.
@@ -162,10 +159,11 @@ impl ExactSum {
         self.window_adds += n;
     }
 
+    /// `add` of a value outside the window, kept out of `add_all`'s loop.
     #[inline(never)]
     #[cold]
-    fn add_outside_window(&mut self, mantissa: u64, position: i32, negative: bool) {
-        self.add_magnitude(mantissa, position as usize, negative);
+    fn add_out_of_line(&mut self, x: f64) {
+        self.add(x);
     }
 
     /// Adds ±`mantissa` · 2^(position − 1075) to the limbs.

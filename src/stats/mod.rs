@@ -69,6 +69,22 @@ pub const QUANTILES: [f64; 7] = [0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95];
 /// Values below which `Accumulator::add_all` adds one value at a time.
 const FEW: usize = 8;
 
+/// The smaller of a running minimum `min` and a defined value `x`, as one
+/// instruction (`f64::min` also tests for NaN, which `add` leaves out). On a
+/// tie of +0.0 and −0.0 it keeps `min`: `f64::min` leaves that choice open,
+/// and keeping `min` is what it did in the builds whose outputs racesim's
+/// must still match byte for byte.
+#[inline]
+fn lower(min: f64, x: f64) -> f64 {
+    if x < min { x } else { min }
+}
+
+/// The larger of `max` and `x`, keeping `max` when they compare equal.
+#[inline]
+fn higher(max: f64, x: f64) -> f64 {
+    if x > max { x } else { max }
+}
+
 /// Running statistics of one metric.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Accumulator {
@@ -91,8 +107,8 @@ impl Accumulator {
             self.min = x;
             self.max = x;
         } else {
-            self.min = self.min.min(x);
-            self.max = self.max.max(x);
+            self.min = lower(self.min, x);
+            self.max = higher(self.max, x);
         }
         self.defined += 1;
         self.sum.add(x);
@@ -131,8 +147,8 @@ impl Accumulator {
         }
         let (mut min, mut max, mut count) = (self.min, self.max, 0);
         for x in defined {
-            min = min.min(x);
-            max = max.max(x);
+            min = lower(min, x);
+            max = higher(max, x);
             count += 1;
         }
         self.min = min;
@@ -143,9 +159,8 @@ impl Accumulator {
         self.sketch.add_all(xs);
     }
 
-    /// `add(x)` `n` times over. f64::min and max return one of their
-    /// arguments, so repeating them with the same `x` changes nothing
-    /// (whichever zero they keep of ±0.0 is kept again).
+    /// `add(x)` `n` times over: `lower` and `higher` return one of their
+    /// arguments, so repeating them with the same `x` changes nothing.
     fn add_repeated(&mut self, x: f64, n: u32) {
         if x.is_nan() || n == 0 {
             return;
@@ -154,8 +169,8 @@ impl Accumulator {
             self.min = x;
             self.max = x;
         } else {
-            self.min = self.min.min(x);
-            self.max = self.max.max(x);
+            self.min = lower(self.min, x);
+            self.max = higher(self.max, x);
         }
         self.defined += u64::from(n);
         self.sum.add_repeated(x, n);
@@ -171,8 +186,8 @@ impl Accumulator {
             self.min = other.min;
             self.max = other.max;
         } else {
-            self.min = self.min.min(other.min);
-            self.max = self.max.max(other.max);
+            self.min = lower(self.min, other.min);
+            self.max = higher(self.max, other.max);
         }
         self.defined += other.defined;
         self.sum.merge(&other.sum);

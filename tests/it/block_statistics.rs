@@ -56,10 +56,18 @@ fn state(acc: &Accumulator) -> String {
 
 #[test]
 fn blocks_of_awkward_values_leave_the_state_of_single_adds() {
-    let values = awkward(3000, 7);
-    let want = state(&one_by_one(&values));
-    for block in [1, 2, 3, 5, 64, 127, 128, 129, 1000, 3000] {
-        assert_eq!(state(&in_blocks(&values, block)), want, "blocks of {block}");
+    // The first value places the exact sums' window: an ordinary one, or
+    // one at either end of the exponents.
+    for first in [None, Some(5e-324), Some(1e300), Some(f64::MAX)] {
+        let values: Vec<f64> = first.into_iter().chain(awkward(3000, 7)).collect();
+        let want = state(&one_by_one(&values));
+        for block in [1, 2, 3, 5, 64, 127, 128, 129, 1000, 3000] {
+            assert_eq!(
+                state(&in_blocks(&values, block)),
+                want,
+                "first {first:?}, blocks of {block}"
+            );
+        }
     }
 }
 
