@@ -66,9 +66,6 @@ pub fn interval90(mean: f64, se: f64) -> (f64, f64) {
 /// The quantiles every summary reports.
 pub const QUANTILES: [f64; 7] = [0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95];
 
-/// Values below which `Accumulator::add_all` adds one value at a time.
-const FEW: usize = 8;
-
 /// The smaller of a running minimum `min` and a defined value `x`, as one
 /// instruction (`f64::min` also tests for NaN, which `add` leaves out). On a
 /// tie of +0.0 and −0.0 it keeps `min`: `f64::min` leaves that choice open,
@@ -97,6 +94,9 @@ pub struct Accumulator {
 }
 
 impl Accumulator {
+    /// Values below which `add_all` adds one value at a time.
+    pub const FEW: usize = 8;
+
     /// Adds one trial's value; NaN (undefined) is counted out.
     #[inline]
     pub fn add(&mut self, x: f64) {
@@ -126,7 +126,7 @@ impl Accumulator {
         };
         // With many plans the driver's blocks are a few trials long: not
         // worth a pass per component.
-        if xs.len() < FEW {
+        if xs.len() < Self::FEW {
             xs.iter().for_each(|x| self.add(*x));
             return;
         }
