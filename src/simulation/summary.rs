@@ -23,6 +23,30 @@ fn target_value(outcome: &Outcome, metric: TargetMetric) -> f64 {
     }
 }
 
+/// Trials whose values of one metric an accumulator takes at once: the
+/// driver's blocks are at most this long.
+const VALUES_AT_ONCE: usize = 128;
+
+/// Adds `value` of each outcome of `part` (at most `VALUES_AT_ONCE`) to
+/// `acc`, gathered into `values` first.
+#[inline]
+fn add_values(
+    acc: &mut Accumulator,
+    values: &mut [f64; VALUES_AT_ONCE],
+    part: &[Outcome],
+    value: impl Fn(&Outcome) -> f64,
+) {
+    // The short blocks of a run with many plans skip the gathering.
+    if part.len() < Accumulator::FEW {
+        part.iter().for_each(|o| acc.add(value(o)));
+        return;
+    }
+    for (v, o) in values.iter_mut().zip(part) {
+        *v = value(o);
+    }
+    acc.add_all(&values[..part.len()]);
+}
+
 /// Accumulated results of one plan.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PlanStats {
@@ -77,17 +101,22 @@ impl PlanStats {
                 }
             }
         }
-        for (j, acc) in self.totals.iter_mut().enumerate() {
-            outcomes.iter().for_each(|o| acc.add(o.totals[j]));
-        }
-        for (c, accs) in self.channels.iter_mut().enumerate() {
-            for (j, acc) in accs.iter_mut().enumerate() {
-                outcomes.iter().for_each(|o| acc.add(o.channels[c][j]));
+        // Each metric's values side by side, so an accumulator takes them
+        // as one slice (`Accumulator::add_all`).
+        let mut values = [0.0; VALUES_AT_ONCE];
+        for part in outcomes.chunks(VALUES_AT_ONCE) {
+            for (j, acc) in self.totals.iter_mut().enumerate() {
+                add_values(acc, &mut values, part, |o| o.totals[j]);
             }
-        }
-        for (t, accs) in self.monthly.iter_mut().enumerate() {
-            for (j, acc) in accs.iter_mut().enumerate() {
-                outcomes.iter().for_each(|o| acc.add(o.monthly[t][j]));
+            for (c, accs) in self.channels.iter_mut().enumerate() {
+                for (j, acc) in accs.iter_mut().enumerate() {
+                    add_values(acc, &mut values, part, |o| o.channels[c][j]);
+                }
+            }
+            for (t, accs) in self.monthly.iter_mut().enumerate() {
+                for (j, acc) in accs.iter_mut().enumerate() {
+                    add_values(acc, &mut values, part, |o| o.monthly[t][j]);
+                }
             }
         }
     }

@@ -76,6 +76,96 @@ impl ExactSum {
         }
     }
 
+    /// Adds every value of `xs` in turn: the same state as `add` on each,
+    /// with the window's fast path as a tight loop (one integer sum kept in
+    /// a register) and the values outside the window out of line. When the
+    /// window could fill up within `xs`, every value takes `add`.
+    #[inline]
+    pub fn add_all(&mut self, xs: impl ExactSizeIterator<Item = f64>) {
+        let mut xs = xs;
+        // The first value that counts places the window.
+        while self.window_position.is_none() {
+            match xs.next() {
+                Some(x) => self.add(x),
+                None => return,
+            }
+        }
+        let Some(window) = self.window_position else {
+            return;
+        };
+        if self.window_adds as usize + xs.len() >= ADDS_BEFORE_CARRY as usize {
+            xs.for_each(|x| self.add(x));
+            return;
+        }
+        // With the window above the subnormals' position and below that of
+        // infinities and NaN, the exponent alone tells a value of the window:
+        // zeros, subnormals and non-finite values all fall outside it.
+        if !(2..=0x7fe - WINDOW_SPAN).contains(&window) {
+            xs.for_each(|x| self.add(x));
+            return;
+        }
+        let mut sum = 0i128;
+        let mut adds = 0u32;
+        for x in xs {
+            let bits = x.to_bits();
+            let shift = ((bits >> 52) & 0x7ff) as i32 - window;
+            if !(0..=WINDOW_SPAN).contains(&shift) {
+                self.add_out_of_line(x);
+                continue;
+            }
+            // A normal value: ±(fraction + 2^52) · 2^shift window units, the
+            // sign folded into the 53-bit mantissa, one 64 × 64-bit product.
+            let sign = (bits as i64) >> 63;
+            let mantissa = ((bits & ((1u64 << 52) - 1)) | (1u64 << 52)) as i64;
+            sum += i128::from((mantissa ^ sign) - sign) * i128::from(1i64 << shift);
+            adds += 1;
+        }
+        // The window sums the same integers whatever the grouping, and
+        // stays as far from overflow as `add` keeps it.
+        self.window += sum;
+        self.window_adds += adds;
+    }
+
+    /// `add_all` over `n` copies of `x`: one multiplication when `x` falls
+    /// in the window.
+    pub fn add_repeated(&mut self, x: f64, n: u32) {
+        if n == 0 || !x.is_finite() || x == 0.0 {
+            return;
+        }
+        self.add(x);
+        let n = n - 1;
+        let (Some(window), true) = (
+            self.window_position,
+            self.window_adds as u64 + u64::from(n) < u64::from(ADDS_BEFORE_CARRY),
+        ) else {
+            (0..n).for_each(|_| self.add(x));
+            return;
+        };
+        let bits = x.to_bits();
+        let exponent = ((bits >> 52) & 0x7ff) as i32;
+        let fraction = bits & ((1u64 << 52) - 1);
+        let (mantissa, position) = if exponent == 0 {
+            (fraction, 1)
+        } else {
+            (fraction | (1u64 << 52), exponent)
+        };
+        let shift = position - window;
+        if !(0..=WINDOW_SPAN).contains(&shift) {
+            (0..n).for_each(|_| self.add(x));
+            return;
+        }
+        let part = (i128::from(mantissa) << shift) * i128::from(n);
+        self.window += if bits >> 63 == 1 { -part } else { part };
+        self.window_adds += n;
+    }
+
+    /// `add` of a value outside the window, kept out of `add_all`'s loop.
+    #[inline(never)]
+    #[cold]
+    fn add_out_of_line(&mut self, x: f64) {
+        self.add(x);
+    }
+
     /// Adds ±`mantissa` · 2^(position − 1075) to the limbs.
     #[inline]
     fn add_magnitude(&mut self, mantissa: u64, position: usize, negative: bool) {

@@ -150,6 +150,42 @@ impl Buckets {
     }
 }
 
+/// Counts `keys` in turn into the sparse `entries` as long as each has an
+/// entry already, and returns how many it counted (the next one needs a new
+/// entry). A sparse store can hold a thousand entries (a ratio or a
+/// cumulative profit crossing zero spreads over many octaves): its binary
+/// searches are chains of dependent loads, so `SIDE_BY_SIDE` keys are
+/// searched in lockstep, their loads in flight together.
+fn count_present(entries: &mut [(i32, u32)], keys: &[i32]) -> usize {
+    const SIDE_BY_SIDE: usize = 8;
+    if entries.is_empty() {
+        return 0;
+    }
+    let mut counted = 0;
+    for group in keys.chunks(SIDE_BY_SIDE) {
+        // at[j]: the last entry below group[j], or the first entry.
+        let mut at = [0usize; SIDE_BY_SIDE];
+        let mut size = entries.len();
+        while size > 1 {
+            let half = size / 2;
+            for (at, &key) in at.iter_mut().zip(group) {
+                let mid = *at + half;
+                *at = std::hint::select_unpredictable(entries[mid].0 < key, mid, *at);
+            }
+            size -= half;
+        }
+        for (&at, &key) in at.iter().zip(group) {
+            let i = at + usize::from(entries[at].0 < key);
+            match entries.get_mut(i) {
+                Some(entry) if entry.0 == key => entry.1 += 1,
+                _ => return counted,
+            }
+            counted += 1;
+        }
+    }
+    counted
+}
+
 impl Store {
     #[inline]
     fn add(&mut self, key: i32, n: u32) {
@@ -199,6 +235,43 @@ impl Store {
                     }
                 }
             },
+        }
+    }
+
+    /// `add(key, 1)` for each of `keys` in turn. The common case of a warm
+    /// store, a key whose bucket it already has, is counted in a loop that
+    /// changes neither the layout nor (in a sparse store) the entries; the
+    /// first other key goes to `add`, and the loop resumes after it.
+    fn add_keys(&mut self, mut keys: &[i32]) {
+        while !keys.is_empty() {
+            let counted = match &mut self.buckets {
+                Buckets::Dense {
+                    offset,
+                    counts,
+                    occupied,
+                } => {
+                    let mut counted = 0;
+                    let mut newly_occupied = 0;
+                    for &key in keys {
+                        let Some(count) = counts.get_mut(key.wrapping_sub(*offset) as u32 as usize)
+                        else {
+                            break;
+                        };
+                        newly_occupied += usize::from(*count == 0);
+                        *count += 1;
+                        counted += 1;
+                    }
+                    *occupied += newly_occupied;
+                    counted
+                }
+                Buckets::Sparse(entries) => count_present(entries, keys),
+            };
+            self.total += counted as u64;
+            let Some((&next, rest)) = keys[counted..].split_first() else {
+                return;
+            };
+            self.add(next, 1);
+            keys = rest;
         }
     }
 
@@ -301,6 +374,47 @@ impl QuantileSketch {
             self.negative.add(k, 1);
         } else {
             self.zero += 1;
+        }
+    }
+
+    /// `add` on each value of `xs` in turn, leaving NaN out (undefined
+    /// values are not counted): the keys of each sign are worked out first,
+    /// a part of `xs` at a time, and then counted by their store at once.
+    pub fn add_all(&mut self, xs: &[f64]) {
+        const AT_ONCE: usize = 128;
+        for part in xs.chunks(AT_ONCE) {
+            let mut positive = [0i32; AT_ONCE];
+            let mut negative = [0i32; AT_ONCE];
+            let (mut p, mut n) = (0, 0);
+            for &x in part {
+                if x > ZERO_THRESHOLD {
+                    positive[p] = self.key(x);
+                    p += 1;
+                } else if x < -ZERO_THRESHOLD {
+                    negative[n] = self.key(-x);
+                    n += 1;
+                } else if !x.is_nan() {
+                    self.zero += 1;
+                }
+            }
+            self.positive.add_keys(&positive[..p]);
+            self.negative.add_keys(&negative[..n]);
+        }
+    }
+
+    /// `add(x)` `n` times over, with one bucket update.
+    pub fn add_repeated(&mut self, x: f64, n: u32) {
+        if n == 0 {
+            return;
+        }
+        if x > ZERO_THRESHOLD {
+            let k = self.key(x);
+            self.positive.add(k, n);
+        } else if x < -ZERO_THRESHOLD {
+            let k = self.key(-x);
+            self.negative.add(k, n);
+        } else {
+            self.zero += u64::from(n);
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod baseline_safety;
+mod block_statistics;
 mod check_cli;
 mod check_shards;
 mod cli;
