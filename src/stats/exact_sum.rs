@@ -42,6 +42,21 @@ pub struct ExactSum {
     window_adds: u32,
 }
 
+/// A finite value as (mantissa, position, negative): its magnitude is
+/// mantissa · 2^(position − 1075).
+#[inline]
+fn parts(x: f64) -> (u64, i32, bool) {
+    let bits = x.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1u64 << 52) - 1);
+    let (mantissa, position) = if exponent == 0 {
+        (fraction, 1)
+    } else {
+        (fraction | (1u64 << 52), exponent)
+    };
+    (mantissa, position, bits >> 63 == 1)
+}
+
 impl ExactSum {
     /// Adds a finite value (non-finite values are ignored: callers filter
     /// undefined values before they get here).
@@ -50,16 +65,7 @@ impl ExactSum {
         if !x.is_finite() || x == 0.0 {
             return;
         }
-        let bits = x.to_bits();
-        let exponent = ((bits >> 52) & 0x7ff) as i32;
-        let fraction = bits & ((1u64 << 52) - 1);
-        // value = mantissa · 2^(position − 1075)
-        let (mantissa, position) = if exponent == 0 {
-            (fraction, 1)
-        } else {
-            (fraction | (1u64 << 52), exponent)
-        };
-        let negative = bits >> 63 == 1;
+        let (mantissa, position, negative) = parts(x);
         let window = *self
             .window_position
             .get_or_insert((position - WINDOW_BELOW_FIRST).max(0));
@@ -141,21 +147,14 @@ impl ExactSum {
             (0..n).for_each(|_| self.add(x));
             return;
         };
-        let bits = x.to_bits();
-        let exponent = ((bits >> 52) & 0x7ff) as i32;
-        let fraction = bits & ((1u64 << 52) - 1);
-        let (mantissa, position) = if exponent == 0 {
-            (fraction, 1)
-        } else {
-            (fraction | (1u64 << 52), exponent)
-        };
+        let (mantissa, position, negative) = parts(x);
         let shift = position - window;
         if !(0..=WINDOW_SPAN).contains(&shift) {
             (0..n).for_each(|_| self.add(x));
             return;
         }
         let part = (i128::from(mantissa) << shift) * i128::from(n);
-        self.window += if bits >> 63 == 1 { -part } else { part };
+        self.window += if negative { -part } else { part };
         self.window_adds += n;
     }
 

@@ -97,19 +97,26 @@ impl Accumulator {
     /// Values below which `add_all` adds one value at a time.
     pub const FEW: usize = 8;
 
+    /// Takes defined values from `low` to `high` into the range (the first
+    /// values set it), before `defined` counts them.
+    #[inline]
+    fn widen_range(&mut self, low: f64, high: f64) {
+        if self.defined == 0 {
+            self.min = low;
+            self.max = high;
+        } else {
+            self.min = lower(self.min, low);
+            self.max = higher(self.max, high);
+        }
+    }
+
     /// Adds one trial's value; NaN (undefined) is counted out.
     #[inline]
     pub fn add(&mut self, x: f64) {
         if x.is_nan() {
             return;
         }
-        if self.defined == 0 {
-            self.min = x;
-            self.max = x;
-        } else {
-            self.min = lower(self.min, x);
-            self.max = higher(self.max, x);
-        }
+        self.widen_range(x, x);
         self.defined += 1;
         self.sum.add(x);
         self.sum_squares.add(x * x);
@@ -165,13 +172,7 @@ impl Accumulator {
         if x.is_nan() || n == 0 {
             return;
         }
-        if self.defined == 0 {
-            self.min = x;
-            self.max = x;
-        } else {
-            self.min = lower(self.min, x);
-            self.max = higher(self.max, x);
-        }
+        self.widen_range(x, x);
         self.defined += u64::from(n);
         self.sum.add_repeated(x, n);
         self.sum_squares.add_repeated(x * x, n);
@@ -182,13 +183,7 @@ impl Accumulator {
         if other.defined == 0 {
             return;
         }
-        if self.defined == 0 {
-            self.min = other.min;
-            self.max = other.max;
-        } else {
-            self.min = lower(self.min, other.min);
-            self.max = higher(self.max, other.max);
-        }
+        self.widen_range(other.min, other.max);
         self.defined += other.defined;
         self.sum.merge(&other.sum);
         self.sum_squares.merge(&other.sum_squares);
