@@ -465,6 +465,7 @@ fn paid_channel(
     ws.new_by_month.resize(horizon + 1, 0);
     // People not yet reached (spec §4.1); u64::MAX without an audience.
     let mut unreached = p.audience.map_or(u64::MAX, |a| a.max(1.0) as u64);
+    let mut chance = reach::ReachChance::default();
     let (mut visitors, mut leads, mut customers) = (0u64, 0u64, 0u64);
     let mut channel_cost = 0.0;
     // Months without spend buy nothing and draw nothing, so a trial
@@ -487,14 +488,21 @@ fn paid_channel(
                     month.cost_per_visit,
                     p.audience,
                     &mut unreached,
+                    &mut chance,
                 );
                 let v = ws.cap(v);
                 let l = act::leads(&mut funnel, v, month.act_rate);
                 (v, l, convert::customers(&mut funnel, l, month.convert_rate))
             }
-            Some(given) => {
-                pinned_month(&mut funnel, s_t, &month, p.audience, &mut unreached, given)
-            }
+            Some(given) => pinned_month(
+                &mut funnel,
+                s_t,
+                &month,
+                p.audience,
+                &mut unreached,
+                &mut chance,
+                given,
+            ),
         };
         if let Some(cells) = cells.as_deref_mut() {
             let c = &mut cells[t - 1];
@@ -711,12 +719,13 @@ fn pinned_month(
     month: &MonthRates,
     audience: Option<f64>,
     unreached: &mut u64,
+    chance: &mut reach::ReachChance,
     given: &ObservedMonth,
 ) -> (u64, u64, u64) {
     let source = match audience {
         Some(people) => observed::Source::Audience {
             people: *unreached,
-            probability: reach::reach_probability(spend, month.cost_per_visit, people),
+            probability: chance.of(spend, month.cost_per_visit, people),
         },
         None => observed::Source::Poisson(spend / month.cost_per_visit),
     };

@@ -1,7 +1,5 @@
 //! Reach (spec §4.1): paid media buys visits.
 
-use std::cell::Cell;
-
 use rand::Rng;
 
 use crate::sampling::{binomial, poisson};
@@ -21,13 +19,14 @@ pub fn month_visitors<R: Rng + ?Sized>(
     cost_per_visit: f64,
     audience: Option<f64>,
     unreached: &mut u64,
+    chance: &mut ReachChance,
 ) -> u64 {
     if spend.is_nan() || spend <= 0.0 {
         return 0;
     }
     match audience {
         Some(people) => {
-            let reach_probability = reach_probability(spend, cost_per_visit, people);
+            let reach_probability = chance.of(spend, cost_per_visit, people);
             let reached = binomial(rng, *unreached, reach_probability);
             *unreached -= reached;
             reached
@@ -38,31 +37,38 @@ pub fn month_visitors<R: Rng + ?Sized>(
 
 /// The chance p = 1 − exp(−S/(v·A)) that one person of an audience of A
 /// not reached yet is reached by a month's spend S at cost per visit v.
-///
-/// A channel's months usually repeat the same spend at the same cost (an
-/// even phasing, one draw of v per trial), so the last answer is kept per
-/// thread and returned when the arguments are the same bits: the same
-/// value, without its `exp_m1` (a libm call) in five months of six.
 #[inline]
 pub fn reach_probability(spend: f64, cost_per_visit: f64, audience: f64) -> f64 {
-    type Call = ([u64; 3], f64);
-    thread_local! {
-        static LAST: Cell<Call> = const { Cell::new(([0; 3], f64::NAN)) };
-    }
-    let key = [
-        spend.to_bits(),
-        cost_per_visit.to_bits(),
-        audience.to_bits(),
-    ];
-    LAST.with(|last| {
-        let (last_key, last_p) = last.get();
-        if last_key == key && !last_p.is_nan() {
-            return last_p;
+    -(-spend / cost_per_visit / audience.round().max(1.0)).exp_m1()
+}
+
+/// `reach_probability` for one channel's months in a trial, which usually
+/// repeat the same spend at the same cost (an even phasing, one draw of v
+/// per trial): the last answer is kept and returned for the same argument
+/// bits, the same value without its `exp_m1` (a libm call) in five months
+/// of six.
+#[derive(Debug, Default)]
+pub struct ReachChance {
+    last: Option<([u64; 3], f64)>,
+}
+
+impl ReachChance {
+    #[inline]
+    pub fn of(&mut self, spend: f64, cost_per_visit: f64, audience: f64) -> f64 {
+        let key = [
+            spend.to_bits(),
+            cost_per_visit.to_bits(),
+            audience.to_bits(),
+        ];
+        match self.last {
+            Some((last_key, p)) if last_key == key => p,
+            _ => {
+                let p = reach_probability(spend, cost_per_visit, audience);
+                self.last = Some((key, p));
+                p
+            }
         }
-        let p = -(-spend / cost_per_visit / audience.round().max(1.0)).exp_m1();
-        last.set((key, p));
-        p
-    })
+    }
 }
 
 /// Expected visitors, for the invariants the tests check (more spend never
@@ -97,8 +103,9 @@ mod tests {
             (5.0, f64::NAN, 10.0),
             (1000.0, 1.1, 4e5),
         ];
+        let mut chance = ReachChance::default();
         for (s, v, a) in calls {
-            let (kept, want) = (reach_probability(s, v, a), formula(s, v, a));
+            let (kept, want) = (chance.of(s, v, a), formula(s, v, a));
             assert!(
                 kept.to_bits() == want.to_bits() || (kept.is_nan() && want.is_nan()),
                 "({s}, {v}, {a}): {kept} vs {want}"
