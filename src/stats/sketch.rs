@@ -366,15 +366,7 @@ impl QuantileSketch {
 
     #[inline]
     pub fn add(&mut self, x: f64) {
-        if x > ZERO_THRESHOLD {
-            let k = self.key(x);
-            self.positive.add(k, 1);
-        } else if x < -ZERO_THRESHOLD {
-            let k = self.key(-x);
-            self.negative.add(k, 1);
-        } else {
-            self.zero += 1;
-        }
+        self.add_repeated(x, 1);
     }
 
     /// `add` on each value of `xs` in turn, leaving NaN out (undefined
@@ -403,6 +395,7 @@ impl QuantileSketch {
     }
 
     /// `add(x)` `n` times over, with one bucket update.
+    #[inline]
     pub fn add_repeated(&mut self, x: f64, n: u32) {
         if n == 0 {
             return;
