@@ -15,7 +15,7 @@ use racesim::scenario;
 use racesim::simulation::Plan;
 
 fn bench(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dtc_shop.csv");
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("scenarios/dtc_shop.csv");
     let s = scenario::load(&path).expect("shipped scenario");
     let plan = Plan::baseline(&s);
     let months = plan.spend.clone();

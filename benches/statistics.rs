@@ -33,8 +33,9 @@ fn outcomes(s: &Scenario) -> Vec<Outcome> {
 }
 
 fn statistics(c: &mut Criterion) {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(SHOP))
-        .expect("shipped scenario");
+    let text =
+        std::fs::read_to_string(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(SHOP))
+            .expect("shipped scenario");
     let shop = scenario::parse_str(Path::new(SHOP), &text).expect("valid scenario");
     let outcomes = outcomes(&shop);
     let mut group = c.benchmark_group("statistics");

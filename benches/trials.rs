@@ -16,7 +16,7 @@ const SHOP: &str = "scenarios/dtc_shop.csv";
 const TRIALS: u64 = 2_000;
 
 fn shop_text() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(SHOP))
+    std::fs::read_to_string(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(SHOP))
         .expect("shipped scenario")
 }
 

@@ -7,9 +7,9 @@ use super::binomial::{BINOMIAL_INVERSION_MEAN, binomial_inversion_from};
 use super::{binomial, pow_whole};
 
 /// A customer's lifetime from the inversion table costs about 1/30 to 1/50
-/// of one conditional binomial of the by-age chain (`cargo bench --bench
-/// trials -- survival`: about 1 ns against 33–52 ns), so a cohort is drawn
-/// customer by customer while it has at most this many customers per month
+/// of one conditional binomial of the by-age chain (`cargo bench -p
+/// racesim-benches --bench trials -- survival`: about 1 ns against 33–52
+/// ns), so a cohort is drawn customer by customer while it has at most this many customers per month
 /// ahead. Lifetimes whose table needs many second looks (long horizons)
 /// cost more and lower the bar (`Survival::prefers_customers`).
 const PER_CUSTOMER_FACTOR: f64 = 40.0;
