@@ -70,7 +70,7 @@ fn trials(c: &mut Criterion) {
 /// age, at the shop's churn (13 %, φ = 0.4) over 23 months: the ratio of
 /// the two sets `PER_CUSTOMER_FACTOR` in src/sampling.rs.
 fn survival(c: &mut Criterion) {
-    use racesim::sampling::{Survival, stream};
+    use racesim::sampling::{LaneCounts, Survival, stream};
     let max_age = 23;
     let mut group = c.benchmark_group("survival");
     group.sample_size(20);
@@ -78,7 +78,7 @@ fn survival(c: &mut Criterion) {
         let mut s = Survival::default();
         s.reset(0.13, 0.4, max_age);
         let mut rng = stream(1, 2, 3);
-        let mut counts = vec![[0u32; 4]; max_age + 1];
+        let mut counts = vec![LaneCounts::default(); max_age + 1];
         group.bench_function(format!("customers_{n}"), |b| {
             b.iter(|| s.count_customers(&mut rng, black_box(n), &mut counts))
         });

@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use crate::sampling::{OrderValues, Survival, binomial, poisson};
+use crate::sampling::{LaneCounts, OrderValues, Survival, binomial, poisson};
 
 /// Tracks a channel's customers over the horizon.
 ///
@@ -21,7 +21,7 @@ pub struct Retention {
     /// month) at each month, 1-based: arrivals, and churn drawn by age.
     change: Vec<i64>,
     /// Customers drawn one by one who stop returning at each month.
-    leaving: Vec<[u32; 4]>,
+    leaving: Vec<LaneCounts>,
     running: i64,
     pool: u64,
     keep: f64,
@@ -35,7 +35,7 @@ impl Retention {
         self.change.resize(horizon + 2, 0);
         // A cohort of month t counts lifetimes 0..=horizon from t + 1.
         self.leaving.clear();
-        self.leaving.resize(2 * horizon + 2, [0; 4]);
+        self.leaving.resize(2 * horizon + 2, LaneCounts::default());
         self.running = 0;
         self.pool = 0;
         self.keep = 1.0 - churn;

@@ -38,8 +38,11 @@ const KEY_BITS: u32 = 12;
 const KEYS: usize = 1 << KEY_BITS;
 /// Draws `add_draws` takes from each u64.
 const PER_WORD: u64 = (64 / KEY_BITS) as u64;
-/// Counters per cell in `add_draws`.
-const LANES: usize = 4;
+/// Counters per cell in `add_draws`: draws take them in turn.
+pub const LANES: usize = 4;
+/// One cell's count in `add_draws`, spread over its lanes (sum them to
+/// read it).
+pub type LaneCounts = [u32; LANES];
 /// The low bits of U below its key.
 const BELOW_KEY: u64 = (1 << (64 - KEY_BITS)) - 1;
 /// Cells a table may have (a 600-month horizon has 601 lifetimes).
@@ -143,7 +146,7 @@ impl InversionTable {
     }
 
     /// Adds `n` draws to `counts`, where `counts[k]` holds cell k's count
-    /// spread over four lanes (sum them to read it); `counts` must be at
+    /// spread over `LANES` lanes (sum them to read it); `counts` must be at
     /// least as long as the distribution.
     ///
     /// Consecutive draws often land in the same cell, and incrementing one
@@ -151,21 +154,21 @@ impl InversionTable {
     /// lanes in turn. The caller keeps the counters, so a whole channel's
     /// cohorts can count into one array (offset by acquisition month)
     /// with nothing to fold per cohort.
-    pub fn add_draws<R: Rng + ?Sized>(&self, rng: &mut R, n: u64, counts: &mut [[u32; 4]]) {
+    pub fn add_draws<R: Rng + ?Sized>(&self, rng: &mut R, n: u64, counts: &mut [LaneCounts]) {
         let counts = &mut counts[..self.thresholds.len()];
         // Whole words with a fixed number of draws (unrolled), then the rest.
         for _ in 0..n / PER_WORD {
             let word = rng.next_u64();
             for j in 0..PER_WORD as usize {
                 let key = (word >> (KEY_BITS as usize * j)) as usize & (KEYS - 1);
-                self.count(rng, key, counts, j & 3);
+                self.count(rng, key, counts, j % LANES);
             }
         }
         if !n.is_multiple_of(PER_WORD) {
             let word = rng.next_u64();
             for j in 0..(n % PER_WORD) as usize {
                 let key = (word >> (KEY_BITS as usize * j)) as usize & (KEYS - 1);
-                self.count(rng, key, counts, j & 3);
+                self.count(rng, key, counts, j % LANES);
             }
         }
     }
@@ -179,7 +182,7 @@ impl InversionTable {
         &self,
         rng: &mut R,
         key: usize,
-        counts: &mut [[u32; 4]],
+        counts: &mut [LaneCounts],
         lane: usize,
     ) {
         let at = usize::from(self.by_key[key & (KEYS - 1)]) + lane;

@@ -17,7 +17,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 pub use binomial::binomial;
-pub use inversion::InversionTable;
+pub use inversion::{InversionTable, LaneCounts};
 pub use order_values::{OrderValues, order_value_sum};
 pub use poisson::poisson;
 pub use split::split_evenly;

@@ -2,8 +2,8 @@
 
 use rand::Rng;
 
-use super::InversionTable;
 use super::binomial::{BINOMIAL_INVERSION_MEAN, binomial_inversion_from};
+use super::{InversionTable, LaneCounts};
 use super::{binomial, pow_whole};
 
 /// A customer's lifetime from the inversion table costs about 1/30 to 1/50
@@ -152,9 +152,9 @@ impl Survival {
         mut on_churn: impl FnMut(usize, u64),
     ) -> u64 {
         debug_assert!(max_age < self.survival.len());
-        let mut counts = vec![[0u32; 4]; self.survival.len()];
+        let mut counts = vec![LaneCounts::default(); self.survival.len()];
         self.count_customers(rng, n, &mut counts);
-        let count = |c: &[u32; 4]| c.iter().map(|&x| u64::from(x)).sum::<u64>();
+        let count = |c: &LaneCounts| c.iter().map(|&x| u64::from(x)).sum::<u64>();
         for (lifetime, c) in counts[..max_age].iter().enumerate() {
             on_churn(lifetime, count(c));
         }
@@ -170,7 +170,7 @@ impl Survival {
         &mut self,
         rng: &mut R,
         n: u64,
-        counts: &mut [[u32; 4]],
+        counts: &mut [LaneCounts],
     ) {
         if n > 0 {
             self.build_lifetimes();
